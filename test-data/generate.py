@@ -218,6 +218,9 @@ def imdb():
         ("train/neg/3_4.txt", "   \n\t  \n", "empty_text", "file holds only whitespace"),
         ("train/neg/4_1.txt", "The worst sequel\x01 of the decade.", "control_characters", "raw 0x01 byte"),
     ]
+    # Present in the published layout but not matched by the source's glob (train/{pos,neg}):
+    write_bytes("imdb/aclImdb/README", b"Large Movie Review Dataset (test-data stand-in; invented reviews).\n")
+    write_bytes("imdb/aclImdb/train/unsup/0_0.txt", b"An unlabelled review: never read by the imdb source.")
     for rel, content, outcome, note in files:
         relpath = "imdb/aclImdb/" + rel
         write_bytes(relpath, b(content))
@@ -1038,7 +1041,7 @@ whitespace-only file), `score_nan`, `score_out_of_range`, `duplicate_id` (corpus
 `-`, qrels relevance 0). Also: exact duplicates that only match after whitespace collapse or NFC,
 multi-line quoted CSV fields (banking77 line 10, tweet_sentiment_extraction line 5), one
 multi-valued positive (nq_open line 2), two extra STS Benchmark columns, empty FiQA titles (valid),
-queries without qrels (still written to the queries table), a blank JSONL line (not read).
+queries without qrels (still written to the queries table), a blank JSONL line (not read),\n`imdb/aclImdb/README` and `imdb/aclImdb/train/unsup/0_0.txt` (in the published layout, outside\nthe source's glob `train/{pos,neg}/*.txt`: never read).
 
 Locations: `line N` is the first physical line of the record (header = line 1); Parquet rows and
 SQuAD qas records are 0-/1-based as written.
