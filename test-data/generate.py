@@ -145,6 +145,12 @@ def banking77():
         ("The top-up keeps getting declined,top_up_failed", OK, ""),
         ('"My PIN is blocked, help",pin_blocked', OK, ""),
         ("Why did the cash machine charge me?,cash_withdrawal_charge", OK, ""),
+        ("When should my card be delivered?,card_arrival", OK, ""),
+        ("Someone took my card at the gym,lost_or_stolen_card", OK, ""),
+        ("Is the exchange rate different at weekends?,exchange_rate", OK, ""),
+        ("Why did my top-up fail?,top_up_failed", OK, ""),
+        ("How can I reset a blocked PIN?,pin_blocked", OK, ""),
+        ("I was charged a fee for withdrawing cash,cash_withdrawal_charge", OK, ""),
         ("Can I get a virtual card?,get_virtual_card", "unknown_label",
          "get_virtual_card is not in categories.json"),
     ], header="text,category")
