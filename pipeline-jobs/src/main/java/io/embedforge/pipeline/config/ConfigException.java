@@ -2,8 +2,8 @@ package io.embedforge.pipeline.config;
 
 /**
  * A configuration that cannot be run. Raised on the driver before Spark starts; the message names
- * the file, the key, the offending value and what is allowed, so a user can fix it without
- * reading code.
+ * the file, the key, the offending value and what is allowed, so a user can fix it without reading
+ * code.
  */
 public final class ConfigException extends RuntimeException {
     private static final long serialVersionUID = 1L;

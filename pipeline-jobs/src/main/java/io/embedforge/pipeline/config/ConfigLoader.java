@@ -25,9 +25,9 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 
 /**
- * Reads a profile and its source files into a {@link PipelineConfig}, checking every key and
- * value on the way. Runs on the driver only, before Spark starts, so a typo costs a second, not a
- * cluster allocation.
+ * Reads a profile and its source files into a {@link PipelineConfig}, checking every key and value
+ * on the way. Runs on the driver only, before Spark starts, so a typo costs a second, not a cluster
+ * allocation.
  *
  * <p>Resolution order: command-line overrides ({@link Overrides}) > profile entry > source file >
  * built-in defaults. Profile entries are deep-merged over source files (maps key by key; lists and
@@ -96,7 +96,10 @@ public final class ConfigLoader {
                                     variables.put(
                                             e.getKey(),
                                             resolvePath(
-                                                    scalar(where, "variables." + e.getKey(), e.getValue()),
+                                                    scalar(
+                                                            where,
+                                                            "variables." + e.getKey(),
+                                                            e.getValue()),
                                                     baseDir)));
         }
         overrides.variables().forEach((k, v) -> variables.put(k, resolvePath(v, baseDir)));
@@ -108,7 +111,8 @@ public final class ConfigLoader {
             checkKeys(where, "ingest.", (ObjectNode) ingest, INGEST_KEYS);
             long mb = longValue(where, ingest, "split_size_mb", 128);
             if (mb < 1) {
-                throw ConfigException.badValue(where, "ingest.split_size_mb", mb, "an integer >= 1");
+                throw ConfigException.badValue(
+                        where, "ingest.split_size_mb", mb, "an integer >= 1");
             }
             splitSizeBytes = mb << 20;
         }
@@ -185,7 +189,8 @@ public final class ConfigLoader {
         merged.put("name", dataset);
         merged.put("__file", sourceFile);
         merged.put("__profile", profileFile);
-        return (ObjectNode) substitute(sourceFile + " (instance " + instance + ")", merged, variables);
+        return (ObjectNode)
+                substitute(sourceFile + " (instance " + instance + ")", merged, variables);
     }
 
     /** Builds a {@link SourceConfig} from a merged, substituted source node. */
@@ -198,20 +203,24 @@ public final class ConfigLoader {
             node.remove("__profile");
             String dataset = node.get("name").asText();
             TaskType taskType =
-                    TaskType.parse(file, "task_type", required(file, node, "task_type", TaskType.allowedNames()));
+                    TaskType.parse(
+                            file,
+                            "task_type",
+                            required(file, node, "task_type", TaskType.allowedNames()));
             String split = text(file, node, "split", "train");
-            String instruction = required(file, node, "instruction", "the task definition put before queries");
+            String instruction =
+                    required(file, node, "instruction", "the task definition put before queries");
             boolean symmetric = bool(file, node, "symmetric", false);
             String defaultFormat = text(file, node, "format", null);
             ObjectNode sourceOptions = optionalObject(file, node, "options");
             ObjectNode sourceFields = optionalObject(file, node, "fields");
             ObjectNode inputsNode = optionalObject(file, node, "inputs");
             if (inputsNode.isEmpty()) {
-                throw ConfigException.missing(file, "inputs", "role -> path of the dataset's files");
+                throw ConfigException.missing(
+                        file, "inputs", "role -> path of the dataset's files");
             }
             if (defaultFormat == null) {
-                throw ConfigException.missing(
-                        file, "format", "one of " + allowedFormats());
+                throw ConfigException.missing(file, "format", "one of " + allowedFormats());
             }
             InputFormat sourceFormat = InputFormat.parse(file, "format", defaultFormat);
             ObjectNode roleNodes =
@@ -288,7 +297,10 @@ public final class ConfigLoader {
                             : sourceFormat;
             if (format == InputFormat.BEIR || format == InputFormat.TREC) {
                 throw ConfigException.badValue(
-                        file, key + ".format", format.configName(), "a format of one input (beir and trec are source formats)");
+                        file,
+                        key + ".format",
+                        format.configName(),
+                        "a format of one input (beir and trec are source formats)");
             }
             Map<String, String> parallelFiles = new LinkedHashMap<>();
             List<String> paths = new ArrayList<>();
@@ -299,12 +311,17 @@ public final class ConfigLoader {
                     if (!Set.of("format", "options", "fields").contains(e.getKey())) {
                         parallelFiles.put(
                                 e.getKey(),
-                                resolvePath(scalar(file, key + "." + e.getKey(), e.getValue()), baseDir));
+                                resolvePath(
+                                        scalar(file, key + "." + e.getKey(), e.getValue()),
+                                        baseDir));
                     }
                 }
                 if (parallelFiles.size() < 2) {
                     throw ConfigException.badValue(
-                            file, key, spec, "a map of at least two field-name: path entries (parallel files)");
+                            file,
+                            key,
+                            spec,
+                            "a map of at least two field-name: path entries (parallel files)");
                 }
             } else {
                 checkKeys(file, key + ".", spec, INPUT_KEYS);
@@ -334,7 +351,10 @@ public final class ConfigLoader {
                             e ->
                                     fieldMap.put(
                                             e.getKey(),
-                                            scalar(file, key + ".fields." + e.getKey(), e.getValue())));
+                                            scalar(
+                                                    file,
+                                                    key + ".fields." + e.getKey(),
+                                                    e.getValue())));
             Options opts = new Options(JSON.convertValue(options, Map.class));
             FormatChecks.check(file, key, format, opts, fieldMap, parallelFiles);
             return new InputSpec(role, format, paths, parallelFiles, opts, fieldMap);
@@ -353,7 +373,13 @@ public final class ConfigLoader {
                                 Set<String> values = new LinkedHashSet<>();
                                 if (e.getValue().isArray()) {
                                     e.getValue()
-                                            .forEach(v -> values.add(scalar(file, "filter." + e.getKey(), v)));
+                                            .forEach(
+                                                    v ->
+                                                            values.add(
+                                                                    scalar(
+                                                                            file,
+                                                                            "filter." + e.getKey(),
+                                                                            v)));
                                 } else {
                                     values.add(scalar(file, "filter." + e.getKey(), e.getValue()));
                                 }
@@ -370,7 +396,13 @@ public final class ConfigLoader {
                 requireObject(file, "labels.map", m);
                 m.fields()
                         .forEachRemaining(
-                                e -> map.put(e.getKey(), scalar(file, "labels.map." + e.getKey(), e.getValue())));
+                                e ->
+                                        map.put(
+                                                e.getKey(),
+                                                scalar(
+                                                        file,
+                                                        "labels.map." + e.getKey(),
+                                                        e.getValue())));
             }
             Set<String> allowed = new LinkedHashSet<>();
             JsonNode vf = node.get("values_file");
@@ -389,7 +421,8 @@ public final class ConfigLoader {
             double min = doubleValue(file, node, "score.min", "min", 0);
             double max = doubleValue(file, node, "score.max", "max", 5);
             if (!(max > min)) {
-                throw ConfigException.badValue(file, "score.max", max, "a number > score.min=" + min);
+                throw ConfigException.badValue(
+                        file, "score.max", max, "a number > score.min=" + min);
             }
             return new ScoreSpec(min, max, bool(file, node, "invert", false));
         }
@@ -403,7 +436,10 @@ public final class ConfigLoader {
                 JsonNode list = JSON.readTree(in);
                 if (!list.isArray()) {
                     throw ConfigException.badValue(
-                            file, "labels.values_file", uri, "a JSON file holding a list of label strings");
+                            file,
+                            "labels.values_file",
+                            uri,
+                            "a JSON file holding a list of label strings");
                 }
                 List<String> values = new ArrayList<>();
                 list.forEach(v -> values.add(v.asText()));
@@ -411,7 +447,12 @@ public final class ConfigLoader {
             }
         } catch (IOException e) {
             throw new ConfigException(
-                    file + ": key 'labels.values_file' = '" + uri + "' cannot be read: " + e.getMessage(), e);
+                    file
+                            + ": key 'labels.values_file' = '"
+                            + uri
+                            + "' cannot be read: "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -430,17 +471,25 @@ public final class ConfigLoader {
         }
     }
 
-    /** A copy of base with override merged in: objects key by key, everything else replaced. */
+    /**
+     * A copy of base with override merged in: objects key by key, everything else replaced, and an
+     * explicit null removing the key (so a profile can drop, say, a corpus its dataset file has).
+     */
     static ObjectNode deepMerge(ObjectNode base, ObjectNode override) {
         ObjectNode out = base.deepCopy();
         override.fields()
                 .forEachRemaining(
                         e -> {
                             JsonNode existing = out.get(e.getKey());
-                            if (existing != null && existing.isObject() && e.getValue().isObject()) {
+                            if (e.getValue().isNull()) {
+                                out.remove(e.getKey());
+                            } else if (existing != null
+                                    && existing.isObject()
+                                    && e.getValue().isObject()) {
                                 out.set(
                                         e.getKey(),
-                                        deepMerge((ObjectNode) existing, (ObjectNode) e.getValue()));
+                                        deepMerge(
+                                                (ObjectNode) existing, (ObjectNode) e.getValue()));
                             } else {
                                 out.set(e.getKey(), e.getValue().deepCopy());
                             }
@@ -454,7 +503,9 @@ public final class ConfigLoader {
         }
         if (node.isObject()) {
             ObjectNode out = JsonNodeFactory.instance.objectNode();
-            node.fields().forEachRemaining(e -> out.set(e.getKey(), substitute(where, e.getValue(), variables)));
+            node.fields()
+                    .forEachRemaining(
+                            e -> out.set(e.getKey(), substitute(where, e.getValue(), variables)));
             return out;
         }
         if (node.isArray()) {
@@ -533,7 +584,8 @@ public final class ConfigLoader {
 
     static String scalar(String file, String key, JsonNode node) {
         if (node == null || node.isNull() || node.isContainerNode()) {
-            throw ConfigException.badValue(file, key, node, "a single text, number or boolean value");
+            throw ConfigException.badValue(
+                    file, key, node, "a single text, number or boolean value");
         }
         return node.asText();
     }

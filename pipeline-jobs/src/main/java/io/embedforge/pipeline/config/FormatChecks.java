@@ -23,22 +23,30 @@ final class FormatChecks {
         switch (format) {
             case CSV -> csv(file, key, options, fields);
             case FILES -> files(file, key, options, fields);
-            case PARALLEL -> fields.forEach(
-                    (field, selector) -> {
-                        if (!parallelFiles.containsKey(selector)) {
-                            throw ConfigException.badValue(
-                                    file, key + ".fields." + field, selector, "one of the parallel files " + parallelFiles.keySet());
-                        }
-                    });
-            case JSON, JSONL -> fields.forEach(
-                    (field, selector) -> {
-                        try {
-                            JsonPath.parse(selector);
-                        } catch (IllegalArgumentException e) {
-                            throw ConfigException.badValue(
-                                    file, key + ".fields." + field, selector, e.getMessage());
-                        }
-                    });
+            case PARALLEL ->
+                    fields.forEach(
+                            (field, selector) -> {
+                                if (!parallelFiles.containsKey(selector)) {
+                                    throw ConfigException.badValue(
+                                            file,
+                                            key + ".fields." + field,
+                                            selector,
+                                            "one of the parallel files " + parallelFiles.keySet());
+                                }
+                            });
+            case JSON, JSONL ->
+                    fields.forEach(
+                            (field, selector) -> {
+                                try {
+                                    JsonPath.parse(selector);
+                                } catch (IllegalArgumentException e) {
+                                    throw ConfigException.badValue(
+                                            file,
+                                            key + ".fields." + field,
+                                            selector,
+                                            e.getMessage());
+                                }
+                            });
             default -> {}
         }
         if (options.has("min_relevance")) {
@@ -46,24 +54,36 @@ final class FormatChecks {
                 options.number("min_relevance", 1);
             } catch (NumberFormatException e) {
                 throw ConfigException.badValue(
-                        file, key + ".options.min_relevance", options.string("min_relevance", ""), "a number");
+                        file,
+                        key + ".options.min_relevance",
+                        options.string("min_relevance", ""),
+                        "a number");
             }
         }
     }
 
     private static void csv(String file, String key, Options options, Map<String, String> fields) {
         String delimiter = options.string("delimiter", ",");
-        if (!(delimiter.length() == 1 || delimiter.equals("\\t") || delimiter.equals("whitespace"))) {
+        if (!(delimiter.length() == 1
+                || delimiter.equals("\\t")
+                || delimiter.equals("whitespace"))) {
             throw ConfigException.badValue(
-                    file, key + ".options.delimiter", delimiter, "one character, \\t, or whitespace");
+                    file,
+                    key + ".options.delimiter",
+                    delimiter,
+                    "one character, \\t, or whitespace");
         }
         String quote = options.string("quote", "\"");
         if (!(quote.length() == 1 || quote.equals("none"))) {
-            throw ConfigException.badValue(file, key + ".options.quote", quote, "one character or none");
+            throw ConfigException.badValue(
+                    file, key + ".options.quote", quote, "one character or none");
         }
         if (delimiter.equals("whitespace") && !quote.equals("none")) {
             throw ConfigException.badValue(
-                    file, key + ".options.quote", quote, "none (delimiter whitespace splits unquoted text)");
+                    file,
+                    key + ".options.quote",
+                    quote,
+                    "none (delimiter whitespace splits unquoted text)");
         }
         boolean header = options.bool("header", true);
         List<String> columns = options.strings("columns");
@@ -77,12 +97,15 @@ final class FormatChecks {
                                 file,
                                 key + ".fields." + field,
                                 selector,
-                                "$N (0-based column) or a name in options.columns " + columns + " (the file has no header)");
+                                "$N (0-based column) or a name in options.columns "
+                                        + columns
+                                        + " (the file has no header)");
                     }
                 });
     }
 
-    private static void files(String file, String key, Options options, Map<String, String> fields) {
+    private static void files(
+            String file, String key, Options options, Map<String, String> fields) {
         String pattern = options.string("path_pattern", null);
         java.util.Set<String> groups = new java.util.TreeSet<>();
         if (pattern != null) {
@@ -90,7 +113,10 @@ final class FormatChecks {
                 Pattern.compile(pattern);
             } catch (PatternSyntaxException e) {
                 throw ConfigException.badValue(
-                        file, key + ".options.path_pattern", pattern, "a Java regular expression (" + e.getDescription() + ")");
+                        file,
+                        key + ".options.path_pattern",
+                        pattern,
+                        "a Java regular expression (" + e.getDescription() + ")");
             }
             Matcher m = GROUP_NAME.matcher(pattern);
             while (m.find()) {
@@ -107,7 +133,8 @@ final class FormatChecks {
                                 file,
                                 key + ".fields." + field,
                                 selector,
-                                "$content, $path, $filename or a named group of options.path_pattern " + groups);
+                                "$content, $path, $filename or a named group of options.path_pattern "
+                                        + groups);
                     }
                 });
     }

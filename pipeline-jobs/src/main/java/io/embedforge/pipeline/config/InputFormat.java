@@ -21,7 +21,8 @@ public enum InputFormat {
     TREC(Set.of());
 
     /** Options that every format accepts, interpreted by the validators rather than the readers. */
-    public static final Set<String> COMMON_OPTIONS = Set.of("min_relevance", "categories_separator");
+    public static final Set<String> COMMON_OPTIONS =
+            Set.of("min_relevance", "categories_separator");
 
     private final Set<String> options;
 

@@ -51,7 +51,8 @@ public final class JsonPath implements Serializable {
             }
             if (c == '^') {
                 if (steps.stream().anyMatch(s -> !(s instanceof Parent))) {
-                    throw new IllegalArgumentException("'^' only at the start of a path, like ^.context");
+                    throw new IllegalArgumentException(
+                            "'^' only at the start of a path, like ^.context");
                 }
                 steps.add(new Parent());
                 i++;
@@ -67,7 +68,8 @@ public final class JsonPath implements Serializable {
                     try {
                         steps.add(new Index(Integer.parseInt(inside)));
                     } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("a path like a[0] ('" + inside + "' is not an index)");
+                        throw new IllegalArgumentException(
+                                "a path like a[0] ('" + inside + "' is not an index)");
                     }
                 }
                 i = close + 1;
@@ -113,7 +115,10 @@ public final class JsonPath implements Serializable {
     }
 
     private void walk(
-            JsonNode node, int step, BiConsumer<JsonNode, List<JsonNode>> action, List<JsonNode> chain) {
+            JsonNode node,
+            int step,
+            BiConsumer<JsonNode, List<JsonNode>> action,
+            List<JsonNode> chain) {
         if (node == null || node.isMissingNode()) {
             return;
         }
@@ -142,9 +147,14 @@ public final class JsonPath implements Serializable {
         }
     }
 
-    /** Whether the path expands arrays ({@code []}), i.e. names several records. */
-    public boolean expands() {
-        return steps.stream().anyMatch(s -> s instanceof Each);
+    /** Whether the path starts (after any {@code ^}) with an index, i.e. expects an array. */
+    public boolean startsWithIndex() {
+        for (Step s : steps) {
+            if (!(s instanceof Parent)) {
+                return s instanceof Index;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * How a classification source's labels become the positive text of the recipe. When a map or a
- * list of allowed values is given, a label outside it is rejected ({@code unknown_label}) rather
- * than becoming a class of its own.
+ * How a classification source's labels become the positive text of the recipe. When a map or a list
+ * of allowed values is given, a label outside it is rejected ({@code unknown_label}) rather than
+ * becoming a class of its own.
  *
  * @param map label to label text (empty when not given)
  * @param allowed allowed labels from {@code values_file} (empty when not given)

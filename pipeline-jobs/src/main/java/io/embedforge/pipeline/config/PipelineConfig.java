@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A resolved profile: what to ingest and how every stage is set. Built once on the driver by
- * {@link ConfigLoader}; stages take what they need from it.
+ * A resolved profile: what to ingest and how every stage is set. Built once on the driver by {@link
+ * ConfigLoader}; stages take what they need from it.
  *
  * @param profile profile name
  * @param file the profile file
@@ -29,6 +29,24 @@ public record PipelineConfig(
     public PipelineConfig {
         variables = Map.copyOf(variables);
         sources = List.copyOf(sources);
+    }
+
+    /** The same configuration with another byte range per task (tests use tiny ranges). */
+    public PipelineConfig withSplitSizeBytes(long bytes) {
+        return new PipelineConfig(profile, file, seed, variables, bytes, sources, stages, resolved);
+    }
+
+    /** The same configuration restricted to some source instances. */
+    public PipelineConfig withSources(java.util.Collection<String> names) {
+        return new PipelineConfig(
+                profile,
+                file,
+                seed,
+                variables,
+                splitSizeBytes,
+                sources.stream().filter(s -> names.contains(s.name())).toList(),
+                stages,
+                resolved);
     }
 
     /** The source instance of this name, or null. */

@@ -18,7 +18,11 @@ public final class Roles {
                             InputSpec.RECORDS,
                             List.of(
                                     Set.of("query", "positive"),
-                                    Set.of("query_id", "positive_id", "positive_title", "negatives")),
+                                    Set.of(
+                                            "query_id",
+                                            "positive_id",
+                                            "positive_title",
+                                            "negatives")),
                             InputSpec.QUERIES,
                             List.of(Set.of("query_id", "text"), Set.of()),
                             InputSpec.QRELS,
@@ -26,13 +30,20 @@ public final class Roles {
                             InputSpec.CORPUS,
                             List.of(Set.of("doc_id", "text"), Set.of("title"))),
                     TaskType.CLASSIFICATION,
-                    Map.of(InputSpec.RECORDS, List.of(Set.of("text", "label"), Set.of("label_text"))),
+                    Map.of(
+                            InputSpec.RECORDS,
+                            List.of(Set.of("text", "label"), Set.of("label_text"))),
                     TaskType.CLUSTERING,
                     Map.of(
                             InputSpec.RECORDS,
                             List.of(Set.of("title", "categories"), Set.of("abstract", "category"))),
                     TaskType.STS,
-                    Map.of(InputSpec.RECORDS, List.of(Set.of("text_a", "text_b", "score"), Set.of())));
+                    Map.of(
+                            InputSpec.RECORDS,
+                            List.of(Set.of("text_a", "text_b", "score"), Set.of())));
+
+    /** Fields that may hold several values (a JSON or Parquet array); all others take one. */
+    public static final Set<String> MULTI_VALUED = Set.of("positive", "negatives", "categories");
 
     private Roles() {}
 
@@ -45,7 +56,10 @@ public final class Roles {
                         file,
                         "inputs." + in.role(),
                         in.role(),
-                        "roles of a " + taskType.configName() + " source: " + new TreeSet<>(roles.keySet()));
+                        "roles of a "
+                                + taskType.configName()
+                                + " source: "
+                                + new TreeSet<>(roles.keySet()));
             }
         }
         if (taskType == TaskType.RETRIEVAL) {
@@ -59,10 +73,14 @@ public final class Roles {
                                 + (pairs ? "both" : "neither"));
             }
             if ((has(inputs, InputSpec.QRELS) || has(inputs, InputSpec.CORPUS)) && !queries) {
-                throw new ConfigException(file + ": 'inputs.qrels' and 'inputs.corpus' need 'inputs.queries'");
+                throw new ConfigException(
+                        file + ": 'inputs.qrels' and 'inputs.corpus' need 'inputs.queries'");
             }
             if (has(inputs, InputSpec.CORPUS) && !has(inputs, InputSpec.QRELS)) {
-                throw new ConfigException(file + ": 'inputs.corpus' needs 'inputs.qrels' to make pairs");
+                // Queries alone are allowed (evaluation queries kept for decontamination); a corpus
+                // without judgments pairs nothing.
+                throw new ConfigException(
+                        file + ": 'inputs.corpus' needs 'inputs.qrels' to make pairs");
             }
         } else if (!has(inputs, InputSpec.RECORDS)) {
             throw ConfigException.missing(file, "inputs.records", "the dataset's records");
@@ -98,7 +116,10 @@ public final class Roles {
         for (String f : filterFields) {
             if (inputs.stream().noneMatch(in -> in.fields().containsKey(f))) {
                 throw ConfigException.badValue(
-                        file, "filter." + f, f, "a field mapped under 'fields' (add fields." + f + ")");
+                        file,
+                        "filter." + f,
+                        f,
+                        "a field mapped under 'fields' (add fields." + f + ")");
             }
         }
     }

@@ -20,7 +20,9 @@ final class ColumnLayout {
     private final int expectedColumns;
     private final boolean allowExtra;
 
-    /** @param header the header cells, or null when the file has none */
+    /**
+     * @param header the header cells, or null when the file has none
+     */
     ColumnLayout(InputSpec spec, List<String> header) {
         this.spec = spec;
         List<String> names = header != null ? header : spec.options().strings("columns");

@@ -77,11 +77,17 @@ final class CsvRecords {
                     }
                     record = it.next();
                 } catch (UncheckedIOException | IllegalStateException e) {
-                    long failedAt = firstLine + Math.max(parser.getCurrentLineNumber(), consumedLines + 1);
+                    long failedAt =
+                            firstLine + Math.max(parser.getCurrentLineNumber(), consumedLines + 1);
                     String raw = excerpt(text, lineStarts, (int) startLine - 1, (int) failedAt);
                     out.accept(
                             ExtractedRecord.malformed(
-                                    spec.role(), file, startLine, true, raw, "CSV does not parse: " + rootMessage(e)));
+                                    spec.role(),
+                                    file,
+                                    startLine,
+                                    true,
+                                    raw,
+                                    "CSV does not parse: " + rootMessage(e)));
                     return (int) Math.min(failedAt, lineStarts.length);
                 }
                 consumedLines = parser.getCurrentLineNumber();
@@ -99,8 +105,14 @@ final class CsvRecords {
                     List<String> missing = layout.missingColumns();
                     if (!missing.isEmpty()) {
                         throw new IllegalArgumentException(
-                                file + ": header " + cells + " has no column " + missing
-                                        + " named by the fields of input '" + spec.role() + "'");
+                                file
+                                        + ": header "
+                                        + cells
+                                        + " has no column "
+                                        + missing
+                                        + " named by the fields of input '"
+                                        + spec.role()
+                                        + "'");
                     }
                     continue;
                 }

@@ -46,8 +46,14 @@ final class DelimitedRecords {
         if (header && !layout.missingColumns().isEmpty()) {
             lines.close();
             throw new IllegalArgumentException(
-                    unit.path() + ": header " + headerCells + " has no column " + layout.missingColumns()
-                            + " named by the fields of input '" + spec.role() + "'");
+                    unit.path()
+                            + ": header "
+                            + headerCells
+                            + " has no column "
+                            + layout.missingColumns()
+                            + " named by the fields of input '"
+                            + spec.role()
+                            + "'");
         }
         String file = unit.path();
         return new Iterator<>() {
@@ -63,7 +69,11 @@ final class DelimitedRecords {
                 }
                 LineIterator.Line line = lines.next();
                 return layout.record(
-                        split(line.text()), file, line.position(), line.lineNumbered(), line.text());
+                        split(line.text()),
+                        file,
+                        line.position(),
+                        line.lineNumbered(),
+                        line.text());
             }
         };
     }
@@ -71,7 +81,9 @@ final class DelimitedRecords {
     private List<String> split(String line) {
         if (whitespace) {
             String trimmed = line.strip();
-            return trimmed.isEmpty() ? new ArrayList<>() : new ArrayList<>(Arrays.asList(trimmed.split("\\s+")));
+            return trimmed.isEmpty()
+                    ? new ArrayList<>()
+                    : new ArrayList<>(Arrays.asList(trimmed.split("\\s+")));
         }
         List<String> cells = new ArrayList<>();
         int from = 0;

@@ -27,7 +27,12 @@ final class FileRecords {
         Matcher m = pattern == null ? null : pattern.matcher(file);
         if (m != null && !m.find()) {
             return ExtractedRecord.malformed(
-                    spec.role(), file, -1, false, content, "path does not match path_pattern " + pattern);
+                    spec.role(),
+                    file,
+                    -1,
+                    false,
+                    content,
+                    "path does not match path_pattern " + pattern);
         }
         Map<String, List<String>> fields = new LinkedHashMap<>();
         spec.fields()
@@ -37,7 +42,8 @@ final class FileRecords {
                                     switch (selector) {
                                         case "$content" -> content;
                                         case "$path" -> file;
-                                        case "$filename" -> file.substring(file.lastIndexOf('/') + 1);
+                                        case "$filename" ->
+                                                file.substring(file.lastIndexOf('/') + 1);
                                         default -> m == null ? null : m.group(selector);
                                     };
                             if (value != null) {
@@ -45,6 +51,14 @@ final class FileRecords {
                             }
                         });
         return new ExtractedRecord(
-                spec.role(), file, -1, false, content, null, Utf8.hasInvalid(content), fields, Set.of());
+                spec.role(),
+                file,
+                -1,
+                false,
+                content,
+                null,
+                Utf8.hasInvalid(content),
+                fields,
+                Set.of());
     }
 }

@@ -73,72 +73,63 @@ public final class IngestJob {
     public static IngestReport run(SparkSession spark, PipelineConfig config, String stageDir) {
         Map<String, Map<String, InputPlanner.Plan>> plans = plan(spark, config);
         HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
-        Map<String, List<Dataset<Row>>> byTable = new LinkedHashMap<>();
-        TABLES.keySet().forEach(t -> byTable.put(t, new ArrayList<>()));
-        List<Dataset<Row>> rejects = new ArrayList<>();
-        List<Dataset<Row>> outcomeCounts = new ArrayList<>();
-        List<Dataset<Row>> duplicateCounts = new ArrayList<>();
-        List<JavaRDD<Outcome>> persisted = new ArrayList<>();
+        List<IngestTransform.SourceInputs> inputs = new ArrayList<>();
         for (SourceConfig source : config.sources()) {
-            Map<String, JavaRDD<ExtractedRecord>> inputs = new LinkedHashMap<>();
+            Map<String, JavaRDD<ExtractedRecord>> byRole = new LinkedHashMap<>();
             for (InputSpec in : source.inputs()) {
-                inputs.put(
+                byRole.put(
                         in.role(),
-                        SourceExtractor.extract(spark, in, plans.get(source.name()).get(in.role()), conf));
+                        SourceExtractor.extract(
+                                spark, in, plans.get(source.name()).get(in.role()), conf));
             }
-            SourceIngest.Result result = SourceIngest.apply(spark, source, inputs);
-            result.tables().forEach((table, rows) -> byTable.get(table).add(rows));
-            rejects.add(result.rejects());
-            outcomeCounts.add(result.outcomeCounts());
-            duplicateCounts.add(result.duplicateCounts());
-            persisted.addAll(result.persisted());
+            inputs.add(new IngestTransform.SourceInputs(source, byRole));
         }
+        IngestTransform.Result result = IngestTransform.apply(spark, inputs);
         try {
             for (Map.Entry<String, StructType> t : TABLES.entrySet()) {
-                Dataset<Row> rows = canonical(spark, byTable.get(t.getKey()), t.getValue());
+                Dataset<Row> rows = canonical(result.tables().get(t.getKey()), t.getValue());
                 String idColumn = t.getValue().fieldNames()[2];
                 rows.sortWithinPartitions(Columns.SOURCE, idColumn)
                         .write()
                         .mode(SaveMode.Overwrite)
                         .parquet(stageDir + "/" + t.getKey());
             }
-            canonical(spark, rejects, RejectsTable.SCHEMA)
+            canonical(result.rejects(), RejectsTable.SCHEMA)
                     .sortWithinPartitions(Columns.SOURCE, RejectsTable.LOCATION)
                     .write()
                     .mode(SaveMode.Overwrite)
                     .parquet(stageDir + "/" + RejectsTable.NAME);
             IngestReport report =
-                    report(spark, config, plans, stageDir, union(outcomeCounts), union(duplicateCounts));
+                    report(
+                            spark,
+                            config,
+                            plans,
+                            stageDir,
+                            result.outcomeCounts(),
+                            result.duplicateCounts());
             for (IngestReport.SourceCounts s : report.sources()) {
                 for (IngestReport.RoleCounts r : s.inputs()) {
                     if (!r.reconciles()) {
                         throw new IllegalStateException(
-                                "ingest lost records of source '" + s.source() + "' input '" + r.role()
-                                        + "': " + r);
+                                "ingest lost records of source '"
+                                        + s.source()
+                                        + "' input '"
+                                        + r.role()
+                                        + "': "
+                                        + r);
                     }
                 }
             }
             return report;
         } finally {
-            persisted.forEach(JavaRDD::unpersist);
+            result.release();
         }
     }
 
-    private static Dataset<Row> canonical(SparkSession spark, List<Dataset<Row>> parts, StructType schema) {
+    /** Rows in the canonical column order, without ingest's bookkeeping columns. */
+    private static Dataset<Row> canonical(Dataset<Row> rows, StructType schema) {
         String[] names = schema.fieldNames();
-        Dataset<Row> out = spark.createDataFrame(List.of(), schema);
-        for (Dataset<Row> part : parts) {
-            out = out.unionByName(part.select(names[0], java.util.Arrays.copyOfRange(names, 1, names.length)));
-        }
-        return out;
-    }
-
-    private static Dataset<Row> union(List<Dataset<Row>> parts) {
-        Dataset<Row> out = parts.get(0);
-        for (int i = 1; i < parts.size(); i++) {
-            out = out.unionByName(parts.get(i));
-        }
-        return out;
+        return rows.select(names[0], java.util.Arrays.copyOfRange(names, 1, names.length));
     }
 
     private static IngestReport report(
@@ -150,10 +141,11 @@ public final class IngestJob {
             Dataset<Row> duplicateCounts) {
         Map<String, long[]> outcomes = new TreeMap<>();
         for (Row r : outcomeCounts.collectAsList()) {
-            outcomes.put(key(r.getString(0), r.getString(1)), new long[] {r.getLong(2), r.getLong(3)});
+            outcomes.put(
+                    key(r.getString(0), r.getString(1)), new long[] {r.getLong(2), r.getLong(3)});
         }
         Map<String, Long> duplicates = new TreeMap<>();
-        for (Row r : duplicateCounts.groupBy(Columns.SOURCE, RejectsTable.INPUT).sum("duplicates").collectAsList()) {
+        for (Row r : duplicateCounts.collectAsList()) {
             duplicates.put(key(r.getString(0), r.getString(1)), r.getLong(2));
         }
         Map<String, Map<String, Long>> rejectCounts = new TreeMap<>();
@@ -170,7 +162,11 @@ public final class IngestJob {
         Map<String, Long> written = new TreeMap<>();
         for (String table : TABLES.keySet()) {
             for (Row r :
-                    spark.read().parquet(stageDir + "/" + table).groupBy(col(Columns.SOURCE)).count().collectAsList()) {
+                    spark.read()
+                            .parquet(stageDir + "/" + table)
+                            .groupBy(col(Columns.SOURCE))
+                            .count()
+                            .collectAsList()) {
                 written.put(key(r.getString(0), table), r.getLong(1));
             }
         }

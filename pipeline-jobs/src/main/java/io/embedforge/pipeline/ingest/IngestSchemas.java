@@ -14,9 +14,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Intermediate schemas of ingest: each canonical schema plus the record's file and position,
- * which make "the first occurrence" well defined when duplicates are resolved, whatever the
- * partitioning. The two extra columns are dropped before anything is written.
+ * Intermediate schemas of ingest: each canonical schema plus the record's file and position, which
+ * make "the first occurrence" well defined when duplicates are resolved, whatever the partitioning.
+ * The two extra columns are dropped before anything is written.
  */
 final class IngestSchemas {
     static final String FILE = "_file";
@@ -41,19 +41,34 @@ final class IngestSchemas {
 
     private IngestSchemas() {}
 
-    /** The schema a role's valid records have before dedup (without {@code _file}/{@code _pos}). */
-    static StructType base(TaskType task, String role) {
-        return switch (role) {
-            case InputSpec.CORPUS -> CorpusTable.SCHEMA;
-            case InputSpec.QUERIES -> QueriesTable.SCHEMA;
+    /** The schema of a kind's valid rows before dedup (without {@code _file}/{@code _pos}). */
+    static StructType base(String kind) {
+        return switch (kind) {
+            case CorpusTable.NAME -> CorpusTable.SCHEMA;
+            case QueriesTable.NAME -> QueriesTable.SCHEMA;
             case InputSpec.QRELS -> QRELS;
-            default -> switch (task) {
-                case RETRIEVAL -> RetrievalTable.SCHEMA;
-                case CLASSIFICATION -> ClassificationTable.SCHEMA;
-                case CLUSTERING -> ClusteringTable.SCHEMA;
-                case STS -> StsTable.SCHEMA;
-            };
+            case RetrievalTable.NAME -> RetrievalTable.SCHEMA;
+            case ClassificationTable.NAME -> ClassificationTable.SCHEMA;
+            case ClusteringTable.NAME -> ClusteringTable.SCHEMA;
+            case StsTable.NAME -> StsTable.SCHEMA;
+            default -> throw new IllegalArgumentException("unknown kind " + kind);
         };
+    }
+
+    /** Every kind, in a fixed order. */
+    static final java.util.List<String> KINDS =
+            java.util.List.of(
+                    RetrievalTable.NAME,
+                    QueriesTable.NAME,
+                    CorpusTable.NAME,
+                    ClassificationTable.NAME,
+                    ClusteringTable.NAME,
+                    StsTable.NAME,
+                    InputSpec.QRELS);
+
+    /** Kind of the rows a role's valid records become: a canonical table, or {@code qrels}. */
+    static String kind(TaskType task, String role) {
+        return role.equals(InputSpec.QRELS) ? InputSpec.QRELS : table(task, role);
     }
 
     /** The canonical table a role's rows end in. */
@@ -62,12 +77,13 @@ final class IngestSchemas {
             case InputSpec.CORPUS -> CorpusTable.NAME;
             case InputSpec.QUERIES -> QueriesTable.NAME;
             case InputSpec.QRELS -> RetrievalTable.NAME;
-            default -> switch (task) {
-                case RETRIEVAL -> RetrievalTable.NAME;
-                case CLASSIFICATION -> ClassificationTable.NAME;
-                case CLUSTERING -> ClusteringTable.NAME;
-                case STS -> StsTable.NAME;
-            };
+            default ->
+                    switch (task) {
+                        case RETRIEVAL -> RetrievalTable.NAME;
+                        case CLASSIFICATION -> ClassificationTable.NAME;
+                        case CLUSTERING -> ClusteringTable.NAME;
+                        case STS -> StsTable.NAME;
+                    };
         };
     }
 

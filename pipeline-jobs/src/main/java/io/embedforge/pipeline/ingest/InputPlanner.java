@@ -17,9 +17,9 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * Expands an input's globs into files and cuts them into {@link FileUnit}s. Runs on the driver and
- * touches only file metadata, never contents: planning a 20 GB input costs a directory listing.
- * A glob that matches nothing makes the input unusable and fails the run with the source, role
- * and glob in the message.
+ * touches only file metadata, never contents: planning a 20 GB input costs a directory listing. A
+ * glob that matches nothing makes the input unusable and fails the run with the source, role and
+ * glob in the message.
  */
 public final class InputPlanner {
     /** Files and units of one input. */
@@ -94,7 +94,8 @@ public final class InputPlanner {
         }
     }
 
-    private static void listFiles(FileSystem fs, Path dir, List<FileStatus> out) throws IOException {
+    private static void listFiles(FileSystem fs, Path dir, List<FileStatus> out)
+            throws IOException {
         for (FileStatus st : fs.listStatus(dir)) {
             if (hidden(st.getPath())) {
                 continue;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.embedforge.pipeline.config.InputSpec;
 import io.embedforge.pipeline.config.JsonPath;
+import io.embedforge.pipeline.config.Roles;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -24,12 +25,16 @@ final class JsonRecords {
     private final InputSpec spec;
     private final JsonPath recordPath;
     private final Map<String, JsonPath> selectors = new LinkedHashMap<>();
+    private final boolean recordsAreArrays;
 
     JsonRecords(InputSpec spec) {
         this.spec = spec;
         String rp = spec.options().string("record_path", null);
         this.recordPath = rp == null ? null : JsonPath.parse(rp);
         spec.fields().forEach((field, selector) -> selectors.put(field, JsonPath.parse(selector)));
+        this.recordsAreArrays =
+                !selectors.isEmpty()
+                        && selectors.values().stream().allMatch(JsonPath::startsWithIndex);
     }
 
     /** Records of one JSON Lines unit, lazily. */
@@ -90,7 +95,12 @@ final class JsonRecords {
         if (root == null || !(root.isObject() || root.isArray())) {
             out.accept(
                     ExtractedRecord.malformed(
-                            spec.role(), file, position, lineNumbered, text, "not a JSON object or array"));
+                            spec.role(),
+                            file,
+                            position,
+                            lineNumbered,
+                            text,
+                            "not a JSON object or array"));
             return;
         }
         boolean invalid = Utf8.hasInvalid(text);
@@ -104,7 +114,14 @@ final class JsonRecords {
                 (node, chain) -> {
                     String raw = node.toString();
                     found.add(
-                            record(node, chain, raw, file, position, lineNumbered, invalid && Utf8.hasInvalid(raw)));
+                            record(
+                                    node,
+                                    chain,
+                                    raw,
+                                    file,
+                                    position,
+                                    lineNumbered,
+                                    invalid && Utf8.hasInvalid(raw)));
                 });
         if (found.isEmpty()) {
             out.accept(
@@ -127,17 +144,25 @@ final class JsonRecords {
             long position,
             boolean lineNumbered,
             boolean invalid) {
-        if (!node.isObject() && !node.isArray()) {
+        if (recordsAreArrays ? !node.isArray() : !node.isObject()) {
             return ExtractedRecord.malformed(
-                    spec.role(), file, position, lineNumbered, raw, "record is not a JSON object or array");
+                    spec.role(),
+                    file,
+                    position,
+                    lineNumbered,
+                    raw,
+                    "record is not a JSON "
+                            + (recordsAreArrays ? "array" : "object")
+                            + " as the field selectors expect");
         }
         Map<String, List<String>> fields = new LinkedHashMap<>();
         Set<String> wrongType = new LinkedHashSet<>();
         selectors.forEach(
                 (field, path) -> {
                     List<String> values = new ArrayList<>();
+                    boolean multi = Roles.MULTI_VALUED.contains(field);
                     for (JsonNode v : path.select(chain)) {
-                        if (!collect(v, values, true)) {
+                        if (!collect(v, values, multi)) {
                             wrongType.add(field);
                         }
                     }

@@ -10,9 +10,9 @@ import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * The lines of one {@link FileUnit}, read as bytes and decoded strictly (see {@link Utf8}). A
- * byte range owns the lines that start inside it, as Hadoop's line reader does, so every line of
- * a split file is read exactly once. Blank lines are skipped: they are not records.
+ * The lines of one {@link FileUnit}, read as bytes and decoded strictly (see {@link Utf8}). A byte
+ * range owns the lines that start inside it, as Hadoop's line reader does, so every line of a split
+ * file is read exactly once. Blank lines are skipped: they are not records.
  *
  * <p>Positions are 1-based line numbers when the unit is the whole file, and byte offsets of the
  * line start otherwise (a range does not know how many lines precede it). Runs on executors.
@@ -41,8 +41,7 @@ public final class LineIterator implements Iterator<LineIterator.Line>, Closeabl
                 this.in = InputFiles.open(unit.path(), conf);
                 this.offset = 0;
             } else {
-                this.in =
-                        InputFiles.openAt(unit.path(), unit.start(), conf);
+                this.in = InputFiles.openAt(unit.path(), unit.start(), conf);
                 this.offset = unit.start();
                 if (unit.start() > 0) {
                     skipPartialLine();
@@ -53,7 +52,10 @@ public final class LineIterator implements Iterator<LineIterator.Line>, Closeabl
         }
     }
 
-    /** A range that does not start the file skips its first, partial line: the previous range read it. */
+    /**
+     * A range that does not start the file skips its first, partial line: the previous range read
+     * it.
+     */
     private void skipPartialLine() throws IOException {
         readLine();
     }

@@ -15,7 +15,8 @@ import org.apache.hadoop.conf.Configuration;
 public final class RecordReaders {
     private RecordReaders() {}
 
-    public static Iterator<ExtractedRecord> read(InputSpec spec, FileUnit unit, Configuration conf) {
+    public static Iterator<ExtractedRecord> read(
+            InputSpec spec, FileUnit unit, Configuration conf) {
         return switch (spec.format()) {
             case JSONL -> new JsonRecords(spec).lines(new LineIterator(unit, conf), unit.path());
             case JSON -> {
@@ -31,10 +32,12 @@ public final class RecordReaders {
                 new CsvRecords(spec).read(wholeText(unit, conf), unit.path(), out::add);
                 yield out.iterator();
             }
-            case FILES -> List.of(new FileRecords(spec).record(unit.path(), wholeText(unit, conf)))
-                    .iterator();
-            default -> throw new IllegalArgumentException(
-                    "format " + spec.format().configName() + " is not read per file unit");
+            case FILES ->
+                    List.of(new FileRecords(spec).record(unit.path(), wholeText(unit, conf)))
+                            .iterator();
+            default ->
+                    throw new IllegalArgumentException(
+                            "format " + spec.format().configName() + " is not read per file unit");
         };
     }
 

@@ -26,13 +26,20 @@ public final class RecordValidator implements Serializable {
 
     private static final Map<String, List<String>> TEXT_FIELDS =
             Map.of(
-                    "retrieval", List.of("query", "positive"),
-                    InputSpec.QUERIES, List.of("query_id", "text"),
-                    InputSpec.CORPUS, List.of("doc_id", "text"),
-                    InputSpec.QRELS, List.of("query_id", "doc_id"),
-                    "classification", List.of("text", "label"),
-                    "clustering", List.of("title", "categories"),
-                    "sts", List.of("text_a", "text_b", "score"));
+                    "retrieval",
+                    List.of("query", "positive"),
+                    InputSpec.QUERIES,
+                    List.of("query_id", "text"),
+                    InputSpec.CORPUS,
+                    List.of("doc_id", "text"),
+                    InputSpec.QRELS,
+                    List.of("query_id", "doc_id"),
+                    "classification",
+                    List.of("text", "label"),
+                    "clustering",
+                    List.of("title", "categories"),
+                    "sts",
+                    List.of("text_a", "text_b", "score"));
 
     private final SourceConfig source;
 
@@ -68,7 +75,10 @@ public final class RecordValidator implements Serializable {
                             r,
                             true,
                             RowFactory.create(
-                                    source.name(), source.split(), first(r, "query_id"), first(r, "text"))));
+                                    source.name(),
+                                    source.split(),
+                                    first(r, "query_id"),
+                                    first(r, "text"))));
         } else if (role.equals(InputSpec.CORPUS)) {
             String title = first(r, "title");
             out.add(
@@ -98,20 +108,31 @@ public final class RecordValidator implements Serializable {
         List<String> required = required(r.role());
         for (String field : required) {
             if (!r.fields().containsKey(field) && !r.wrongType().contains(field)) {
-                return RejectReason.MISSING_FIELD.code() + "|field '" + field + "' ("
-                        + r.role() + " selector '" + selectorOf(r.role(), field) + "') is missing";
+                return RejectReason.MISSING_FIELD.code()
+                        + "|field '"
+                        + field
+                        + "' ("
+                        + r.role()
+                        + " selector '"
+                        + selectorOf(r.role(), field)
+                        + "') is missing";
             }
         }
         for (String field : r.wrongType()) {
-            return RejectReason.WRONG_TYPE.code() + "|field '" + field
+            return RejectReason.WRONG_TYPE.code()
+                    + "|field '"
+                    + field
                     + "' is an object or nested array where text was expected";
         }
         for (Map.Entry<String, List<String>> e : r.fields().entrySet()) {
             for (String v : e.getValue()) {
                 int cp = TextNormalizer.firstControlCharacter(v);
                 if (cp >= 0) {
-                    return RejectReason.CONTROL_CHARACTERS.code() + "|field '" + e.getKey()
-                            + "' holds control character U+" + String.format("%04X", cp);
+                    return RejectReason.CONTROL_CHARACTERS.code()
+                            + "|field '"
+                            + e.getKey()
+                            + "' holds control character U+"
+                            + String.format("%04X", cp);
                 }
             }
         }
@@ -149,8 +170,11 @@ public final class RecordValidator implements Serializable {
             for (int i = 0; i < values.size(); i++) {
                 String normalized = values.get(i);
                 if (normalized.isEmpty() && (requiredField || e.getKey().equals("negatives"))) {
-                    return RejectReason.EMPTY_TEXT.code() + "|field '" + e.getKey()
-                            + (values.size() > 1 ? "[" + i + "]" : "") + "' is empty after normalisation";
+                    return RejectReason.EMPTY_TEXT.code()
+                            + "|field '"
+                            + e.getKey()
+                            + (values.size() > 1 ? "[" + i + "]" : "")
+                            + "' is empty after normalisation";
                 }
             }
         }
@@ -163,23 +187,39 @@ public final class RecordValidator implements Serializable {
         if (r.role().equals(InputSpec.QRELS) && r.fields().containsKey("relevance")) {
             Double rel = parseNumber(first(r, "relevance"));
             if (rel == null || rel.isNaN()) {
-                return RejectReason.WRONG_TYPE.code() + "|relevance '" + first(r, "relevance") + "' is not a number";
+                return RejectReason.WRONG_TYPE.code()
+                        + "|relevance '"
+                        + first(r, "relevance")
+                        + "' is not a number";
             }
         }
         if (source.taskType() == TaskType.CLASSIFICATION && r.role().equals(InputSpec.RECORDS)) {
             String label = first(r, "label");
             if (!source.labels().knows(label)) {
-                return RejectReason.UNKNOWN_LABEL.code() + "|label '" + label + "' is not in the label map";
+                return RejectReason.UNKNOWN_LABEL.code()
+                        + "|label '"
+                        + label
+                        + "' is not in the label map";
             }
         }
         for (Map.Entry<String, Set<String>> f : source.filter().entrySet()) {
             String value = first(r, f.getKey());
             if (r.fields().containsKey(f.getKey()) || required.contains(f.getKey())) {
                 if (value == null || !f.getValue().contains(value)) {
-                    return RejectReason.FILTERED.code() + "|" + f.getKey() + " '" + value + "' not in " + f.getValue();
+                    return RejectReason.FILTERED.code()
+                            + "|"
+                            + f.getKey()
+                            + " '"
+                            + value
+                            + "' not in "
+                            + f.getValue();
                 }
             } else if (fieldMapped(r.role(), f.getKey())) {
-                return RejectReason.FILTERED.code() + "|" + f.getKey() + " is absent; kept values: " + f.getValue();
+                return RejectReason.FILTERED.code()
+                        + "|"
+                        + f.getKey()
+                        + " is absent; kept values: "
+                        + f.getValue();
             }
         }
         return null;
@@ -194,8 +234,14 @@ public final class RecordValidator implements Serializable {
             return RejectReason.SCORE_NAN.code() + "|score is NaN";
         }
         if (!source.score().inRange(score)) {
-            return RejectReason.SCORE_OUT_OF_RANGE.code() + "|score " + raw + " outside ["
-                    + source.score().min() + ", " + source.score().max() + "]";
+            return RejectReason.SCORE_OUT_OF_RANGE.code()
+                    + "|score "
+                    + raw
+                    + " outside ["
+                    + source.score().min()
+                    + ", "
+                    + source.score().max()
+                    + "]";
         }
         return null;
     }
@@ -213,7 +259,9 @@ public final class RecordValidator implements Serializable {
         String givenId = positives.size() == 1 ? first(r, "positive_id") : null;
         for (int i = 0; i < positives.size(); i++) {
             String positive =
-                    title == null || title.isEmpty() ? positives.get(i) : title + " " + positives.get(i);
+                    title == null || title.isEmpty()
+                            ? positives.get(i)
+                            : title + " " + positives.get(i);
             out.add(
                     ok(
                             r,
@@ -328,13 +376,21 @@ public final class RecordValidator implements Serializable {
         values[row.length()] = r.file();
         values[row.length() + 1] = r.position();
         values[row.length() + 2] = r.location();
-        return new Outcome(r.role(), first, RowFactory.create(values), null);
+        return new Outcome(
+                source.name(),
+                r.role(),
+                IngestSchemas.kind(source.taskType(), r.role()),
+                first,
+                RowFactory.create(values),
+                null);
     }
 
     private Outcome reject(ExtractedRecord r, boolean first, String failure) {
         int bar = failure.indexOf('|');
         return new Outcome(
+                source.name(),
                 r.role(),
+                IngestSchemas.kind(source.taskType(), r.role()),
                 first,
                 null,
                 rejectRow(
@@ -389,8 +445,11 @@ public final class RecordValidator implements Serializable {
             case InputSpec.QUERIES -> List.of("query_id", "text");
             case InputSpec.CORPUS -> List.of("doc_id", "text");
             case InputSpec.QRELS -> List.of("query_id", "doc_id");
-            default -> TEXT_FIELDS.get(
-                    source.taskType() == TaskType.RETRIEVAL ? "retrieval" : source.taskType().configName());
+            default ->
+                    TEXT_FIELDS.get(
+                            source.taskType() == TaskType.RETRIEVAL
+                                    ? "retrieval"
+                                    : source.taskType().configName());
         };
     }
 

@@ -17,9 +17,9 @@ import org.apache.spark.sql.functions;
 import scala.Tuple2;
 
 /**
- * Builds the distributed collection of extracted records of one input. The driver only plans;
- * every byte is read inside executor tasks ({@link RecordReaders}, Spark's Parquet reader, or the
- * line join of parallel files).
+ * Builds the distributed collection of extracted records of one input. The driver only plans; every
+ * byte is read inside executor tasks ({@link RecordReaders}, Spark's Parquet reader, or the line
+ * join of parallel files).
  */
 public final class SourceExtractor {
     private SourceExtractor() {}
@@ -75,6 +75,11 @@ public final class SourceExtractor {
                 wrongType.add(fields.get(i));
                 continue;
             }
+            if (v instanceof scala.collection.Seq<?> seq
+                    && !io.embedforge.pipeline.config.Roles.MULTI_VALUED.contains(fields.get(i))) {
+                wrongType.add(fields.get(i));
+                continue;
+            }
             if (v instanceof scala.collection.Seq<?> seq) {
                 scala.collection.Iterator<?> it = seq.iterator();
                 while (it.hasNext()) {
@@ -112,7 +117,8 @@ public final class SourceExtractor {
             JavaPairRDD<Long, Tuple2<String, String>> lines =
                     jsc.parallelize(List.of(unit), 1)
                             .flatMap(u -> new LineIterator(u, conf.get()))
-                            .mapToPair(l -> new Tuple2<>(l.position(), new Tuple2<>(name, l.text())));
+                            .mapToPair(
+                                    l -> new Tuple2<>(l.position(), new Tuple2<>(name, l.text())));
             all = all == null ? lines : all.union(lines);
         }
         String displayFile = files.get(0).getValue();
@@ -131,13 +137,24 @@ public final class SourceExtractor {
                             for (Tuple2<String, String> t : cells) {
                                 String field = selectorToField.get(t._1());
                                 invalid |= Utf8.hasInvalid(t._2());
-                                raw.append(raw.length() == 0 ? "" : " | ").append(t._1()).append('=').append(t._2());
+                                raw.append(raw.length() == 0 ? "" : " | ")
+                                        .append(t._1())
+                                        .append('=')
+                                        .append(t._2());
                                 if (field != null) {
                                     values.put(field, List.of(t._2()));
                                 }
                             }
                             return new ExtractedRecord(
-                                    role, displayFile, group._1(), true, raw.toString(), null, invalid, values, Set.of());
+                                    role,
+                                    displayFile,
+                                    group._1(),
+                                    true,
+                                    raw.toString(),
+                                    null,
+                                    invalid,
+                                    values,
+                                    Set.of());
                         });
     }
 }

@@ -42,7 +42,10 @@ public final class Utf8 {
             return out.toString();
         } catch (CharacterCodingException e) {
             try {
-                return MARKING.get().reset().decode(ByteBuffer.wrap(bytes, offset, length)).toString();
+                return MARKING.get()
+                        .reset()
+                        .decode(ByteBuffer.wrap(bytes, offset, length))
+                        .toString();
             } catch (CharacterCodingException impossible) {
                 throw new IllegalStateException("replacing decoder reported an error", impossible);
             }
