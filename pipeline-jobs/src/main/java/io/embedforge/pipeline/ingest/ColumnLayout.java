@@ -37,6 +37,41 @@ final class ColumnLayout {
         this.allowExtra = names.isEmpty() || spec.options().bool("allow_extra_columns", false);
     }
 
+    /** The header cells of a file (its first line), split as the input's options say. */
+    static List<String> header(
+            InputSpec spec, String file, org.apache.hadoop.conf.Configuration conf) {
+        try (LineIterator lines = new LineIterator(new FileUnit(file, 0, Long.MAX_VALUE), conf)) {
+            if (!lines.hasNext()) {
+                return List.of();
+            }
+            String first = lines.next().text();
+            String d = spec.options().string("delimiter", ",");
+            String quote = spec.options().string("quote", "\"");
+            List<String> cells = new ArrayList<>();
+            if (d.equals("whitespace")) {
+                cells.addAll(java.util.Arrays.asList(first.strip().split("\\s+")));
+            } else {
+                char delim = d.equals("\\t") ? '\t' : d.charAt(0);
+                org.apache.commons.csv.CSVFormat.Builder format =
+                        org.apache.commons.csv.CSVFormat.DEFAULT.builder().setDelimiter(delim);
+                format.setQuote(quote.equals("none") ? null : quote.charAt(0));
+                try (org.apache.commons.csv.CSVParser parser =
+                        org.apache.commons.csv.CSVParser.parse(first, format.get())) {
+                    for (org.apache.commons.csv.CSVRecord r : parser) {
+                        r.forEach(cells::add);
+                        break;
+                    }
+                } catch (java.io.IOException | RuntimeException e) {
+                    return List.of(first);
+                }
+            }
+            if (!cells.isEmpty() && cells.get(0).startsWith("\uFEFF")) {
+                cells.set(0, cells.get(0).substring(1));
+            }
+            return cells;
+        }
+    }
+
     /** Header names a field refers to that the header lacks; empty when all are present. */
     List<String> missingColumns() {
         List<String> missing = new ArrayList<>();

@@ -69,7 +69,38 @@ public final class InputPlanner {
             }
         }
         units.sort(Comparator.comparing(FileUnit::path).thenComparingLong(FileUnit::start));
+        if (input.format() == InputFormat.CSV && input.options().bool("header", true)) {
+            checkHeader(source, input, infos.get(0).path(), conf);
+        }
         return new Plan(infos, units);
+    }
+
+    /**
+     * Fails the run when a header lacks a column the field mapping names: every record of the file
+     * would be unusable, which is a configuration error, not a million rejects.
+     */
+    private static void checkHeader(
+            SourceConfig source, InputSpec input, String file, Configuration conf) {
+        List<String> header = ColumnLayout.header(input, file, conf);
+        List<String> missing = new ColumnLayout(input, header).missingColumns();
+        if (!missing.isEmpty()) {
+            throw new ConfigException(
+                    "source '"
+                            + source.name()
+                            + "' ("
+                            + source.file()
+                            + "): input '"
+                            + input.role()
+                            + "': the header of "
+                            + file
+                            + " is "
+                            + header
+                            + " (delimiter '"
+                            + input.options().string("delimiter", ",")
+                            + "'), it has no column "
+                            + missing
+                            + " named under fields");
+        }
     }
 
     private static List<FileStatus> glob(String glob, Configuration conf) {

@@ -26,15 +26,19 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void theShippedProfilesLoad() {
+    void theShippedProfilesLoad() throws IOException {
         PipelineConfig local =
                 ConfigLoader.load(
                         repoRoot().resolve("conf/local.yaml"), ConfigLoader.Overrides.none());
         assertTrue(local.sources().size() >= 25);
+        // full.yaml reads Banking77's label list while loading; give it one.
+        Path data = dir.resolve("datasets");
+        Files.createDirectories(data.resolve("banking77"));
+        Files.writeString(data.resolve("banking77/categories.json"), "[\"card_arrival\"]");
         PipelineConfig full =
                 ConfigLoader.load(
                         repoRoot().resolve("conf/full.yaml"),
-                        new ConfigLoader.Overrides(7L, Map.of("data", "hdfs://nn/datasets")));
+                        new ConfigLoader.Overrides(7L, Map.of("data", data.toString())));
         assertEquals(7L, full.seed());
         assertEquals(25, full.sources().stream().map(SourceConfig::dataset).distinct().count());
         assertTrue(
@@ -42,8 +46,11 @@ class ConfigLoaderTest {
                         .input(InputSpec.CORPUS)
                         .paths()
                         .get(0)
-                        .startsWith("hdfs://nn/datasets/"),
-                "a --var overrides the profile's variable and keeps the URI scheme");
+                        .startsWith(data.toString()),
+                "a --var overrides the profile's variable");
+        assertEquals("hdfs://nn/d", ConfigLoader.resolvePath("hdfs://nn/d", dir));
+        assertEquals("/abs/d", ConfigLoader.resolvePath("/abs/d", dir));
+        assertEquals("file:" + dir.resolve("rel"), ConfigLoader.resolvePath("rel", dir));
         PipelineConfig real =
                 ConfigLoader.load(
                         repoRoot().resolve("conf/real-samples.yaml"),

@@ -71,6 +71,74 @@ class ReadersTest {
     }
 
     @Test
+    void aHeaderWithoutAMappedColumnFailsAtPlanningNotPerRecord() throws IOException {
+        Path file = dir.resolve("h.csv");
+        Files.writeString(file, "sentence,is_counterfactual\nx,1\n", StandardCharsets.UTF_8);
+        InputSpec spec =
+                new InputSpec(
+                        InputSpec.RECORDS,
+                        InputFormat.CSV,
+                        List.of(file.toUri().toString()),
+                        Map.of(),
+                        new Options(Map.of()),
+                        Map.of("text", "text", "label", "is_counterfactual"));
+        io.embedforge.pipeline.config.SourceConfig source =
+                new io.embedforge.pipeline.config.SourceConfig(
+                        "src",
+                        "src",
+                        "src.yaml",
+                        io.embedforge.pipeline.config.TaskType.CLASSIFICATION,
+                        "train",
+                        "i",
+                        false,
+                        List.of(spec),
+                        io.embedforge.pipeline.config.LabelSpec.none(),
+                        io.embedforge.pipeline.config.ScoreSpec.zeroToFive(),
+                        Map.of(),
+                        Map.of());
+        io.embedforge.pipeline.config.ConfigException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        io.embedforge.pipeline.config.ConfigException.class,
+                        () -> InputPlanner.plan(source, spec, CONF, 1 << 20));
+        assertTrue(
+                e.getMessage().contains("[text]") && e.getMessage().contains("h.csv"),
+                e.getMessage());
+    }
+
+    @Test
+    void aGlobThatMatchesNothingIsAnError() {
+        InputSpec spec =
+                new InputSpec(
+                        InputSpec.RECORDS,
+                        InputFormat.JSONL,
+                        List.of(dir.resolve("nothing-*.jsonl").toUri().toString()),
+                        Map.of(),
+                        new Options(Map.of()),
+                        Map.of("text", "t", "label", "l"));
+        io.embedforge.pipeline.config.SourceConfig source =
+                new io.embedforge.pipeline.config.SourceConfig(
+                        "src",
+                        "src",
+                        "src.yaml",
+                        io.embedforge.pipeline.config.TaskType.CLASSIFICATION,
+                        "train",
+                        "i",
+                        false,
+                        List.of(spec),
+                        io.embedforge.pipeline.config.LabelSpec.none(),
+                        io.embedforge.pipeline.config.ScoreSpec.zeroToFive(),
+                        Map.of(),
+                        Map.of());
+        io.embedforge.pipeline.config.ConfigException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        io.embedforge.pipeline.config.ConfigException.class,
+                        () -> InputPlanner.plan(source, spec, CONF, 1 << 20));
+        assertTrue(
+                e.getMessage().contains("no file matches") && e.getMessage().contains("nothing-*"),
+                e.getMessage());
+    }
+
+    @Test
     void unquotedTsvSplitsOnTabsAndChecksTheColumnCount() throws IOException {
         InputSpec spec =
                 spec(
