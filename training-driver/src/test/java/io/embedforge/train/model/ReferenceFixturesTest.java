@@ -1,6 +1,7 @@
 package io.embedforge.train.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -183,6 +184,26 @@ class ReferenceFixturesTest {
                     pooler.forward(new ParameterStore(m, false), new NDList(h, pool), false)
                             .singletonOrThrow();
             assertClose("emb_latent_gelu", e, null);
+        }
+    }
+
+    @Test
+    void torchWrittenBf16IsReadExactlyAndNeverReachesDjlAsBf16() throws IOException {
+        try (SafetensorsFile bf16 = SafetensorsFile.open(fixtures.resolve("bf16.safetensors"));
+                SafetensorsFile want =
+                        SafetensorsFile.open(fixtures.resolve("bf16_expected.safetensors"));
+                NDManager m = manager.newSubManager()) {
+            for (String name : bf16.names()) {
+                assertEquals(
+                        io.embedforge.train.weights.SafetensorsDType.BF16, bf16.info(name).dtype());
+                assertArrayEquals(want.readFloats(name), bf16.readFloats(name), name);
+                NDArray a = bf16.toNDArray(m, name, DataType.FLOAT16);
+                assertEquals(DataType.FLOAT16, a.getDataType());
+                assertArrayEquals(
+                        want.readFloats(name),
+                        a.toType(DataType.FLOAT32, false).toFloatArray(),
+                        1e-2f);
+            }
         }
     }
 }
