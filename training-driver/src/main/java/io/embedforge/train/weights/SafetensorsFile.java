@@ -354,13 +354,12 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         TensorInfo t = info(name);
         ByteBuffer data = readFloat32(name);
-        NDArray f32 = manager.create(data, new Shape(t.shape()), DataType.FLOAT32);
-        if (target == DataType.FLOAT32) {
-            return f32;
-        }
-        NDArray half = f32.toType(DataType.FLOAT16, false);
-        f32.close();
-        return half;
+        NDArray view = manager.create(data, new Shape(t.shape()), DataType.FLOAT32);
+        // On CPU, DJL wraps a direct buffer without copying; copy into engine-owned memory so the
+        // buffer becomes garbage at once and direct memory holds at most one tensor at a time.
+        NDArray owned = view.toType(target, true);
+        view.close();
+        return owned;
     }
 
     @Override
