@@ -26,9 +26,10 @@ import java.util.SplittableRandom;
 /**
  * Shows that loading a sharded bf16 checkpoint streams tensor by tensor: {@code write DIR} makes a
  * mid-size Mistral checkpoint (3 bf16 shards + index), {@code load DIR} loads it into a float32
- * model and prints the peak resident set ({@code VmHWM}), the model's size, the largest tensor and
- * the checkpoint size. Run {@code load} with a small {@code -Xmx} (e.g. 256m): the heap never holds
- * a tensor, and direct memory holds one at a time.
+ * model and prints the growth of the peak resident set ({@code VmHWM}) and of its anonymous and
+ * file-backed parts (the latter are clean, reclaimable pages of the memory-mapped shards), the
+ * model's size, the largest tensor and the checkpoint size. Run {@code load} with a small {@code
+ * -Xmx} (e.g. 256m): the heap never holds a tensor, and direct memory holds one at a time.
  */
 public final class LoadMemoryBenchmark {
 
@@ -93,7 +94,9 @@ public final class LoadMemoryBenchmark {
     static void load(Path dir) throws IOException {
         try (NDManager m = NDManager.newBaseManager()) {
             m.create(1f).add(1f); // load the engine before the baseline
-            long before = peakRssKb();
+            long before = status("VmHWM:");
+            long anonBefore = status("RssAnon:");
+            long fileBefore = status("RssFile:");
             long start = System.nanoTime();
             ModelSpec spec =
                     new ModelSpec(null, AttentionMaskMode.BIDIRECTIONAL, PoolingMode.MEAN, null);
@@ -111,12 +114,15 @@ public final class LoadMemoryBenchmark {
                     ckptBytes += Files.size(f);
                 }
             }
-            long after = peakRssKb();
+            long after = status("VmHWM:");
+            long anonGrowth = status("RssAnon:") - anonBefore;
+            long fileGrowth = status("RssFile:") - fileBefore;
             Runtime rt = Runtime.getRuntime();
             System.out.printf(
                     Locale.ROOT,
                     "load seconds=%.1f checkpoint_bf16_MB=%.0f model_f32_MB=%.0f largest_tensor_f32_MB=%.0f"
-                            + " peak_rss_before_MB=%.0f peak_rss_after_MB=%.0f growth_MB=%.0f heap_max_MB=%.0f%n",
+                            + " peak_rss_before_MB=%.0f peak_rss_after_MB=%.0f growth_MB=%.0f"
+                            + " anon_rss_growth_MB=%.0f file_rss_growth_MB=%.0f heap_max_MB=%.0f%n",
                     (System.nanoTime() - start) / 1e9,
                     ckptBytes / 1e6,
                     modelBytes / 1e6,
@@ -124,14 +130,16 @@ public final class LoadMemoryBenchmark {
                     before / 1e3,
                     after / 1e3,
                     (after - before) / 1e3,
+                    anonGrowth / 1e3,
+                    fileGrowth / 1e3,
                     rt.maxMemory() / 1e6);
         }
     }
 
-    private static long peakRssKb() throws IOException {
+    private static long status(String field) throws IOException {
         for (String line :
                 Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8)) {
-            if (line.startsWith("VmHWM:")) {
+            if (line.startsWith(field)) {
                 return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         }

@@ -2,6 +2,7 @@ package io.embedforge.train.weights;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -41,6 +42,9 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Largest header accepted; the format's reference implementation uses the same bound. */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
+    /** Size of the reused conversion buffer of {@link #toNDArray}. */
+    public static final int CHUNK_BYTES = 16 * 1024 * 1024;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path path;
@@ -48,6 +52,7 @@ public final class SafetensorsFile implements AutoCloseable {
     private final long dataStart;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
+    private ByteBuffer chunk;
 
     private SafetensorsFile(
             Path path,
@@ -288,17 +293,7 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws IOException if the tensor cannot be read or is not floating point
      */
     public ByteBuffer readFloat32(String name) throws IOException {
-        TensorInfo t = info(name);
-        if (!t.dtype().isFloatingPoint()) {
-            throw new IOException(
-                    String.format(
-                            Locale.ROOT,
-                            "safetensors file %s: tensor %s has dtype=%s; only F64, F32, F16 and"
-                                    + " BF16 can be read as float weights",
-                            path,
-                            name,
-                            t.dtype()));
-        }
+        TensorInfo t = checkReadable(name);
         long outBytes = Math.multiplyExact(t.numElements(), 4L);
         if (outBytes > Integer.MAX_VALUE || t.byteLength() > Integer.MAX_VALUE) {
             throw new IOException(
@@ -322,6 +317,21 @@ public final class SafetensorsFile implements AutoCloseable {
         return out.rewind();
     }
 
+    private TensorInfo checkReadable(String name) throws IOException {
+        TensorInfo t = info(name);
+        if (!t.dtype().isFloatingPoint()) {
+            throw new IOException(
+                    String.format(
+                            Locale.ROOT,
+                            "safetensors file %s: tensor %s has dtype=%s; only F64, F32, F16 and"
+                                    + " BF16 can be read as float weights",
+                            path,
+                            name,
+                            t.dtype()));
+        }
+        return t;
+    }
+
     /**
      * Reads one floating-point tensor into a Java array (for small tensors and tests).
      *
@@ -337,9 +347,10 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
-     * Creates an NDArray from a tensor. The bytes are converted to float32 first; if {@code target}
-     * is float16 the conversion to half precision happens on the engine afterwards, so no bfloat16
-     * value ever reaches DJL.
+     * Creates an NDArray from a tensor without a full-size host copy: the tensor's mapped bytes are
+     * converted to float32 one chunk at a time in a reused {@value #CHUNK_BYTES}-byte direct
+     * buffer, and the engine copies (and, for float16, casts) each chunk into an array it owns. No
+     * bfloat16 value ever reaches DJL, and transient memory is one chunk, whatever the tensor size.
      *
      * @param manager owner of the new array
      * @param name the tensor name
@@ -347,19 +358,51 @@ public final class SafetensorsFile implements AutoCloseable {
      * @return the new array
      * @throws IOException if the tensor cannot be read
      */
-    public NDArray toNDArray(NDManager manager, String name, DataType target) throws IOException {
+    public synchronized NDArray toNDArray(NDManager manager, String name, DataType target)
+            throws IOException {
         if (target != DataType.FLOAT32 && target != DataType.FLOAT16) {
             throw new IllegalArgumentException(
                     "target=" + target + " is not supported; allowed: float32, float16");
         }
-        TensorInfo t = info(name);
-        ByteBuffer data = readFloat32(name);
-        NDArray view = manager.create(data, new Shape(t.shape()), DataType.FLOAT32);
-        // On CPU, DJL wraps a direct buffer without copying; copy into engine-owned memory so the
-        // buffer becomes garbage at once and direct memory holds at most one tensor at a time.
-        NDArray owned = view.toType(target, true);
-        view.close();
-        return owned;
+        TensorInfo t = checkReadable(name);
+        long n = t.numElements();
+        NDArray flat = manager.zeros(new Shape(n), target);
+        if (n > 0) {
+            if (chunk == null) {
+                chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.nativeOrder());
+            }
+            int width = t.dtype().bytes();
+            long perChunk = CHUNK_BYTES / 4;
+            for (long first = 0; first < n; first += perChunk) {
+                int count = (int) Math.min(perChunk, n - first);
+                MappedByteBuffer in =
+                        channel.map(
+                                FileChannel.MapMode.READ_ONLY,
+                                dataStart + t.begin() + first * width,
+                                (long) count * width);
+                in.order(ByteOrder.LITTLE_ENDIAN);
+                chunk.clear();
+                FloatConversions.toFloat32(t.dtype(), in, chunk);
+                ByteBuffer part = chunk.duplicate().order(ByteOrder.nativeOrder());
+                part.position(0).limit(count * 4);
+                try (NDArray view =
+                        manager.create(
+                                part.slice().order(ByteOrder.nativeOrder()),
+                                new Shape(count),
+                                DataType.FLOAT32)) {
+                    NDArray cast = view.toType(target, false);
+                    flat.set(new NDIndex(first + ":" + (first + count)), cast);
+                    if (cast != view) {
+                        cast.close();
+                    }
+                }
+            }
+        }
+        NDArray shaped = flat.reshape(new Shape(t.shape()));
+        if (shaped != flat) {
+            flat.close();
+        }
+        return shaped;
     }
 
     @Override

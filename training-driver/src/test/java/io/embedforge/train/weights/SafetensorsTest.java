@@ -257,6 +257,37 @@ class SafetensorsTest {
         assertTrue(e.getMessage().contains("puts tensor zzz in"), e.getMessage());
     }
 
+    @Test
+    void loadedArraysOwnTheirMemoryAfterTheReadBufferIsCollected() throws IOException {
+        Path f = dir.resolve("gc.safetensors");
+        float[] values = new float[1 << 16];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i * 0.5f;
+        }
+        SafetensorsWriter.write(
+                f,
+                Map.of("big", new HostTensor(new long[] {values.length}, values)),
+                Map.of(),
+                SafetensorsDType.BF16);
+        float[] expected = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            expected[i] = FloatConversions.bf16ToFloat(FloatConversions.floatToBf16(values[i]));
+        }
+        try (SafetensorsFile st = SafetensorsFile.open(f);
+                NDManager manager = NDManager.newBaseManager()) {
+            NDArray a = st.toNDArray(manager, "big", DataType.FLOAT32);
+            for (int round = 0; round < 5; round++) {
+                System.gc();
+                // Reuse freed native memory with other data.
+                ByteBuffer junk = ByteBuffer.allocateDirect(values.length * 4);
+                while (junk.hasRemaining()) {
+                    junk.put((byte) 0x7f);
+                }
+            }
+            assertArrayEquals(expected, a.toFloatArray());
+        }
+    }
+
     /** Writes a header (with a length field, or a fake one if {@code fakeLen >= 0}) and data. */
     private static void writeRaw(Path f, String header, long fakeLen, int dataBytes)
             throws IOException {
