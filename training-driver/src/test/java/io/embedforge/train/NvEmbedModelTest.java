@@ -182,8 +182,11 @@ class NvEmbedModelTest {
                             PoolingMode.LATENT_ATTENTION,
                             LATENT);
             ModelWeights.seedAll(loaded, 21); // same base, different trainables until loaded
-            try (Closeable files = ModelWeights.loadTrainable(loaded, dir)) {
+            Closeable files = ModelWeights.loadTrainable(loaded, dir);
+            try {
                 ModelWeights.initialize(loaded, m);
+            } finally {
+                files.close();
             }
             var a = saved.getParameters().values();
             var b = loaded.getParameters().values();

@@ -3,6 +3,7 @@ package io.embedforge.train.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -67,9 +68,9 @@ final class LoraLinear extends FixedShapeBlock {
     }
 
     @Override
-    public ai.djl.ndarray.types.Shape[] getOutputShapes(ai.djl.ndarray.types.Shape[] in) {
+    public Shape[] getOutputShapes(Shape[] in) {
         long[] s = in[0].getShape();
         s[s.length - 1] = weight.getShape().get(0);
-        return new ai.djl.ndarray.types.Shape[] {new ai.djl.ndarray.types.Shape(s)};
+        return new Shape[] {new Shape(s)};
     }
 }

@@ -285,13 +285,4 @@ public final class ModelWeights {
                 .addAll(new TreeSet<>(lora.targets()).stream().map(c::textNode).toList());
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(c);
     }
-
-    /** The names and shapes of a block's parameters, for messages and tests. */
-    public static Map<String, long[]> describe(Block model) {
-        Map<String, long[]> out = new LinkedHashMap<>();
-        for (Parameter p : model.getParameters().values()) {
-            out.put(p.getName(), p.getShape().getShape());
-        }
-        return out;
-    }
 }

@@ -69,8 +69,11 @@ class ReferenceFixturesTest {
         try (SafetensorsCheckpoint base = SafetensorsCheckpoint.open(fixtures)) {
             ModelWeights.loadBase(model, base, DataType.FLOAT32);
             if (trainable != null) {
-                try (Closeable t = ModelWeights.loadTrainable(model, trainable)) {
+                Closeable files = ModelWeights.loadTrainable(model, trainable);
+                try {
                     ModelWeights.initialize(model, m);
+                } finally {
+                    files.close();
                 }
             } else {
                 ModelWeights.initialize(model, m);
@@ -103,6 +106,23 @@ class ReferenceFixturesTest {
                     new NvEmbedModel(
                             config, null, AttentionMaskMode.BIDIRECTIONAL, PoolingMode.MEAN, null);
             load(m, model, null);
+            NDArray h =
+                    model.decoder()
+                            .forward(new ParameterStore(m, false), new NDList(ids, mask), false)
+                            .singletonOrThrow();
+            assertClose("hidden_base", h, mask);
+        }
+    }
+
+    @Test
+    void huggingFaceFolderLoadsThroughTheFactory() throws IOException {
+        try (NDManager m = manager.newSubManager()) {
+            io.embedforge.train.ModelSpec spec =
+                    new io.embedforge.train.ModelSpec(
+                            null, AttentionMaskMode.BIDIRECTIONAL, PoolingMode.MEAN, null);
+            NvEmbedModel model =
+                    io.embedforge.train.NvEmbedModels.fromHuggingFace(
+                            m, fixtures, spec, DataType.FLOAT32, 1);
             NDArray h =
                     model.decoder()
                             .forward(new ParameterStore(m, false), new NDList(ids, mask), false)
