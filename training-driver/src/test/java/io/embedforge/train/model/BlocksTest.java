@@ -117,6 +117,56 @@ class BlocksTest {
     }
 
     @Test
+    void attentionWithRotaryAndBothMasks() {
+        // One head of width 2, identity projections, tokens x0 = [1, 0], x1 = [0, 1].
+        // RoPE: q0 = k0 = [1, 0]; position 1 rotates by 1 rad: q1 = k1 = [-sin 1, cos 1].
+        // Scores / sqrt(2): row 0 = [1, -sin 1], row 1 = [-sin 1, 1]; v = x (not rotated).
+        MistralConfig c = new MistralConfig(2, 2, 1, 1, 1, 2, 1e-5, 1e4, 4, 1, 2);
+        MistralAttention attn = new MistralAttention("a", c, null);
+        float[] eye = {1, 0, 0, 1};
+        init(
+                attn,
+                Map.of(
+                        "a.q_proj.weight",
+                        eye,
+                        "a.k_proj.weight",
+                        eye,
+                        "a.v_proj.weight",
+                        eye,
+                        "a.o_proj.weight",
+                        eye));
+        NDArray x = manager.create(new float[] {1, 0, 0, 1}, new Shape(1, 2, 2));
+        NDArray mask = manager.create(new float[] {1, 1}, new Shape(1, 2));
+        NDList rope = RotaryEmbedding.tables(manager, 2, 2, 1e4);
+        float p = 0.78619099f; // softmax([1, -sin 1] / sqrt 2)[0]
+        NDArray bidi =
+                run(
+                        attn,
+                        x,
+                        MistralDecoder.maskBias(mask, AttentionMaskMode.BIDIRECTIONAL),
+                        rope.get(0),
+                        rope.get(1));
+        close(new float[] {p, 1 - p, 1 - p, p}, bidi);
+        NDArray causal =
+                run(
+                        attn,
+                        x,
+                        MistralDecoder.maskBias(mask, AttentionMaskMode.CAUSAL),
+                        rope.get(0),
+                        rope.get(1));
+        close(new float[] {1, 0, 1 - p, p}, causal);
+        NDArray padded = manager.create(new float[] {1, 0}, new Shape(1, 2));
+        NDArray onlyFirst =
+                run(
+                        attn,
+                        x,
+                        MistralDecoder.maskBias(padded, AttentionMaskMode.BIDIRECTIONAL),
+                        rope.get(0),
+                        rope.get(1));
+        close(new float[] {1, 0, 1, 0}, onlyFirst);
+    }
+
+    @Test
     void maskBiasIsPaddingOnlyOrPaddingPlusCausal() {
         NDArray mask = manager.create(new float[] {1, 1, 0}, new Shape(1, 3));
         float n = MistralDecoder.MASK_BIAS;
