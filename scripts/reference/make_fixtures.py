@@ -10,7 +10,7 @@ training-driver/src/test/resources/fixtures/. The Java tests only read those fil
 
 Usage (CPU is fine):
     python3 -m venv /work/venv-ref
-    /work/venv-ref/bin/pip install torch transformers peft safetensors
+    /work/venv-ref/bin/pip install -r scripts/reference/requirements.txt
     /work/venv-ref/bin/python scripts/reference/make_fixtures.py
 """
 import json

@@ -93,6 +93,17 @@ class BadInputTest {
                         IllegalArgumentException.class,
                         () -> new LatentAttentionConfig(0, 8, 8, 8, 4, true)),
                 "latent.num_latents=0 must be > 0");
+        assertMessage(
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                new NvEmbedModel(
+                                        C,
+                                        null,
+                                        io.embedforge.train.model.AttentionMaskMode.BIDIRECTIONAL,
+                                        io.embedforge.train.model.PoolingMode.LATENT_ATTENTION,
+                                        null)),
+                "pooling=LATENT_ATTENTION needs a latent head config");
     }
 
     /** Writes the base tensors of a freshly seeded model, with one tensor removed or reshaped. */

@@ -34,6 +34,10 @@ public final class NvEmbedModel extends FixedShapeBlock {
             AttentionMaskMode maskMode,
             PoolingMode pooling,
             LatentAttentionConfig latentConfig) {
+        if (pooling == PoolingMode.LATENT_ATTENTION && latentConfig == null) {
+            throw new IllegalArgumentException(
+                    "pooling=LATENT_ATTENTION needs a latent head config; got latentConfig=null");
+        }
         this.lora = lora;
         this.pooling = pooling;
         decoder = addChildBlock("decoder", new MistralDecoder(config, lora, maskMode));
