@@ -212,6 +212,11 @@ def main():
                 p.copy_(0.05 * torch.randn(p.shape, generator=gen))
     peft_model.save_pretrained(str(OUT / "adapter"))
     (OUT / "adapter" / "README.md").unlink(missing_ok=True)  # PEFT's model-card template
+    # PEFT keeps target_modules as a set: sort it so the fixture does not depend on hash seeds.
+    adapter_cfg_path = OUT / "adapter" / "adapter_config.json"
+    adapter_cfg = json.loads(adapter_cfg_path.read_text(encoding="utf-8"))
+    adapter_cfg["target_modules"] = sorted(adapter_cfg["target_modules"])
+    adapter_cfg_path.write_text(json.dumps(adapter_cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     with torch.no_grad():
         hidden_lora = peft_model.base_model.model.model(
             input_ids=ids, attention_mask=mask
