@@ -1,0 +1,209 @@
+package io.embedforge.train.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The decoder hyper-parameters read from a Hugging Face {@code config.json} of a Mistral model
+ * (Mistral-7B-v0.1 in the NV-Embed paper). Validated when built so a wrong folder fails before any
+ * weight is read.
+ *
+ * @param hiddenSize {@code hidden_size}
+ * @param intermediateSize {@code intermediate_size} (SwiGLU width)
+ * @param numLayers {@code num_hidden_layers}
+ * @param numHeads {@code num_attention_heads}
+ * @param numKvHeads {@code num_key_value_heads} (grouped-query attention)
+ * @param headDim {@code head_dim}, or {@code hidden_size / num_attention_heads} when absent
+ * @param rmsNormEps {@code rms_norm_eps}
+ * @param ropeTheta {@code rope_theta}
+ * @param vocabSize {@code vocab_size}
+ * @param bosTokenId {@code bos_token_id}
+ * @param eosTokenId {@code eos_token_id}
+ */
+public record MistralConfig(
+        int hiddenSize,
+        int intermediateSize,
+        int numLayers,
+        int numHeads,
+        int numKvHeads,
+        int headDim,
+        double rmsNormEps,
+        double ropeTheta,
+        int vocabSize,
+        int bosTokenId,
+        int eosTokenId) {
+
+    /** The architecture this decoder implements, as {@code transformers} names it. */
+    public static final String ARCHITECTURE = "MistralForCausalLM";
+
+    /** The {@code model_type} this decoder implements. */
+    public static final String MODEL_TYPE = "mistral";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Checks every value; messages name the field, the value and the allowed range. */
+    public MistralConfig {
+        positive("hidden_size", hiddenSize);
+        positive("intermediate_size", intermediateSize);
+        positive("num_hidden_layers", numLayers);
+        positive("num_attention_heads", numHeads);
+        positive("num_key_value_heads", numKvHeads);
+        positive("head_dim", headDim);
+        positive("vocab_size", vocabSize);
+        if (numHeads % numKvHeads != 0) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "num_attention_heads=%d must be a multiple of num_key_value_heads=%d",
+                            numHeads,
+                            numKvHeads));
+        }
+        if (headDim % 2 != 0) {
+            throw new IllegalArgumentException(
+                    "head_dim=" + headDim + " must be even (rotary embeddings rotate pairs)");
+        }
+        if (!(rmsNormEps > 0) || !(ropeTheta > 0)) {
+            throw new IllegalArgumentException(
+                    "rms_norm_eps=" + rmsNormEps + " and rope_theta=" + ropeTheta + " must be > 0");
+        }
+        tokenId("bos_token_id", bosTokenId, vocabSize);
+        tokenId("eos_token_id", eosTokenId, vocabSize);
+    }
+
+    private static void positive(String name, int v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + "=" + v + " must be > 0");
+        }
+    }
+
+    private static void tokenId(String name, int id, int vocab) {
+        if (id < 0 || id >= vocab) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT, "%s=%d must be in [0, vocab_size=%d)", name, id, vocab));
+        }
+    }
+
+    /** Query heads per key/value head. */
+    public int groups() {
+        return numHeads / numKvHeads;
+    }
+
+    /**
+     * The tiny default model for demos and tests: 2 layers, hidden 256, 4 query heads sharing 2
+     * key/value heads, and the vocabulary of the E5 tokenizer bundled in the classpath (BERT
+     * WordPiece, so {@code [CLS]} = 101 serves as BOS and {@code [SEP]} = 102 as EOS).
+     */
+    public static MistralConfig tiny() {
+        return new MistralConfig(256, 512, 2, 4, 2, 64, 1e-5, 10000.0, 30522, 101, 102);
+    }
+
+    /**
+     * Reads {@code config.json}.
+     *
+     * @param file the config file
+     * @return the validated config
+     * @throws IOException if the file cannot be read or describes an unsupported model; the message
+     *     names the file
+     */
+    public static MistralConfig read(Path file) throws IOException {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        try {
+            return parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("config " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Parses the text of a {@code config.json}.
+     *
+     * @param json the JSON text
+     * @return the validated config
+     * @throws IllegalArgumentException for an unsupported architecture or a bad value
+     */
+    public static MistralConfig parse(String json) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not valid JSON: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException("config must be a JSON object");
+        }
+        List<String> archs = new ArrayList<>();
+        if (root.has("architectures")) {
+            root.get("architectures").forEach(a -> archs.add(a.asText()));
+        }
+        String modelType = root.path("model_type").asText("");
+        if (!MODEL_TYPE.equals(modelType) && !archs.contains(ARCHITECTURE)) {
+            throw new IllegalArgumentException(
+                    "model_type="
+                            + modelType
+                            + " architectures="
+                            + archs
+                            + " is not supported; allowed: model_type="
+                            + MODEL_TYPE
+                            + " or architectures=["
+                            + ARCHITECTURE
+                            + "]");
+        }
+        int hidden = required(root, "hidden_size");
+        int heads = required(root, "num_attention_heads");
+        JsonNode hd = root.get("head_dim");
+        int headDim = hd == null || hd.isNull() ? hidden / Math.max(heads, 1) : hd.asInt();
+        return new MistralConfig(
+                hidden,
+                required(root, "intermediate_size"),
+                required(root, "num_hidden_layers"),
+                heads,
+                root.has("num_key_value_heads") ? root.get("num_key_value_heads").asInt() : heads,
+                headDim,
+                root.path("rms_norm_eps").asDouble(1e-6),
+                root.path("rope_theta").asDouble(10000.0),
+                required(root, "vocab_size"),
+                root.path("bos_token_id").asInt(1),
+                root.path("eos_token_id").asInt(2));
+    }
+
+    private static int required(JsonNode root, String field) {
+        JsonNode n = root.get(field);
+        if (n == null || !n.canConvertToInt()) {
+            throw new IllegalArgumentException("missing integer field " + field);
+        }
+        return n.asInt();
+    }
+
+    /** The config as a {@code config.json} text that {@code transformers} accepts. */
+    public String toJson() {
+        return String.format(
+                Locale.ROOT,
+                "{\"architectures\": [\"%s\"], \"model_type\": \"%s\", \"hidden_size\": %d,"
+                        + " \"intermediate_size\": %d, \"num_hidden_layers\": %d,"
+                        + " \"num_attention_heads\": %d, \"num_key_value_heads\": %d,"
+                        + " \"head_dim\": %d, \"rms_norm_eps\": %s, \"rope_theta\": %s,"
+                        + " \"vocab_size\": %d, \"bos_token_id\": %d, \"eos_token_id\": %d,"
+                        + " \"hidden_act\": \"silu\", \"tie_word_embeddings\": false}",
+                ARCHITECTURE,
+                MODEL_TYPE,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                Double.toString(rmsNormEps),
+                Double.toString(ropeTheta),
+                vocabSize,
+                bosTokenId,
+                eosTokenId);
+    }
+}

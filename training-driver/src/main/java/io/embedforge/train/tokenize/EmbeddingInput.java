@@ -1,0 +1,47 @@
+package io.embedforge.train.tokenize;
+
+/**
+ * One text to embed: a query carries the task instruction, a document carries none. NV-Embed
+ * formats a query as {@code Instruct: {instruction}\nQuery: {text}} and excludes the instruction
+ * tokens from pooling (they still attend and are attended).
+ *
+ * @param instruction the task definition, or {@code null} for a document
+ * @param text the query or document text
+ */
+public record EmbeddingInput(String instruction, String text) {
+
+    /** The prefix template; {@code %s} is the instruction. */
+    public static final String QUERY_TEMPLATE = "Instruct: %s\nQuery: ";
+
+    /** Checks the text is present. */
+    public EmbeddingInput {
+        if (text == null) {
+            throw new IllegalArgumentException("text must not be null");
+        }
+    }
+
+    /** A query with its instruction. */
+    public static EmbeddingInput query(String instruction, String text) {
+        if (instruction == null) {
+            throw new IllegalArgumentException("instruction must not be null for a query");
+        }
+        return new EmbeddingInput(instruction, text);
+    }
+
+    /** A document (no instruction). */
+    public static EmbeddingInput document(String text) {
+        return new EmbeddingInput(null, text);
+    }
+
+    /** The instruction prefix as it appears in the model input, or "" for a document. */
+    public String prefix() {
+        return instruction == null
+                ? ""
+                : String.format(java.util.Locale.ROOT, QUERY_TEMPLATE, instruction);
+    }
+
+    /** The full model input text. */
+    public String formatted() {
+        return prefix() + text;
+    }
+}
