@@ -177,7 +177,8 @@ public final class MineBm25 {
         // 3. Queries and the texts each must never get as a negative.
         Dataset<Row> queries =
                 examples.select(col(Q_ID), col(NegativesTable.QUERY).as(ShardSearch.TEXT))
-                        .dropDuplicates(Q_ID);
+                        .dropDuplicates(Q_ID)
+                        .withColumn(ShardSearch.TERMS, terms.apply(col(ShardSearch.TEXT)));
         Dataset<Row> gold = valid.filter(score.gt(p.excludeAbove()));
         Dataset<Row> exclusions =
                 queries.select(col(Q_ID), col(Q_ID).as(TEXT_ID))
@@ -211,8 +212,7 @@ public final class MineBm25 {
 
         Dataset<Row> queryTerms =
                 queries.select(
-                        col(Q_ID),
-                        explode(array_distinct(terms.apply(col(ShardSearch.TEXT)))).as("term"));
+                        col(Q_ID), explode(array_distinct(col(ShardSearch.TERMS))).as("term"));
         Dataset<Row> termStats =
                 poolTerms
                         .select(col(TEXT_ID), explode(col("terms")).as("term"))

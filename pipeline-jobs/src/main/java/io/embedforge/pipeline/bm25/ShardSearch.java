@@ -29,6 +29,7 @@ final class ShardSearch implements CoGroupFunction<Integer, Row, Row, Row> {
     static final String K = "k";
     static final String SHARD = "shard";
     static final String TERM_STATS = "term_stats";
+    static final String TERMS = "terms";
 
     /** Schema of the hits. */
     static final StructType HIT_SCHEMA =
@@ -122,7 +123,8 @@ final class ShardSearch implements CoGroupFunction<Integer, Row, Row, Row> {
             }
             try {
                 List<Row> rows = new ArrayList<>();
-                for (ShardIndex.Hit h : index.search(q.getString(q.fieldIndex(TEXT)), k, stats)) {
+                for (ShardIndex.Hit h :
+                        index.search(q.<String>getList(q.fieldIndex(TERMS)), k, stats)) {
                     rows.add(RowFactory.create(qId, h.id(), h.text(), h.score(), k));
                 }
                 return rows.iterator();
