@@ -17,7 +17,8 @@ import java.util.List;
  * @param k1 BM25 term-frequency saturation (finite, >= 0, default 1.2, Lucene's default)
  * @param b BM25 length normalisation (0..1, default 0.75)
  * @param analyzer {@code english} (default) or {@code standard}
- * @param numShards index shards the pool is split into (1..4096, default 8)
+ * @param numShards index shards the pool is split into (1..4096, default 2; see the benchmark in
+ *     docs/stages: shards should be large, about one per executor core for STS-sized pools)
  * @param exampleSplits splits whose records become training examples (default [train])
  * @param poolSplits splits whose texts form the negative pool (default [train])
  */
@@ -41,7 +42,7 @@ public record Bm25Params(
     public static final double K1_DEFAULT = 1.2;
     public static final double B_DEFAULT = 0.75;
     public static final String ANALYZER_DEFAULT = LuceneText.ENGLISH;
-    public static final int NUM_SHARDS_DEFAULT = 8;
+    public static final int NUM_SHARDS_DEFAULT = 2;
     public static final List<String> EXAMPLE_SPLITS_DEFAULT = List.of("train");
     public static final List<String> POOL_SPLITS_DEFAULT = List.of("train");
 
