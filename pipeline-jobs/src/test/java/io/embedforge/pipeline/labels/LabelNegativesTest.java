@@ -11,6 +11,8 @@ import io.embedforge.pipeline.bm25.NegativesTable;
 import io.embedforge.pipeline.bm25.StageOutput;
 import io.embedforge.pipeline.schema.ClassificationTable;
 import io.embedforge.pipeline.schema.ClusteringTable;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,6 +26,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LabelNegativesTest extends SparkTestBase {
     private static final String[] INTENTS = {
@@ -255,6 +258,20 @@ class LabelNegativesTest extends SparkTestBase {
             assertEquals(7, negLabels.size(), "one example from each of 7 other labels");
         }
         assertTrue(exampleBased >= 30, "most of 40 banking examples at rate 0.8: " + exampleBased);
+    }
+
+    @Test
+    void runReadsPresentTablesAndWritesExamplesAndRejects(@TempDir Path dir) {
+        String input = dir.resolve("in").toString();
+        classification(banking()).write().parquet(input + "/" + ClassificationTable.NAME);
+        Map<String, Object> summary =
+                LabelNegatives.run(
+                        spark(), input, dir.resolve("out").toString(), LabelParams.defaults());
+        Path stage = dir.resolve("out").resolve(LabelNegatives.STAGE_DIR);
+        assertTrue(Files.isDirectory(stage.resolve(NegativesTable.EXAMPLES_DIR)));
+        assertTrue(Files.isDirectory(stage.resolve(NegativesTable.REJECTS_DIR)));
+        assertEquals(44L, summary.get("examples_out"));
+        assertEquals(44L, summary.get("items_in"));
     }
 
     private static List<Row> sorted(Dataset<Row> examples) {
