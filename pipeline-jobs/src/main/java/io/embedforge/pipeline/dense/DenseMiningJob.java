@@ -152,14 +152,22 @@ public final class DenseMiningJob {
      * @param newEmbeddings embeddings encoded by this run (kind, text_id, embedding), persisted;
      *     {@link #run} appends them to the store
      * @param selected examples with their counters (internal; feeds {@link #summary})
-     * @param candidates (source, text_id) of every candidate (internal; feeds {@link #summary})
+     * @param candidates (source, c_tid, doc_ids, text) of every candidate, persisted (internal;
+     *     feeds {@link #summary})
      */
     public record Result(
             Dataset<Row> examples,
             Dataset<Row> rejects,
             Dataset<Row> newEmbeddings,
             Dataset<Row> selected,
-            Dataset<Row> candidates) {}
+            Dataset<Row> candidates) {
+        /** Frees the cached intermediate datasets once outputs are written. */
+        public void unpersist() {
+            selected.unpersist();
+            newEmbeddings.unpersist();
+            candidates.unpersist();
+        }
+    }
 
     /**
      * Mines dense negatives.
@@ -269,7 +277,8 @@ public final class DenseMiningJob {
                         .groupBy(SOURCE, "c_tid")
                         .agg(
                                 array_sort(collect_set(col(CorpusTable.DOC_ID))).as("doc_ids"),
-                                first(col("text")).as("text"));
+                                first(col("text")).as("text"))
+                        .persist(StorageLevel.MEMORY_AND_DISK());
 
         // Embeddings: reuse stored ones, encode the rest once, persist.
         Dataset<Row> needed =
@@ -396,7 +405,7 @@ public final class DenseMiningJob {
                                 .map(org.apache.spark.sql.functions::col)
                                 .toArray(Column[]::new));
         Dataset<Row> rejects = exRejects.unionByName(cpRejects);
-        return new Result(examples, rejects, fresh, selected, candidates.select(SOURCE, "c_tid"));
+        return new Result(examples, rejects, fresh, selected, candidates);
     }
 
     /** A when-chain giving struct(reason, detail) for an empty or over-long text, else null. */
@@ -510,8 +519,7 @@ public final class DenseMiningJob {
         r.rejects().write().mode(SaveMode.Overwrite).parquet(out + "/" + RejectsTable.NAME);
         Map<String, Map<String, Object>> summary = summary(r, p);
         writeSummary(spark, out + "/summary.json", summary, p, fingerprint);
-        r.selected().unpersist();
-        r.newEmbeddings().unpersist();
+        r.unpersist();
         return summary;
     }
 

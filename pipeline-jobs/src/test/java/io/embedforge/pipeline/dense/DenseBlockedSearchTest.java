@@ -83,7 +83,7 @@ class DenseBlockedSearchTest extends SparkTestBase {
     }
 
     @ParameterizedTest(name = "query_block={0} corpus_block={1} partitions={2}")
-    @CsvSource({"1000,1000,1", "7,13,3", "16,5,4", "1,64,2"})
+    @CsvSource({"1000,1000,1", "7,13,3", "1,5,4"})
     void blockedSearchEqualsBruteForce(int qBlock, int cBlock, int partitions) {
         Random rnd = new Random(7);
         int dim = 24;
