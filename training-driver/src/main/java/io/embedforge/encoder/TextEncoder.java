@@ -13,6 +13,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,8 +114,9 @@ public final class TextEncoder implements AutoCloseable {
                 config.intraOpThreads() > 0
                         ? config.intraOpThreads()
                         : Runtime.getRuntime().availableProcessors();
-        Map<String, String> options = new HashMap<>();
+        Map<String, Object> options = new HashMap<>();
         if (format == ModelFormat.ONNX) {
+            options.put("sessionOptions", ortSessionOptions());
             options.put("intraOpNumThreads", Integer.toString(threads));
             options.put("interOpNumThreads", "1");
         }
@@ -159,6 +162,23 @@ public final class TextEncoder implements AutoCloseable {
             tokenizer.close();
             throw e;
         }
+    }
+
+    /**
+     * OnnxRuntime options: worker threads block instead of spinning between operators. Spinning
+     * helps latency on an idle machine but burns the cores that other Spark tasks (tokenising,
+     * shuffling) need, and collapses throughput when cores are shared.
+     */
+    private static OrtSession.SessionOptions ortSessionOptions() throws IOException {
+        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+        try {
+            so.addConfigEntry("session.intra_op.allow_spinning", "0");
+            so.addConfigEntry("session.inter_op.allow_spinning", "0");
+        } catch (OrtException e) {
+            so.close();
+            throw new IOException("cannot configure OnnxRuntime: " + e.getMessage(), e);
+        }
+        return so;
     }
 
     private static Path findModelInFolder(Path folder, EncoderConfig config) {

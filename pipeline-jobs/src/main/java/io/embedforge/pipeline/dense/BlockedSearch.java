@@ -14,10 +14,13 @@ import static org.apache.spark.sql.functions.sequence;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -87,6 +90,8 @@ public final class BlockedSearch {
             int queryBlock,
             int corpusBlock,
             int threads) {
+        queries = packed(queries);
+        candidates = packed(candidates);
         Dataset<Row> qCounts = queries.groupBy(SOURCE).agg(count(lit(1)).as("nq"));
         Dataset<Row> cCounts =
                 candidates
@@ -124,6 +129,35 @@ public final class BlockedSearch {
                         expr("slice(array_sort(all, " + order + "), 1, " + k + ")").as(HITS));
     }
 
+    /** Schema of the packed vectors: float32 little-endian bytes instead of array&lt;float&gt;. */
+    private static final StructType PACKED =
+            new StructType()
+                    .add(SOURCE, DataTypes.StringType, false)
+                    .add(ID, DataTypes.StringType, false)
+                    .add(VEC, DataTypes.BinaryType, false);
+
+    /**
+     * Packs each vector into bytes once, so block rows are read without boxing every float (the Row
+     * API boxes array elements; a block pair would otherwise box both blocks again).
+     */
+    private static Dataset<Row> packed(Dataset<Row> vectors) {
+        return vectors.select(SOURCE, ID, VEC)
+                .map(
+                        (MapFunction<Row, Row>)
+                                r -> {
+                                    List<Float> v = r.getList(2);
+                                    ByteBuffer b =
+                                            ByteBuffer.allocate(v.size() * Float.BYTES)
+                                                    .order(ByteOrder.LITTLE_ENDIAN);
+                                    for (Float x : v) {
+                                        b.putFloat(x);
+                                    }
+                                    return RowFactory.create(
+                                            r.getString(0), r.getString(1), b.array());
+                                },
+                        Encoders.row(PACKED));
+    }
+
     /** Scores one (query block, candidate block) pair; runs on executors. */
     private static final class ScorePair implements FlatMapFunction<Row, Row> {
         private static final long serialVersionUID = 1L;
@@ -140,7 +174,7 @@ public final class BlockedSearch {
             String source = pair.getString(0);
             List<Row> qrows = pair.getList(1);
             List<Row> crows = pair.getList(2);
-            int dim = qrows.get(0).getList(1).size();
+            int dim = ((byte[]) qrows.get(0).get(1)).length / Float.BYTES;
             float[] q = flatten(qrows, dim, "query");
             float[] c = flatten(crows, dim, "candidate");
             String[] cIds = new String[crows.size()];
@@ -168,21 +202,21 @@ public final class BlockedSearch {
         private static float[] flatten(List<Row> rows, int dim, String role) {
             float[] flat = new float[rows.size() * dim];
             for (int i = 0; i < rows.size(); i++) {
-                List<Float> v = rows.get(i).getList(1);
-                if (v.size() != dim) {
+                byte[] bytes = (byte[]) rows.get(i).get(1);
+                if (bytes.length != dim * Float.BYTES) {
                     throw new IllegalStateException(
                             role
                                     + " "
                                     + rows.get(i).getString(0)
                                     + " has an embedding of "
-                                    + v.size()
+                                    + bytes.length / Float.BYTES
                                     + " floats, expected "
                                     + dim);
                 }
-                int base = i * dim;
-                for (int j = 0; j < dim; j++) {
-                    flat[base + j] = v.get(j);
-                }
+                ByteBuffer.wrap(bytes)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .asFloatBuffer()
+                        .get(flat, i * dim, dim);
             }
             return flat;
         }

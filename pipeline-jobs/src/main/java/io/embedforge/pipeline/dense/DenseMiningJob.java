@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.dense;
 
+import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_sort;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.coalesce;
@@ -10,6 +11,7 @@ import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
@@ -430,50 +432,64 @@ public final class DenseMiningJob {
      * driver.
      */
     public static Map<String, Map<String, Object>> summary(Result r, DenseParams p) {
-        List<Column> aggs = new ArrayList<>();
-        aggs.add(count(lit(1)).as("examples"));
-        aggs.add(countDistinct(col(RetrievalTable.QUERY_ID)).as("queries"));
-        for (NegativeSelector.Filter f : NegativeSelector.Filter.values()) {
-            aggs.add(sum(col(f.code())).as(f.code()));
-        }
         Column n = functionsSize(col(NEGATIVES));
-        aggs.add(sum(when(n.lt(p.negatives()), 1).otherwise(0)).as("fewer_than_requested"));
-        aggs.add(sum(when(n.equalTo(0), 1).otherwise(0)).as("without_negatives"));
-        aggs.add(
-                sum(when(col("positive_in_corpus"), 0).otherwise(1))
-                        .as("positives_missing_from_corpus"));
-        aggs.add(avg(n).as("mean_negatives"));
-        aggs.add(avg(col(POSITIVE_SCORE)).as("mean_positive_score"));
-        Map<String, Map<String, Object>> out = new TreeMap<>();
-        List<Row> rows =
+        Map<String, Column> counters = new LinkedHashMap<>();
+        counters.put("examples", count(lit(1)));
+        counters.put("queries", countDistinct(col(RetrievalTable.QUERY_ID)));
+        for (NegativeSelector.Filter f : NegativeSelector.Filter.values()) {
+            counters.put(f.code(), sum(col(f.code())));
+        }
+        counters.put("fewer_than_requested", sum(when(n.lt(p.negatives()), 1).otherwise(0)));
+        counters.put("without_negatives", sum(when(n.equalTo(0), 1).otherwise(0)));
+        counters.put(
+                "positives_missing_from_corpus",
+                sum(when(col("positive_in_corpus"), 0).otherwise(1)));
+        counters.put("mean_negatives", avg(n));
+        counters.put("mean_positive_score", avg(col(POSITIVE_SCORE)));
+        List<Column> aggs = new ArrayList<>();
+        List<Column> pairs = new ArrayList<>();
+        for (Map.Entry<String, Column> e : counters.entrySet()) {
+            aggs.add(e.getValue().cast(DataTypes.DoubleType).as(e.getKey()));
+            pairs.add(struct(lit(e.getKey()).as("key"), col(e.getKey()).as("value")));
+        }
+        // One action for every counter: the three aggregations are unioned in long format.
+        Dataset<Row> fromSelected =
                 r.selected()
                         .groupBy(SOURCE)
                         .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0]))
-                        .collectAsList();
-        for (Row row : rows) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            for (String f : row.schema().fieldNames()) {
-                if (!f.equals(SOURCE)) {
-                    m.put(f, row.getAs(f));
-                }
-            }
-            m.put("requested_negatives", p.negatives());
-            out.put(row.getString(0), m);
-        }
-        for (Row row : r.candidates().groupBy(SOURCE).count().collectAsList()) {
-            Map<String, Object> m =
-                    out.computeIfAbsent(row.getString(0), s -> new LinkedHashMap<>());
-            m.put("candidates", row.getLong(1));
-            m.put("corpus_smaller_than_range_max", row.getLong(1) < p.rangeMax());
-        }
-        for (Row row :
+                        .select(col(SOURCE), explode(array(pairs.toArray(new Column[0]))).as("kv"))
+                        .select(col(SOURCE), col("kv.key").as("key"), col("kv.value").as("value"));
+        Dataset<Row> fromCandidates =
+                r.candidates()
+                        .groupBy(SOURCE)
+                        .agg(count(lit(1)).cast(DataTypes.DoubleType).as("value"))
+                        .select(col(SOURCE), lit("candidates").as("key"), col("value"));
+        Dataset<Row> fromRejects =
                 r.rejects()
                         .groupBy(SOURCE, RejectsTable.INPUT, RejectsTable.REASON)
-                        .count()
-                        .collectAsList()) {
+                        .agg(count(lit(1)).cast(DataTypes.DoubleType).as("value"))
+                        .select(
+                                col(SOURCE),
+                                concat(
+                                                lit("rejected_"),
+                                                col(RejectsTable.INPUT),
+                                                lit("_"),
+                                                col(RejectsTable.REASON))
+                                        .as("key"),
+                                col("value"));
+        Map<String, Map<String, Object>> out = new TreeMap<>();
+        for (Row row :
+                fromSelected.unionByName(fromCandidates).unionByName(fromRejects).collectAsList()) {
             Map<String, Object> m =
                     out.computeIfAbsent(row.getString(0), s -> new LinkedHashMap<>());
-            m.put("rejected_" + row.getString(1) + "_" + row.getString(2), row.getLong(3));
+            String key = row.getString(1);
+            double value = row.isNullAt(2) ? 0.0 : row.getDouble(2);
+            m.put(key, key.startsWith("mean_") ? (Object) value : (Object) Math.round(value));
+        }
+        for (Map<String, Object> m : out.values()) {
+            long candidates = ((Number) m.getOrDefault("candidates", 0L)).longValue();
+            m.put("corpus_smaller_than_range_max", candidates < p.rangeMax());
+            m.put("requested_negatives", p.negatives());
         }
         return out;
     }
