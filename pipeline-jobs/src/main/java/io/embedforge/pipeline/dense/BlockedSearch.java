@@ -6,8 +6,6 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.expr;
-import static org.apache.spark.sql.functions.flatten;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.sequence;
@@ -118,15 +116,45 @@ public final class BlockedSearch {
                         .select(SOURCE, "qrows", "crows");
 
         Dataset<Row> partial = pairs.flatMap(new ScorePair(k, threads), Encoders.row(SCHEMA));
-        String order =
-                "(a, b) -> case when a.score > b.score then -1 when a.score < b.score then 1"
-                        + " when a.id < b.id then -1 when a.id > b.id then 1 else 0 end";
         return partial.groupBy(SOURCE, ID)
-                .agg(flatten(collect_list(col(HITS))).as("all"))
-                .select(
-                        col(SOURCE),
-                        col(ID),
-                        expr("slice(array_sort(all, " + order + "), 1, " + k + ")").as(HITS));
+                .agg(collect_list(col(HITS)).as("parts"))
+                .map(new MergeParts(k), Encoders.row(SCHEMA));
+    }
+
+    /**
+     * Merges the partial top-k lists of one query (one per candidate block) into its top k by
+     * (score desc, id asc); runs on executors. Done in Java: a SQL {@code array_sort} with a lambda
+     * comparator is interpreted and was the slowest step of the search.
+     */
+    private static final class MergeParts implements MapFunction<Row, Row> {
+        private static final long serialVersionUID = 1L;
+        private final int k;
+
+        MergeParts(int k) {
+            this.k = k;
+        }
+
+        @Override
+        public Row call(Row row) {
+            List<List<Row>> parts = new ArrayList<>();
+            for (Object part : row.getList(2)) {
+                parts.add(CollectionConverters.asJava((scala.collection.Seq<Row>) part));
+            }
+            List<Row> all = new ArrayList<>();
+            for (List<Row> part : parts) {
+                all.addAll(part);
+            }
+            all.sort(
+                    (a, b) -> {
+                        int c = Float.compare(b.getFloat(1), a.getFloat(1));
+                        return c != 0 ? c : a.getString(0).compareTo(b.getString(0));
+                    });
+            List<Row> top = all.size() > k ? all.subList(0, k) : all;
+            return RowFactory.create(
+                    row.getString(0),
+                    row.getString(1),
+                    CollectionConverters.asScala(new ArrayList<>(top)));
+        }
     }
 
     /** Schema of the packed vectors: float32 little-endian bytes instead of array&lt;float&gt;. */
