@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("benchmark")
 class IngestBenchmark extends SparkTestBase {
-    private static final int ROUNDS = 3;
+    private static final int ROUNDS = 2;
 
     @TempDir Path out;
 
