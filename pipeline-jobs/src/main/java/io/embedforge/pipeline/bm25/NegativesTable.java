@@ -1,0 +1,75 @@
+package io.embedforge.pipeline.bm25;
+
+import io.embedforge.pipeline.schema.Columns;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The contract between the non-retrieval miners ({@code mine-bm25}, {@code label-negatives}) and
+ * the blend stage: one row per training example, with its negatives in rank order and, for each
+ * negative, the score and rank that made the miner choose it (explainable negatives).
+ *
+ * <p>The negatives array holds 0 to {@code max_negatives} distinct texts and is never padded: a
+ * binary label set or a thin BM25 pool gives a shorter array. The three negative_* arrays are
+ * aligned with {@link #NEGATIVES}. Lives here until it moves to the schema package.
+ */
+public final class NegativesTable {
+    /** Directory of the examples under a stage's output directory. */
+    public static final String EXAMPLES_DIR = "examples";
+
+    /** Directory of the reject rows (RejectsTable schema) under a stage's output directory. */
+    public static final String REJECTS_DIR = "rejects";
+
+    /** {@code sts}, {@code classification} or {@code clustering}. */
+    public static final String TASK_TYPE = "task_type";
+
+    /** Query text, normalised, without instruction. */
+    public static final String QUERY = "query";
+
+    /** Positive document text, normalised. */
+    public static final String POSITIVE = "positive";
+
+    /** Negative texts, best first; distinct, none equal to the query or the positive. */
+    public static final String NEGATIVES = "negatives";
+
+    /** BM25 score of each negative against the query; null elements for label negatives. */
+    public static final String NEGATIVE_SCORES = "negative_scores";
+
+    /**
+     * Rank of each negative: the 1-based BM25 rank in the whole pool (mine-bm25), or the position
+     * of the sampled negative (label-negatives).
+     */
+    public static final String NEGATIVE_RANKS = "negative_ranks";
+
+    /** Which miner found the negatives: {@code bm25}, {@code label} or {@code example}. */
+    public static final String NEGATIVE_MINER = "negative_miner";
+
+    public static final String TASK_STS = "sts";
+    public static final String TASK_CLASSIFICATION = "classification";
+    public static final String TASK_CLUSTERING = "clustering";
+
+    public static final String MINER_BM25 = "bm25";
+    public static final String MINER_LABEL = "label";
+    public static final String MINER_EXAMPLE = "example";
+
+    public static final StructType SCHEMA =
+            new StructType()
+                    .add(Columns.SOURCE, DataTypes.StringType, false)
+                    .add(Columns.SPLIT, DataTypes.StringType, false)
+                    .add(Columns.EXAMPLE_ID, DataTypes.StringType, false)
+                    .add(TASK_TYPE, DataTypes.StringType, false)
+                    .add(QUERY, DataTypes.StringType, false)
+                    .add(POSITIVE, DataTypes.StringType, false)
+                    .add(NEGATIVES, DataTypes.createArrayType(DataTypes.StringType, false), false)
+                    .add(
+                            NEGATIVE_SCORES,
+                            DataTypes.createArrayType(DataTypes.DoubleType, true),
+                            false)
+                    .add(
+                            NEGATIVE_RANKS,
+                            DataTypes.createArrayType(DataTypes.IntegerType, false),
+                            false)
+                    .add(NEGATIVE_MINER, DataTypes.StringType, false);
+
+    private NegativesTable() {}
+}

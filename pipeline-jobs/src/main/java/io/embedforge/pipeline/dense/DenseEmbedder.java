@@ -1,0 +1,130 @@
+package io.embedforge.pipeline.dense;
+
+import io.embedforge.encoder.EncoderConfig;
+import io.embedforge.encoder.SharedEncoders;
+import io.embedforge.encoder.TextEncoder;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Encodes texts on executors with the JVM's shared {@link TextEncoder} ({@link SharedEncoders}:
+ * loaded by the first task, reused by the next ones, closed at JVM exit). Each partition is
+ * consumed in chunks of {@code encode_chunk} texts; the encoder sorts a chunk by token length and
+ * runs it in batches of {@code encoder.batch_size}, so the chunk is the unit of padding savings.
+ *
+ * <p>This is also the Parquet layout of {@code dense/embeddings}: (kind, text_id, embedding), with
+ * kind {@code query} or {@code passage} (they differ by prefix) and text_id the stable id of the
+ * normalised text, partitioned by the encoder's fingerprint.
+ */
+public final class DenseEmbedder {
+    /** Column: {@code query} or {@code passage}. */
+    public static final String KIND = "kind";
+
+    /** Column: stable id of the normalised text. */
+    public static final String TEXT_ID = "text_id";
+
+    /** Column of the input: the normalised text. */
+    public static final String TEXT = "text";
+
+    /** Column: the vector, array&lt;float&gt;. */
+    public static final String EMBEDDING = "embedding";
+
+    /** Partition column of the Parquet store: {@link EncoderConfig#fingerprint()}. */
+    public static final String FINGERPRINT = "fingerprint";
+
+    /** Kind of query texts (encoded with the query prefix). */
+    public static final String QUERY = "query";
+
+    /** Kind of corpus and positive texts (encoded with the passage prefix). */
+    public static final String PASSAGE = "passage";
+
+    /** Output schema. */
+    public static final StructType SCHEMA =
+            new StructType()
+                    .add(KIND, DataTypes.StringType, false)
+                    .add(TEXT_ID, DataTypes.StringType, false)
+                    .add(EMBEDDING, DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
+    private DenseEmbedder() {}
+
+    /**
+     * Encodes rows (kind, text_id, text) into rows (kind, text_id, embedding). Lazy: nothing runs
+     * until an action.
+     */
+    public static Dataset<Row> encode(Dataset<Row> texts, EncoderConfig config, int chunk) {
+        return texts.select(KIND, TEXT_ID, TEXT)
+                .mapPartitions(new EncodePartition(config, chunk), Encoders.row(SCHEMA));
+    }
+
+    /** The per-partition encoding loop; shipped to executors. */
+    private static final class EncodePartition implements MapPartitionsFunction<Row, Row> {
+        private static final long serialVersionUID = 1L;
+        private final EncoderConfig config;
+        private final int chunk;
+
+        EncodePartition(EncoderConfig config, int chunk) {
+            this.config = config;
+            this.chunk = chunk;
+        }
+
+        @Override
+        public Iterator<Row> call(Iterator<Row> input) {
+            return new Iterator<>() {
+                private Iterator<Row> current = java.util.Collections.emptyIterator();
+
+                @Override
+                public boolean hasNext() {
+                    while (!current.hasNext() && input.hasNext()) {
+                        current = encodeChunk(input).iterator();
+                    }
+                    return current.hasNext();
+                }
+
+                @Override
+                public Row next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    return current.next();
+                }
+            };
+        }
+
+        private List<Row> encodeChunk(Iterator<Row> input) {
+            List<String> queryIds = new ArrayList<>();
+            List<String> queryTexts = new ArrayList<>();
+            List<String> passageIds = new ArrayList<>();
+            List<String> passageTexts = new ArrayList<>();
+            for (int i = 0; i < chunk && input.hasNext(); i++) {
+                Row r = input.next();
+                if (QUERY.equals(r.getString(0))) {
+                    queryIds.add(r.getString(1));
+                    queryTexts.add(r.getString(2));
+                } else {
+                    passageIds.add(r.getString(1));
+                    passageTexts.add(r.getString(2));
+                }
+            }
+            TextEncoder encoder = SharedEncoders.get(config);
+            List<Row> out = new ArrayList<>(queryIds.size() + passageIds.size());
+            emit(out, QUERY, queryIds, encoder.encodeQueries(queryTexts));
+            emit(out, PASSAGE, passageIds, encoder.encodePassages(passageTexts));
+            return out;
+        }
+
+        private static void emit(List<Row> out, String kind, List<String> ids, float[][] vecs) {
+            for (int i = 0; i < ids.size(); i++) {
+                out.add(RowFactory.create(kind, ids.get(i), vecs[i]));
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package io.embedforge.pipeline.dense;
+
+import io.embedforge.pipeline.common.SeededHash;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Picks the hard negatives of one retrieval example from its query's ranked hits. Filters run in a
+ * fixed order and each candidate is counted under the first filter that drops it, so the summary
+ * says exactly why candidates went:
+ *
+ * <ol>
+ *   <li>{@code positive}: the candidate is a known positive of the query (same document id, or
+ *       identical normalised text);
+ *   <li>{@code query}: the candidate is the query itself (same id or identical normalised text);
+ *   <li>{@code rank_window}: rank outside [range_min, range_max];
+ *   <li>{@code score_floor} / {@code score_ceiling}: absolute score bounds;
+ *   <li>{@code perc_pos}: NV-Retriever TopK-PercPos, score &gt; perc_pos x min positive score;
+ *   <li>{@code margin_pos}: NV-Retriever TopK-MarginPos, score &gt; min positive score - margin.
+ * </ol>
+ *
+ * The survivors are sampled: {@code top} keeps the best-ranked, {@code random} keeps those with the
+ * smallest {@link SeededHash#rank} of (seed, example id, candidate id), so the choice does not
+ * depend on partitioning. Chosen negatives are returned in rank order and never padded.
+ *
+ * <p>Pure and stateless; runs on executors inside the selection step of {@link DenseMiningJob}.
+ */
+public final class NegativeSelector implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The filters, in the order they apply; {@link #code()} names the summary counter. */
+    public enum Filter {
+        POSITIVE,
+        QUERY,
+        RANK_WINDOW,
+        SCORE_FLOOR,
+        SCORE_CEILING,
+        PERC_POS,
+        MARGIN_POS;
+
+        /** Summary key: {@code removed_<filter>}. */
+        public String code() {
+            return "removed_" + name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * One hit of the query's retrieval list.
+     *
+     * @param textId stable id of the candidate's normalised text (the search key)
+     * @param docIds document ids sharing that text (sorted; the first is reported)
+     * @param text normalised candidate text
+     * @param score inner product with the query
+     * @param rank 1-based position in the query's retrieval list
+     */
+    public record Candidate(String textId, List<String> docIds, String text, double score, int rank)
+            implements Serializable {}
+
+    /**
+     * What the selector knows about an example's query.
+     *
+     * @param exampleId seeds random sampling
+     * @param queryId the query's id
+     * @param queryTextId stable id of the query's normalised text
+     * @param positiveIds every known positive document id of the query
+     * @param positiveTextIds stable ids of every known positive's normalised text
+     * @param minPositiveScore the lowest score of the query's positives
+     */
+    public record Query(
+            String exampleId,
+            String queryId,
+            String queryTextId,
+            Set<String> positiveIds,
+            Set<String> positiveTextIds,
+            double minPositiveScore)
+            implements Serializable {}
+
+    /** The chosen negatives (rank order) and, per filter, how many candidates it removed. */
+    public record Selection(List<Candidate> negatives, long[] removed) {}
+
+    private final DenseParams params;
+
+    public NegativeSelector(DenseParams params) {
+        this.params = params;
+    }
+
+    /** Selects the negatives of one example from its query's hits (any order). */
+    public Selection select(Query query, List<Candidate> hits) {
+        long[] removed = new long[Filter.values().length];
+        List<Candidate> survivors = new ArrayList<>();
+        for (Candidate c : hits) {
+            Filter f = firstFilter(query, c);
+            if (f != null) {
+                removed[f.ordinal()]++;
+            } else {
+                survivors.add(c);
+            }
+        }
+        survivors.sort(Comparator.comparingInt(Candidate::rank));
+        int n = params.negatives();
+        List<Candidate> chosen;
+        if (survivors.size() <= n) {
+            chosen = survivors;
+        } else if (params.sampling().equals("top")) {
+            chosen = new ArrayList<>(survivors.subList(0, n));
+        } else {
+            List<Candidate> shuffled = new ArrayList<>(survivors);
+            shuffled.sort(
+                    Comparator.comparingLong(
+                                    (Candidate c) ->
+                                            SeededHash.rank(
+                                                    params.seed(), query.exampleId(), c.textId()))
+                            .thenComparing(Candidate::textId));
+            chosen = new ArrayList<>(shuffled.subList(0, n));
+            chosen.sort(Comparator.comparingInt(Candidate::rank));
+        }
+        return new Selection(List.copyOf(chosen), removed);
+    }
+
+    private Filter firstFilter(Query q, Candidate c) {
+        if (q.positiveTextIds().contains(c.textId())) {
+            return Filter.POSITIVE;
+        }
+        for (String id : c.docIds()) {
+            if (q.positiveIds().contains(id)) {
+                return Filter.POSITIVE;
+            }
+        }
+        if (c.textId().equals(q.queryTextId()) || c.docIds().contains(q.queryId())) {
+            return Filter.QUERY;
+        }
+        if (c.rank() < params.rangeMin() || c.rank() > params.rangeMax()) {
+            return Filter.RANK_WINDOW;
+        }
+        if (params.scoreFloor() != null && c.score() < params.scoreFloor()) {
+            return Filter.SCORE_FLOOR;
+        }
+        if (params.scoreCeiling() != null && c.score() > params.scoreCeiling()) {
+            return Filter.SCORE_CEILING;
+        }
+        double minPos = q.minPositiveScore();
+        if (params.positiveFilter().equals("perc_pos") && c.score() > params.percPos() * minPos) {
+            return Filter.PERC_POS;
+        }
+        if (params.positiveFilter().equals("margin_pos")
+                && c.score() > minPos - params.marginPos()) {
+            return Filter.MARGIN_POS;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,203 @@
+package io.embedforge.pipeline.dense;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.embedforge.encoder.EncoderConfig;
+import io.embedforge.encoder.PyTorchThreads;
+import io.embedforge.encoder.SharedEncoders;
+import io.embedforge.encoder.TextEncoder;
+import io.embedforge.pipeline.SparkTestBase;
+import io.embedforge.pipeline.common.StableIds;
+import io.embedforge.pipeline.common.TextNormalizer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Speed of the dense stage, run by hand (Surefire's default includes skip {@code *Benchmark}):
+ *
+ * <pre>
+ * mvn -o -q -pl pipeline-jobs -am test -Dtest=DenseBenchmark -Dembedforge.bench=true \
+ *     -Dsurefire.failIfNoSpecifiedTests=false
+ * </pre>
+ *
+ * Without {@code -Dembedforge.bench=true} it is skipped, so {@code -Dtest='Dense*'} stays fast.
+ *
+ * <p>Prints a Markdown table (also written to {@code target/dense-benchmark.md}): encoding
+ * throughput of the Spark stage vs a plain single-JVM DJL loop with the same model, batch size and
+ * threads; float32 matrix-product peak of the PyTorch engine vs the block scorer and the whole
+ * blocked Spark search. Texts: the first distinct SNLI dev hypotheses from {@code ../shared/data}.
+ */
+class DenseBenchmark extends SparkTestBase {
+    private static final int TEXTS = Integer.getInteger("bench.texts", 1024);
+    private static final int BATCH = Integer.getInteger("bench.batch", 32);
+    private static final int THREADS = Integer.getInteger("bench.threads", 2);
+    private final StringBuilder report = new StringBuilder();
+
+    private void line(String format, Object... args) {
+        String s = String.format(Locale.ROOT, format, args);
+        System.out.println(s);
+        report.append(s).append('\n');
+    }
+
+    @Test
+    void benchmark() throws Exception {
+        assumeTrue(
+                Boolean.getBoolean("embedforge.bench"), "benchmarks need -Dembedforge.bench=true");
+        Path data = sharedData();
+        assumeTrue(data != null, "no shared data");
+        List<String> texts = snliTexts(data, TEXTS);
+        EncoderConfig cfg =
+                EncoderConfig.defaults().withBatchSize(BATCH).withIntraOpThreads(THREADS);
+        line("| measure | value |");
+        line("|---|---|");
+        line("| texts (distinct SNLI dev hypotheses) | %d |", texts.size());
+        line("| batch size / intra-op threads | %d / %d |", BATCH, THREADS);
+
+        // 1. Encoding: plain loop vs the Spark stage, same model and settings, model warm.
+        double plain;
+        try (TextEncoder encoder = TextEncoder.load(cfg)) {
+            encoder.encodePassages(texts.subList(0, 64));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < texts.size(); i += DenseParams.ENCODE_CHUNK_DEFAULT) {
+                encoder.encodePassages(
+                        texts.subList(
+                                i, Math.min(texts.size(), i + DenseParams.ENCODE_CHUNK_DEFAULT)));
+            }
+            plain = texts.size() / ((System.nanoTime() - t0) / 1e9);
+        }
+        StructType schema =
+                new StructType()
+                        .add(DenseEmbedder.KIND, DataTypes.StringType)
+                        .add(DenseEmbedder.TEXT_ID, DataTypes.StringType)
+                        .add(DenseEmbedder.TEXT, DataTypes.StringType);
+        List<Row> rows = new ArrayList<>();
+        for (String t : texts) {
+            rows.add(RowFactory.create(DenseEmbedder.PASSAGE, StableIds.of(t), t));
+        }
+        Dataset<Row> input = spark().createDataFrame(rows, schema).repartition(2).cache();
+        input.count();
+        SharedEncoders.get(cfg).encodePassages(texts.subList(0, 64));
+        long t1 = System.nanoTime();
+        DenseEmbedder.encode(input, cfg, DenseParams.ENCODE_CHUNK_DEFAULT)
+                .write()
+                .format("noop")
+                .mode("overwrite")
+                .save();
+        double stage = texts.size() / ((System.nanoTime() - t1) / 1e9);
+        line("| encoding, plain DJL loop (texts/s) | %.1f |", plain);
+        line("| encoding, Spark stage local[2] (texts/s) | %.1f |", stage);
+        line("| ratio stage / plain | %.2f |", stage / plain);
+
+        // 2. Scoring: PyTorch float32 matmul peak vs the block scorer vs the Spark search.
+        int dim = 384;
+        int nq = 1024;
+        int nc = 4096;
+        Random rnd = new Random(1);
+        float[] q = randomVectors(rnd, nq, dim);
+        float[] c = randomVectors(rnd, nc, dim);
+        double flops = 2.0 * nq * nc * dim;
+        PyTorchThreads.set(THREADS);
+        double peak = 0;
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray a = m.create(q, new Shape(nq, dim));
+            NDArray bt = m.create(c, new Shape(nc, dim)).transpose().duplicate();
+            for (int rep = 0; rep < 6; rep++) {
+                long t = System.nanoTime();
+                try (NDArray prod = a.matMul(bt)) {
+                    prod.toFloatArray();
+                }
+                peak = Math.max(peak, flops / (System.nanoTime() - t));
+            }
+        }
+        String[] ids = new String[nc];
+        for (int i = 0; i < nc; i++) {
+            ids[i] = "d" + i;
+        }
+        double scorer = 0;
+        for (int rep = 0; rep < 4; rep++) {
+            long t = System.nanoTime();
+            BlockScorer.topK(q, nq, c, nc, dim, ids, 50, THREADS);
+            scorer = Math.max(scorer, flops / (System.nanoTime() - t));
+        }
+        line(
+                "| float32 matmul peak, PyTorch engine %dx%d·%dx%d (GFLOP/s) | %.1f |",
+                nq, dim, dim, nc, peak);
+        line(
+                "| block scorer, matmul + top-50 per row (GFLOP/s) | %.1f (%.0f%% of peak) |",
+                scorer, 100 * scorer / peak);
+
+        int sq = Integer.getInteger("bench.search.queries", 2048);
+        int sc = Integer.getInteger("bench.search.corpus", 16384);
+        Dataset<Row> qs = vectors(rnd, "q", sq, dim);
+        Dataset<Row> cs = vectors(rnd, "d", sc, dim);
+        long t2 = System.nanoTime();
+        BlockedSearch.search(qs, cs, 50, 1024, 4096, THREADS)
+                .write()
+                .format("noop")
+                .mode("overwrite")
+                .save();
+        double search = 2.0 * sq * sc * dim / (System.nanoTime() - t2);
+        line(
+                "| Spark blocked search %d x %d, end to end (GFLOP/s) | %.1f (%.0f%% of peak) |",
+                sq, sc, search, 100 * search / peak);
+        Files.writeString(Paths.get("target", "dense-benchmark.md"), report.toString());
+    }
+
+    private static float[] randomVectors(Random rnd, int n, int dim) {
+        float[] v = new float[n * dim];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return v;
+    }
+
+    private static Dataset<Row> vectors(Random rnd, String prefix, int n, int dim) {
+        StructType schema =
+                new StructType()
+                        .add("source", DataTypes.StringType)
+                        .add("id", DataTypes.StringType)
+                        .add("vec", DataTypes.createArrayType(DataTypes.FloatType, false));
+        List<Row> rows = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            float[] v = randomVectors(rnd, 1, dim);
+            List<Float> list = new ArrayList<>(dim);
+            for (float x : v) {
+                list.add(x);
+            }
+            rows.add(RowFactory.create("bench", prefix + i, list));
+        }
+        Dataset<Row> ds = spark().createDataFrame(rows, schema).repartition(2).cache();
+        ds.count();
+        return ds;
+    }
+
+    private static List<String> snliTexts(Path data, int n) throws Exception {
+        LinkedHashSet<String> out = new LinkedHashSet<>();
+        for (String line :
+                Files.readAllLines(
+                        data.resolve("snli").resolve("s2.dev"), StandardCharsets.UTF_8)) {
+            out.add(TextNormalizer.normalize(line));
+            if (out.size() == n) {
+                break;
+            }
+        }
+        return new ArrayList<>(out);
+    }
+}

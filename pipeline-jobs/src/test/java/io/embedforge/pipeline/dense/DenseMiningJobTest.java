@@ -1,0 +1,228 @@
+package io.embedforge.pipeline.dense;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.embedforge.pipeline.SparkTestBase;
+import io.embedforge.pipeline.common.StableIds;
+import io.embedforge.pipeline.schema.CorpusTable;
+import io.embedforge.pipeline.schema.RejectsTable;
+import io.embedforge.pipeline.schema.RetrievalTable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import scala.jdk.javaapi.CollectionConverters;
+
+/** The stage on small inline data with the embedded E5: invariants, rejects, reuse. */
+class DenseMiningJobTest extends SparkTestBase {
+
+    static Row example(String source, String qid, String query, String pid, String positive) {
+        return RowFactory.create(
+                source,
+                "train",
+                StableIds.of(source, qid, pid),
+                qid,
+                query,
+                pid,
+                positive,
+                CollectionConverters.asScala(List.<String>of()),
+                CollectionConverters.asScala(List.<String>of()));
+    }
+
+    static Row doc(String source, String id, String title, String text) {
+        return RowFactory.create(source, "train", id, title, text);
+    }
+
+    /** A pair-only source (pool mode) and a source with a corpus, plus bad rows. */
+    private static Dataset<Row> retrieval() {
+        List<Row> rows = new ArrayList<>();
+        String[][] pairs = {
+            {"how do I bake bread", "Knead the dough, let it rise, then bake the loaf at 220 C."},
+            {"what is the capital of France", "Paris is the capital and largest city of France."},
+            {"symptoms of the flu", "Influenza causes fever, cough, sore throat and body aches."},
+            {"how to change a car tyre", "Loosen the nuts, jack up the car and swap the wheel."},
+            {
+                "best way to learn Spanish",
+                "Daily practice with native speakers helps learn Spanish."
+            },
+            {"why is the sky blue", "Rayleigh scattering of sunlight makes the sky look blue."},
+            {"how do vaccines work", "Vaccines train the immune system to recognise a pathogen."},
+            {"what is the capital of Italy", "Rome is the capital city of Italy."},
+            {"how to bake a cake", "Mix flour, sugar, eggs and butter, then bake for 30 minutes."},
+            {"what causes a cold", "Colds are caused by rhinoviruses spread by droplets."},
+            {"how to fix a flat bicycle tyre", "Patch the inner tube and pump the bicycle tyre."},
+            {"capital city of Germany", "Berlin is the capital of Germany."},
+        };
+        for (int i = 0; i < pairs.length; i++) {
+            rows.add(example("pairs", "q" + i, pairs[i][0], "p" + i, pairs[i][1]));
+        }
+        // A query with two positives: both must be excluded from each other's negatives.
+        rows.add(example("pairs", "q0", pairs[0][0], "p9b", "Bread needs flour, water and yeast."));
+        rows.add(example("pairs", "qe", "   ", "pe", "An example with an empty query."));
+        rows.add(
+                example(
+                        "docs",
+                        "d-q1",
+                        "who wrote Hamlet",
+                        "h1",
+                        "Hamlet was written by Shakespeare."));
+        rows.add(
+                example(
+                        "docs",
+                        "d-q2",
+                        "who painted the Mona Lisa",
+                        "m1",
+                        "Leonardo painted the Mona Lisa."));
+        // Positive missing from the corpus: still scored, counted in the summary.
+        rows.add(
+                example(
+                        "docs",
+                        "d-q3",
+                        "tallest mountain on earth",
+                        "x9",
+                        "Mount Everest is the tallest mountain."));
+        return spark().createDataFrame(rows, RetrievalTable.SCHEMA);
+    }
+
+    private static Dataset<Row> corpus() {
+        List<Row> rows = new ArrayList<>();
+        rows.add(doc("docs", "h1", null, "Hamlet was written by Shakespeare."));
+        rows.add(doc("docs", "h2", null, "Hamlet was written by Shakespeare.")); // duplicate text
+        rows.add(doc("docs", "m1", null, "Leonardo painted the Mona Lisa."));
+        rows.add(doc("docs", "o1", "Macbeth", "A tragedy by Shakespeare about ambition."));
+        rows.add(doc("docs", "o2", null, "Van Gogh painted The Starry Night."));
+        rows.add(doc("docs", "o3", null, "K2 is the second highest mountain."));
+        rows.add(doc("docs", "o4", null, "The Louvre museum is in Paris."));
+        rows.add(doc("docs", "long", null, "word ".repeat(100)));
+        rows.add(doc("docs", "empty", null, " \n "));
+        return spark().createDataFrame(rows, CorpusTable.SCHEMA);
+    }
+
+    private static DenseParams params() {
+        return DenseParams.builder()
+                .maxTextChars(300)
+                .range(1, 10)
+                .blocks(3, 4)
+                .negatives(3)
+                .build();
+    }
+
+    @Test
+    void minesFilteredNegativesAccountsForEveryRowAndReusesEmbeddings(@TempDir Path tmp) {
+        Dataset<Row> retrieval = retrieval();
+        Path in = tmp.resolve("in");
+        retrieval.write().parquet(in.resolve(RetrievalTable.NAME).toString());
+        corpus().write().parquet(in.resolve(CorpusTable.NAME).toString());
+        String outRoot = tmp.resolve("out").toString();
+        Map<String, Map<String, Object>> summary =
+                DenseMiningJob.run(spark(), in.toString(), outRoot, params());
+        List<Row> out =
+                spark().read()
+                        .parquet(outRoot + "/dense/examples")
+                        .sort("example_id")
+                        .collectAsList();
+        List<Row> rejects =
+                spark().read().parquet(outRoot + "/dense/" + RejectsTable.NAME).collectAsList();
+        // Every input example is either an output row or a reject.
+        assertEquals(
+                retrieval.count(),
+                out.size()
+                        + rejects.stream().filter(x -> x.getString(3).equals("retrieval")).count());
+        Map<String, Set<String>> positiveIds = new HashMap<>();
+        Map<String, Set<String>> positiveTexts = new HashMap<>();
+        for (Row x : retrieval.collectAsList()) {
+            String q = x.getString(0) + "/" + x.getString(3);
+            positiveIds.computeIfAbsent(q, k -> new HashSet<>()).add(x.getString(5));
+            positiveTexts.computeIfAbsent(q, k -> new HashSet<>()).add(x.getString(6));
+        }
+        Map<String, String> queryIdOf = new HashMap<>();
+        for (Row x : retrieval.collectAsList()) {
+            queryIdOf.put(x.getString(2), x.getString(0) + "/" + x.getString(3));
+        }
+        for (Row x : out) {
+            assertEquals("retrieval", x.getString(3));
+            assertEquals("dense", x.getString(10));
+            String q = queryIdOf.get(x.getString(2));
+            List<String> negs = x.getList(6);
+            List<String> negIds = x.getList(7);
+            List<Double> scores = x.getList(8);
+            List<Integer> ranks = x.getList(9);
+            double positiveScore = x.getDouble(11);
+            assertTrue(negs.size() <= 3);
+            assertEquals(negs.size(), negIds.size());
+            assertEquals(negs.size(), scores.size());
+            assertEquals(negs.size(), ranks.size());
+            assertEquals(negs.size(), new HashSet<>(negs).size(), "no duplicate negative texts");
+            for (int i = 0; i < negs.size(); i++) {
+                assertFalse(
+                        positiveIds.get(q).contains(negIds.get(i)), "negative is a positive id");
+                assertFalse(
+                        positiveTexts.get(q).contains(negs.get(i)), "negative is a positive text");
+                assertFalse(negs.get(i).equals(x.getString(4)), "negative is the query");
+                assertTrue(Double.isFinite(scores.get(i)));
+                assertTrue(scores.get(i) <= 0.95 * positiveScore + 1e-6, "perc_pos holds");
+                assertTrue(ranks.get(i) >= 1 && ranks.get(i) <= 10);
+                if (i > 0) {
+                    assertTrue(ranks.get(i) > ranks.get(i - 1), "rank order");
+                    assertTrue(scores.get(i) <= scores.get(i - 1));
+                }
+            }
+            assertFalse(negIds.contains("h2"), "duplicate text of a positive is excluded");
+        }
+        Set<String> rejected = new HashSet<>();
+        for (Row x : rejects) {
+            assertEquals("mine-dense", x.getString(2));
+            rejected.add(x.getString(3) + ":" + x.getString(4) + ":" + x.getString(5));
+        }
+        assertTrue(rejected.contains("corpus:text_too_long:doc_id=long"), rejected.toString());
+        assertTrue(rejected.contains("corpus:empty_text:doc_id=empty"), rejected.toString());
+        assertTrue(
+                rejected.contains(
+                        "retrieval:empty_text:example_id=" + StableIds.of("pairs", "qe", "pe")),
+                rejected.toString());
+
+        assertEquals(
+                1L,
+                ((Number) summary.get("docs").get("positives_missing_from_corpus")).longValue());
+        assertEquals(
+                0L,
+                ((Number) summary.get("pairs").get("positives_missing_from_corpus")).longValue());
+        assertEquals(true, summary.get("docs").get("corpus_smaller_than_range_max"));
+        long fewer =
+                out.stream()
+                        .filter(x -> x.getString(0).equals("docs") && x.getList(6).size() < 3)
+                        .count();
+        assertEquals(fewer, ((Number) summary.get("docs").get("fewer_than_requested")).longValue());
+        assertTrue(((Number) summary.get("pairs").get("removed_positive")).longValue() >= 13);
+        assertEquals(
+                1L,
+                ((Number) summary.get("docs").get("rejected_corpus_text_too_long")).longValue());
+        assertTrue(Files.exists(Path.of(outRoot, "dense", "summary.json")));
+
+        // Second pass with other block sizes: nothing is encoded again, same negatives.
+        long stored = spark().read().parquet(outRoot + "/dense/embeddings").count();
+        DenseMiningJob.run(
+                spark(), in.toString(), outRoot, params().toBuilder().blocks(100, 2).build());
+        assertEquals(stored, spark().read().parquet(outRoot + "/dense/embeddings").count());
+        List<Row> second =
+                spark().read()
+                        .parquet(outRoot + "/dense/examples")
+                        .sort("example_id")
+                        .collectAsList();
+        assertEquals(out.size(), second.size());
+        for (int i = 0; i < out.size(); i++) {
+            assertEquals(out.get(i).getList(7), second.get(i).getList(7));
+        }
+    }
+}

