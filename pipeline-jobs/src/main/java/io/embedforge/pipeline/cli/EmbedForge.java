@@ -13,7 +13,17 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = EmbedForge.VersionProvider.class,
         description = "Turn public datasets into NV-Embed training data, and train on it.",
-        subcommands = {IngestCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            IngestCommand.class,
+            StageCommand.Decontaminate.class,
+            StageCommand.MineDense.class,
+            StageCommand.MineBm25.class,
+            StageCommand.LabelNegatives.class,
+            StageCommand.Blend.class,
+            StageCommand.Report.class,
+            RunCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class EmbedForge implements Runnable {
     /** Exit code of a configuration or input error the user can fix. */
     public static final int EXIT_USAGE = 2;

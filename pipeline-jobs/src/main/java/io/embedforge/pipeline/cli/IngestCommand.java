@@ -4,12 +4,14 @@ import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.ingest.IngestJob;
 import io.embedforge.pipeline.ingest.IngestReport;
 import io.embedforge.pipeline.manifest.ManifestWriter;
+import io.embedforge.pipeline.run.Pipeline;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code embedforge ingest}: every configured source into the canonical Parquet tables. */
 @Command(
@@ -21,19 +23,22 @@ import picocli.CommandLine.Mixin;
 public final class IngestCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
 
+    @Option(names = "--force", description = "Re-run even when the output is up to date.")
+    boolean force;
+
     @Override
     public Integer call() {
         PipelineConfig config = Cli.loadConfig(common);
         SparkSession spark = SparkSessions.create("embedforge-ingest", common.master);
         try {
-            run(spark, config, common.outRoot(), System.out);
+            new Pipeline(spark, config, common.outRoot(), force, System.out).run(IngestJob.STAGE);
         } finally {
             spark.stop();
         }
         return 0;
     }
 
-    /** Runs the stage in an existing session; used by {@code run} too. */
+    /** Runs the stage in an existing session without the skip/commit logic (tests, benchmarks). */
     static IngestReport run(
             SparkSession spark, PipelineConfig config, String out, PrintStream log) {
         Instant started = Instant.now();

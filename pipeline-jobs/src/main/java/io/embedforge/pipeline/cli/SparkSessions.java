@@ -28,6 +28,8 @@ public final class SparkSessions {
                     String.valueOf(4 * Runtime.getRuntime().availableProcessors()));
         }
         conf.setIfMissing("spark.sql.session.timeZone", "UTC");
+        // Long stages show Spark's console progress bar (stage, tasks done / total) on stderr.
+        conf.setIfMissing("spark.ui.showConsoleProgress", "true");
         SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
         spark.sparkContext().setLogLevel("WARN");
         return spark;

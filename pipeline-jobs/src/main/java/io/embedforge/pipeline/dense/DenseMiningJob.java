@@ -75,6 +75,9 @@ public final class DenseMiningJob {
     /** Stage name in rejects and logs. */
     public static final String STAGE = "mine-dense";
 
+    /** Folder of the stage's outputs under the output root. */
+    public static final String STAGE_DIR = "dense";
+
     /** Value of {@link #NEGATIVE_MINER}. */
     public static final String MINER = "dense";
 
@@ -508,13 +511,27 @@ public final class DenseMiningJob {
      */
     public static Map<String, Map<String, Object>> run(
             SparkSession spark, String inputRoot, String outputRoot, DenseParams p) {
-        Dataset<Row> retrieval = spark.read().parquet(inputRoot + "/" + RetrievalTable.NAME);
-        String corpusPath = inputRoot + "/" + CorpusTable.NAME;
+        return run(spark, inputRoot, inputRoot, outputRoot, p);
+    }
+
+    /**
+     * As {@link #run(SparkSession, String, String, DenseParams)} with the retrieval table read
+     * under {@code retrievalRoot} (e.g. the decontaminated tables) and the corpus under {@code
+     * corpusRoot} (the ingested tables: decontamination does not rewrite the corpus).
+     */
+    public static Map<String, Map<String, Object>> run(
+            SparkSession spark,
+            String retrievalRoot,
+            String corpusRoot,
+            String outputRoot,
+            DenseParams p) {
+        Dataset<Row> retrieval = spark.read().parquet(retrievalRoot + "/" + RetrievalTable.NAME);
+        String corpusPath = corpusRoot + "/" + CorpusTable.NAME;
         Dataset<Row> corpus =
                 exists(spark, corpusPath)
                         ? spark.read().parquet(corpusPath)
                         : spark.createDataFrame(List.of(), CorpusTable.SCHEMA);
-        String out = outputRoot + "/dense";
+        String out = outputRoot + "/" + STAGE_DIR;
         String store = out + "/embeddings";
         String fingerprint = p.encoder().fingerprint();
         Dataset<Row> stored = null;

@@ -37,16 +37,62 @@ public final class ManifestWriter {
             Instant started,
             Instant finished,
             Object section) {
+        return writeStage(
+                conf,
+                outRoot,
+                new StageRecord(stage, stage, null, null, null),
+                config,
+                started,
+                finished,
+                section);
+    }
+
+    /**
+     * Provenance of one stage beyond its result.
+     *
+     * @param stage stage name (key of its section)
+     * @param dir folder of its output under the output root (where its manifest goes)
+     * @param fingerprint hash of its inputs and settings (null = not tracked)
+     * @param params its resolved settings (null = none)
+     * @param inputs its input paths with sizes and hashes or modification times (null = none)
+     */
+    public record StageRecord(
+            String stage, String dir, String fingerprint, Object params, Object inputs) {}
+
+    /**
+     * Records one stage's section (stage, timings, fingerprint, params, inputs, result) in {@code
+     * <out>/<dir>/manifest.json} and in the run-wide {@code <out>/manifest.json}; returns the
+     * run-wide manifest.
+     */
+    public static ObjectNode writeStage(
+            Configuration conf,
+            String outRoot,
+            StageRecord record,
+            PipelineConfig config,
+            Instant started,
+            Instant finished,
+            Object section) {
+        String stage = record.stage();
         ObjectNode stageNode = JSON.createObjectNode();
         stageNode.put("stage", stage);
+        stageNode.put("dir", record.dir());
         stageNode.put("started", started.toString());
         stageNode.put("finished", finished.toString());
         stageNode.put("seconds", (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0);
+        if (record.fingerprint() != null) {
+            stageNode.put("fingerprint", record.fingerprint());
+        }
+        if (record.params() != null) {
+            stageNode.set("params", JSON.valueToTree(record.params()));
+        }
+        if (record.inputs() != null) {
+            stageNode.set("inputs", JSON.valueToTree(record.inputs()));
+        }
         stageNode.set("result", JSON.valueToTree(section));
 
         ObjectNode stageManifest = header(config);
         stageManifest.set(stage, stageNode);
-        write(conf, outRoot + "/" + stage + "/" + FILE_NAME, stageManifest);
+        write(conf, outRoot + "/" + record.dir() + "/" + FILE_NAME, stageManifest);
 
         ObjectNode run = read(conf, outRoot + "/" + FILE_NAME);
         ObjectNode fresh = header(config);
@@ -58,6 +104,11 @@ public final class ManifestWriter {
         fresh.set("stages", stages);
         write(conf, outRoot + "/" + FILE_NAME, fresh);
         return fresh;
+    }
+
+    /** The JSON mapper of manifests (indented output). */
+    public static ObjectMapper mapper() {
+        return JSON;
     }
 
     private static ObjectNode header(PipelineConfig config) {
@@ -86,7 +137,8 @@ public final class ManifestWriter {
         }
     }
 
-    static void write(Configuration conf, String uri, JsonNode node) {
+    /** Writes {@code node} to {@code uri} atomically (temporary name, then rename). */
+    public static void write(Configuration conf, String uri, JsonNode node) {
         try {
             Path path = new Path(uri);
             FileSystem fs = path.getFileSystem(conf);

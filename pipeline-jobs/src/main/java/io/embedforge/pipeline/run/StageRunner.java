@@ -1,0 +1,176 @@
+package io.embedforge.pipeline.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.manifest.ManifestWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Runs one stage with skip-if-unchanged and all-or-nothing output. Driver only.
+ *
+ * <p>A stage writes under a fresh temporary root {@code <out>/_tmp/<dir>-<uuid>/}; on success its
+ * folder is renamed to {@code <out>/<dir>/}, its manifest written, and last the marker {@code
+ * <out>/<dir>/_EMBEDFORGE_STAGE} holding the stage's fingerprint. A folder without the marker (a
+ * run killed before the commit finished) is never trusted: it is re-run and replaced. A stage is
+ * skipped when its marker holds the fingerprint it would have now: a hash of the stage name, its
+ * resolved settings, the seed and its inputs (the fingerprints of the stages it reads, and the
+ * listing of raw input files for {@code ingest}).
+ */
+public final class StageRunner {
+    /** Marker of a committed stage output (JSON: stage, fingerprint, finished). */
+    public static final String MARKER = "_EMBEDFORGE_STAGE";
+
+    /** Where stages write before their commit. */
+    public static final String TMP_DIR = "_tmp";
+
+    private final SparkSession spark;
+    private final PipelineConfig config;
+    private final String out;
+    private final boolean force;
+    private final PrintStream log;
+
+    public StageRunner(
+            SparkSession spark, PipelineConfig config, String out, boolean force, PrintStream log) {
+        this.spark = spark;
+        this.config = config;
+        this.out = out;
+        this.force = force;
+        this.log = log;
+    }
+
+    /** The body of a stage: writes under {@code tmpRoot/<dir>} and returns its summary. */
+    @FunctionalInterface
+    public interface Body {
+        Object run(String tmpRoot) throws Exception;
+    }
+
+    /** What the runner did with a stage. */
+    public record Outcome(String stage, boolean skipped, String fingerprint, double seconds) {}
+
+    /**
+     * Runs {@code body} unless the committed output of {@code dir} already has {@code fingerprint}.
+     */
+    public Outcome run(
+            String stage, String dir, String fingerprint, Object params, Object inputs, Body body) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        String committed = fingerprintOf(dir);
+        if (!force && fingerprint.equals(committed)) {
+            log.printf(
+                    Locale.ROOT,
+                    "== %-16s skipped: output and inputs unchanged (%s)%n",
+                    stage,
+                    out + "/" + dir);
+            return new Outcome(stage, true, fingerprint, 0);
+        }
+        Instant started = Instant.now();
+        log.printf(Locale.ROOT, "== %-16s started %s%n", stage, started);
+        spark.sparkContext().setJobGroup(stage, "embedforge " + stage, false);
+        String tmpRoot = out + "/" + TMP_DIR + "/" + dir + "-" + UUID.randomUUID();
+        Object summary;
+        try {
+            summary = body.run(tmpRoot);
+            FileSystem fs = new Path(out).getFileSystem(conf);
+            Path target = new Path(out + "/" + dir);
+            Path written = new Path(tmpRoot + "/" + dir);
+            if (!fs.exists(written)) {
+                throw new IllegalStateException(
+                        "stage " + stage + " wrote nothing under " + written);
+            }
+            if (fs.exists(target) && !fs.delete(target, true)) {
+                throw new IOException("cannot replace " + target);
+            }
+            fs.mkdirs(target.getParent());
+            if (!fs.rename(written, target)) {
+                throw new IOException("cannot rename " + written + " to " + target);
+            }
+            fs.delete(new Path(tmpRoot), true);
+        } catch (Exception e) {
+            deleteQuietly(conf, tmpRoot);
+            log.printf(
+                    Locale.ROOT,
+                    "== %-16s FAILED after %s: %s%n",
+                    stage,
+                    seconds(started),
+                    e.getMessage());
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("stage " + stage + " failed: " + e.getMessage(), e);
+        } finally {
+            spark.sparkContext().clearJobGroup();
+        }
+        Instant finished = Instant.now();
+        ManifestWriter.writeStage(
+                conf,
+                out,
+                new ManifestWriter.StageRecord(stage, dir, fingerprint, params, inputs),
+                config,
+                started,
+                finished,
+                summary);
+        ObjectNode marker = ManifestWriter.mapper().createObjectNode();
+        marker.put("stage", stage);
+        marker.put("fingerprint", fingerprint);
+        marker.put("finished", finished.toString());
+        ManifestWriter.write(conf, out + "/" + dir + "/" + MARKER, marker);
+        double secs = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
+        log.printf(
+                Locale.ROOT, "== %-16s finished in %.1f s -> %s%n", stage, secs, out + "/" + dir);
+        return new Outcome(stage, false, fingerprint, secs);
+    }
+
+    /** Fingerprint in the committed marker of {@code dir}, or null when it has none. */
+    public String fingerprintOf(String dir) {
+        ObjectNode m =
+                ManifestWriter.read(
+                        spark.sparkContext().hadoopConfiguration(), out + "/" + dir + "/" + MARKER);
+        JsonNode f = m == null ? null : m.get("fingerprint");
+        return f == null ? null : f.asText();
+    }
+
+    /** SHA-256 (hex) over the parts, each length-prefixed. */
+    public static String hash(List<String> parts) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (String p : parts) {
+                byte[] b = String.valueOf(p).getBytes(StandardCharsets.UTF_8);
+                md.update((b.length + ":").getBytes(StandardCharsets.UTF_8));
+                md.update(b);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String seconds(Instant started) {
+        return String.format(
+                Locale.ROOT,
+                "%.1f s",
+                Duration.between(started, Instant.now()).toMillis() / 1000.0);
+    }
+
+    private static void deleteQuietly(Configuration conf, String path) {
+        try {
+            Path p = new Path(path);
+            p.getFileSystem(conf).delete(p, true);
+        } catch (IOException | RuntimeException e) {
+            // best effort: a leftover temporary folder is never read
+        }
+    }
+}

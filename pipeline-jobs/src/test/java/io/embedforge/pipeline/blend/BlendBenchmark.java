@@ -1,0 +1,85 @@
+package io.embedforge.pipeline.blend;
+
+import io.embedforge.pipeline.SparkTestBase;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Blend vs a bare read + write of the same rows (both stages), on synthetic mined examples written
+ * as Parquet first. Prints wall times; numbers go to docs/stages/blend.md. Run: {@code mvn -o -q
+ * -pl pipeline-jobs -am test -Dtest=BlendBenchmark -Dsurefire.failIfNoSpecifiedTests=false
+ * -DexcludedGroups=none -Dembedforge.bench.rows=50000}.
+ */
+@Tag("benchmark")
+class BlendBenchmark extends SparkTestBase {
+    @Test
+    void blendVersusReadWrite(@TempDir Path dir) {
+        int n = Integer.getInteger("embedforge.bench.rows", 50_000);
+        Map<String, String> paths = new LinkedHashMap<>();
+        BlendTestData.inputs(spark(), n, 4)
+                .forEach(
+                        (stage, df) -> {
+                            String p = dir.resolve("in").resolve(stage).toString();
+                            df.write().mode(SaveMode.Overwrite).parquet(p);
+                            paths.put(stage, p);
+                        });
+        for (int round = 0; round < 2; round++) {
+            long t0 = System.nanoTime();
+            long rows = 0;
+            for (String stage : new String[] {"stage1", "stage2"}) {
+                Dataset<Row> all = null;
+                for (Map.Entry<String, String> e : paths.entrySet()) {
+                    Dataset<Row> d =
+                            spark().read()
+                                    .parquet(e.getValue())
+                                    .select(
+                                            "source",
+                                            "example_id",
+                                            "task_type",
+                                            "query",
+                                            "positive",
+                                            "negatives",
+                                            "negative_scores",
+                                            "negative_miner");
+                    if (stage.equals("stage1")) {
+                        d = d.filter("task_type = 'retrieval'");
+                    }
+                    all = all == null ? d : all.unionByName(d);
+                }
+                all.write()
+                        .mode(SaveMode.Overwrite)
+                        .parquet(dir.resolve("bare").resolve(stage).toString());
+                rows +=
+                        spark().read()
+                                .parquet(dir.resolve("bare").resolve(stage).toString())
+                                .count();
+            }
+            double bare = (System.nanoTime() - t0) / 1e9;
+            t0 = System.nanoTime();
+            Map<String, Dataset<Row>> in = new LinkedHashMap<>();
+            paths.forEach((k, v) -> in.put(k, spark().read().parquet(v)));
+            Map<String, Object> s =
+                    Blend.apply(in, BlendTestData.SOURCES, BlendParams.defaults(), 42L, paths)
+                            .write(dir.resolve("blend").toString());
+            double blend = (System.nanoTime() - t0) / 1e9;
+            System.out.printf(
+                    java.util.Locale.ROOT,
+                    "BlendBenchmark round %d: rows written %d (bare) / %s+%s (blend); bare read+write"
+                            + " %.1f s, blend %.1f s, ratio %.2f%n",
+                    round,
+                    rows,
+                    ((Map<?, ?>) s.get("stage1")).get("rows"),
+                    ((Map<?, ?>) s.get("stage2")).get("rows"),
+                    bare,
+                    blend,
+                    blend / bare);
+        }
+    }
+}

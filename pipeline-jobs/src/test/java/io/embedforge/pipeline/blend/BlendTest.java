@@ -1,0 +1,251 @@
+package io.embedforge.pipeline.blend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.embedforge.contract.TrainingContract;
+import io.embedforge.pipeline.SparkTestBase;
+import io.embedforge.pipeline.schema.TrainingExamplesTable;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Blend on inline examples: template, stages, dedup, caps, batches, determinism, errors. */
+class BlendTest extends SparkTestBase {
+    static final Map<String, SourceInfo> SOURCES = BlendTestData.SOURCES;
+
+    Map<String, Dataset<Row>> inputs(int retrievalPerSource, int partitions) {
+        return BlendTestData.inputs(spark(), retrievalPerSource, partitions);
+    }
+
+    static Map<String, Object> blend(Map<String, Dataset<Row>> in, BlendParams p, Path dir) {
+        return Blend.apply(in, SOURCES, p, 7L, Map.of()).write(dir.toString());
+    }
+
+    static List<Row> read(Path dir, String stage) {
+        return spark().read()
+                .parquet(dir.resolve(stage).toString())
+                .orderBy(TrainingContract.BATCH_INDEX, TrainingContract.EXAMPLE_ID)
+                .collectAsList();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void templateStagesDedupAndTruncation(@TempDir Path dir) {
+        Map<String, Object> s = blend(inputs(50, 3), BlendParams.defaults(), dir);
+        List<Row> s1 = read(dir, TrainingContract.STAGE1);
+        List<Row> s2 = read(dir, TrainingContract.STAGE2);
+        assertEquals(
+                TrainingExamplesTable.SCHEMA.fieldNames().length,
+                spark().read().parquet(dir.resolve("stage1").toString()).columns().length);
+        assertEquals(
+                TrainingContract.COLUMNS,
+                List.of(spark().read().parquet(dir.resolve("stage2").toString()).columns()));
+        // stage1: retrieval only, in-batch on; 50 + 50 rows, the nq duplicate removed
+        assertEquals(100, s1.size());
+        assertTrue(s1.stream().allMatch(r -> r.<String>getAs("task_type").equals("retrieval")));
+        assertTrue(s1.stream().allMatch(r -> r.<Boolean>getAs("in_batch_negatives")));
+        // stage2: every source, in-batch off
+        assertEquals(100 + 40 + 60, s2.size());
+        assertTrue(s2.stream().noneMatch(r -> r.<Boolean>getAs("in_batch_negatives")));
+        Map<String, Row> byId =
+                s2.stream().collect(Collectors.toMap(r -> r.getAs("example_id"), r -> r));
+        Row m0 = byId.get("m0");
+        assertEquals("Instruct: Find passages\nQuery: mq0", m0.getAs("query_text"));
+        assertEquals("mq0", m0.getAs("query"));
+        assertNull(m0.getAs("document_instruction"));
+        assertEquals(7, m0.getList(m0.fieldIndex("negatives")).size(), "truncated to 7");
+        assertEquals(7, m0.getList(m0.fieldIndex("negative_scores")).size());
+        assertEquals("dense", m0.getAs("negative_miner"));
+        Row st = byId.get("s0");
+        assertEquals("Retrieve similar text.", st.getAs("document_instruction"));
+        assertEquals("Instruct: Retrieve similar text.\nQuery: sa0", st.getAs("query_text"));
+        assertEquals(
+                "Instruct: Identify by titles\nQuery: title 0", byId.get("a0").getAs("query_text"));
+        assertEquals("Identify by abstracts", byId.get("b0").getAs("instruction"));
+        assertTrue(!byId.containsKey("dup"));
+        Map<String, Object> st2 = (Map<String, Object>) s.get("stage2");
+        Map<String, Map<String, Long>> drops = (Map<String, Map<String, Long>>) st2.get("drops");
+        assertEquals(Map.of("nq", 1L), drops.get(Blend.DROP_DUPLICATE));
+        assertEquals(50L, s.get("negatives_truncated"));
+        Map<String, Long> hist = (Map<String, Long>) st2.get("negatives_histogram");
+        assertEquals(Map.of("7", 50L, "3", 50L, "2", 40L, "1", 60L), hist);
+        assertEquals(200L, st2.get("rows"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void capsWeightsAndMixedBatches(@TempDir Path dir) {
+        BlendParams p =
+                BlendParams.fromConfig(
+                        null,
+                        20,
+                        7,
+                        0L,
+                        null,
+                        Map.of(
+                                "msmarco",
+                                new BlendParams.SourceMix(30L, null),
+                                "nq",
+                                new BlendParams.SourceMix(null, 0.5)));
+        Map<String, Object> s = blend(inputs(100, 2), p, dir);
+        List<Row> s2 = read(dir, TrainingContract.STAGE2);
+        Map<String, Long> bySource =
+                s2.stream()
+                        .collect(
+                                Collectors.groupingBy(
+                                        r -> r.<String>getAs("source"),
+                                        TreeMap::new,
+                                        Collectors.counting()));
+        assertEquals(Map.of("msmarco", 30L, "nq", 50L, "stsb", 40L, "arxiv", 60L), bySource);
+        Map<String, Object> st2 = (Map<String, Object>) s.get("stage2");
+        Map<String, Map<String, Long>> drops = (Map<String, Map<String, Long>>) st2.get("drops");
+        assertEquals(Map.of("msmarco", 70L, "nq", 50L), drops.get(Blend.DROP_OVER_CAP));
+        // batches: consecutive numbers, full except the last, and mixing sources
+        Map<Long, List<Row>> batches =
+                s2.stream()
+                        .collect(
+                                Collectors.groupingBy(
+                                        r -> r.<Long>getAs("batch_index"),
+                                        TreeMap::new,
+                                        Collectors.toList()));
+        assertEquals(9, batches.size());
+        long b = 0;
+        int mixed = 0;
+        for (Map.Entry<Long, List<Row>> e : batches.entrySet()) {
+            assertEquals(b++, e.getKey());
+            if (e.getKey() < 8) {
+                assertEquals(20, e.getValue().size());
+            }
+            Set<String> sources = new HashSet<>();
+            e.getValue().forEach(r -> sources.add(r.getAs("source")));
+            if (sources.size() >= 3) {
+                mixed++;
+            }
+        }
+        assertTrue(mixed >= 7, "batches mixing >= 3 sources: " + mixed);
+    }
+
+    @Test
+    void identicalRowsWhateverThePartitioning(@TempDir Path dir) {
+        blend(inputs(60, 1), BlendParams.defaults(), dir.resolve("a"));
+        blend(inputs(60, 7), BlendParams.defaults(), dir.resolve("b"));
+        for (String st : List.of(TrainingContract.STAGE1, TrainingContract.STAGE2)) {
+            List<String> a = read(dir.resolve("a"), st).stream().map(Row::toString).toList();
+            List<String> bb = read(dir.resolve("b"), st).stream().map(Row::toString).toList();
+            assertEquals(a, bb, st);
+        }
+        // another seed gives another order
+        Map<String, Object> other =
+                Blend.apply(
+                                inputs(60, 1),
+                                SOURCES,
+                                BlendParams.fromConfig(8L, null, null, null, null, null),
+                                7L,
+                                Map.of())
+                        .write(dir.resolve("c").toString());
+        assertEquals(8L, other.get("seed"));
+        List<Object> ca =
+                read(dir.resolve("a"), "stage2").stream()
+                        .map(r -> r.getAs("example_id"))
+                        .collect(Collectors.toList());
+        List<Object> cc =
+                read(dir.resolve("c"), "stage2").stream()
+                        .map(r -> r.getAs("example_id"))
+                        .collect(Collectors.toList());
+        assertTrue(!ca.equals(cc));
+    }
+
+    @Test
+    void badInputsNameStageAndPath(@TempDir Path dir) {
+        String out = dir.toString();
+        BlendException missing =
+                assertThrows(
+                        BlendException.class,
+                        () ->
+                                Blend.run(
+                                        spark(),
+                                        out,
+                                        out + "/o",
+                                        SOURCES,
+                                        BlendParams.defaults(),
+                                        1L));
+        assertTrue(missing.getMessage().contains("mine-dense"), missing.getMessage());
+        assertTrue(missing.getMessage().contains(out + "/dense/examples"), missing.getMessage());
+
+        Map<String, Dataset<Row>> in = inputs(5, 1);
+        in.put("mine-bm25", in.get("mine-bm25").drop("negative_miner"));
+        BlendException cols =
+                assertThrows(
+                        BlendException.class,
+                        () ->
+                                Blend.apply(
+                                        in,
+                                        SOURCES,
+                                        BlendParams.defaults(),
+                                        1L,
+                                        Map.of("mine-bm25", "/x/mine-bm25/examples")));
+        assertTrue(
+                cols.getMessage().contains("mine-bm25")
+                        && cols.getMessage().contains("/x/mine-bm25/examples")
+                        && cols.getMessage().contains("[negative_miner]"),
+                cols.getMessage());
+
+        Map<String, Dataset<Row>> noRetrieval = inputs(5, 1);
+        noRetrieval.put("mine-dense", noRetrieval.get("mine-dense").limit(0));
+        BlendException empty =
+                assertThrows(
+                        BlendException.class,
+                        () ->
+                                Blend.apply(
+                                                noRetrieval,
+                                                SOURCES,
+                                                BlendParams.defaults(),
+                                                1L,
+                                                Map.of("mine-dense", "/x/dense/examples"))
+                                        .write(out + "/e"));
+        assertTrue(
+                empty.getMessage().contains("stage1")
+                        && empty.getMessage().contains("/x/dense/examples"),
+                empty.getMessage());
+
+        Map<String, SourceInfo> fewer = new HashMap<>(SOURCES);
+        fewer.remove("stsb");
+        BlendException unknown =
+                assertThrows(
+                        BlendException.class,
+                        () ->
+                                Blend.apply(
+                                        inputs(5, 1), fewer, BlendParams.defaults(), 1L, Map.of()));
+        assertTrue(unknown.getMessage().contains("'stsb'"), unknown.getMessage());
+    }
+
+    @Test
+    void paramsAreChecked() {
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> BlendParams.fromConfig(null, 0, null, null, null, null));
+        assertEquals("blend.batch_size=0 must be [1, 1000000]", e.getMessage());
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> BlendParams.fromConfig(null, null, 8, null, null, null));
+        assertEquals("blend.max_negatives=8 must be [0, 7]", e.getMessage());
+        e =
+                assertThrows(
+                        IllegalArgumentException.class, () -> new BlendParams.SourceMix(null, 1.5));
+        assertEquals("blend.sources.*.weight=1.5 must be (0, 1]", e.getMessage());
+    }
+}

@@ -1,0 +1,97 @@
+package io.embedforge.pipeline.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.embedforge.contract.TrainingContract;
+import io.embedforge.pipeline.SparkTestBase;
+import io.embedforge.pipeline.config.ConfigLoader;
+import io.embedforge.pipeline.config.PipelineConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code run} on {@code conf/local.yaml} end to end in the shared session: every stage commits, a
+ * re-run skips all, and after a simulated kill during blend a re-run without {@code --force} redoes
+ * only blend and report, with identical rows.
+ */
+@Tag("slow")
+class RunPipelineTest extends SparkTestBase {
+    @Test
+    void runSkipsAndResumes(@TempDir Path out) throws Exception {
+        PipelineConfig config =
+                ConfigLoader.load(
+                        repoRoot().resolve("conf/local.yaml"),
+                        new ConfigLoader.Overrides(null, Map.of()));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        List<StageRunner.Outcome> first =
+                new Pipeline(spark(), config, out.toString(), false, log).runAll();
+        assertEquals(Pipeline.STAGES.size(), first.size());
+        assertTrue(first.stream().noneMatch(StageRunner.Outcome::skipped));
+        for (String dir : Pipeline.DIRS.values()) {
+            assertTrue(Files.exists(out.resolve(dir).resolve(StageRunner.MARKER)), dir);
+            assertTrue(Files.exists(out.resolve(dir).resolve("manifest.json")), dir);
+        }
+        assertTrue(Files.exists(out.resolve("report/index.html")));
+        List<String> stage1 = rows(out, TrainingContract.STAGE1);
+        List<String> stage2 = rows(out, TrainingContract.STAGE2);
+        assertFalse(stage1.isEmpty());
+        assertTrue(stage2.size() > stage1.size());
+
+        List<StageRunner.Outcome> second =
+                new Pipeline(spark(), config, out.toString(), false, log).runAll();
+        assertTrue(second.stream().allMatch(StageRunner.Outcome::skipped));
+
+        // Simulated kill during blend's commit: no marker, damaged output, no report.
+        Files.delete(out.resolve("blend").resolve(StageRunner.MARKER));
+        try (Stream<Path> files = Files.list(out.resolve("blend/stage1"))) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".parquet")).toList()) {
+                Files.delete(f);
+            }
+        }
+        deleteTree(out.resolve("report"));
+        List<StageRunner.Outcome> third =
+                new Pipeline(spark(), config, out.toString(), false, log).runAll();
+        for (StageRunner.Outcome o : third) {
+            boolean redone = o.stage().equals("blend") || o.stage().equals("report");
+            assertEquals(!redone, o.skipped(), o.stage());
+        }
+        assertEquals(stage1, rows(out, TrainingContract.STAGE1));
+        assertEquals(stage2, rows(out, TrainingContract.STAGE2));
+        assertTrue(Files.exists(out.resolve("report/index.html")));
+    }
+
+    private static List<String> rows(Path out, String stage) {
+        return spark()
+                .read()
+                .parquet(out.resolve("blend").resolve(stage).toString())
+                .orderBy(TrainingContract.BATCH_INDEX, TrainingContract.EXAMPLE_ID)
+                .collectAsList()
+                .stream()
+                .map(Row::toString)
+                .toList();
+    }
+
+    private static void deleteTree(Path p) throws Exception {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
+    }
+}
