@@ -102,7 +102,7 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 # The dataset the data DAG updates when its last task succeeds; the training DAG waits on it.
-TRAINING_DATA = DataAsset("embedforge://training-data")
+TRAINING_DATA = DataAsset("embedforge://pipeline/training-data")
 
 
 def setting(name: str, default: Any, deserialize_json: bool = False) -> Any:
@@ -162,14 +162,11 @@ class EmbedForgeSparkStage(SparkSubmitOperator):
 
     def execute(self, context: Any) -> None:
         skip_unless_enabled(self.stage.name, context)
-        conn_id = setting(VAR_CONN_ID, CONN_ID_DEFAULT)
-        self._conn_id = conn_id
-        self.conn_id = conn_id
+        self._conn_id = setting(VAR_CONN_ID, CONN_ID_DEFAULT)
         conf: dict[str, Any] = dict(self.stage.spark_conf)
         conf.update(setting(VAR_SPARK_CONF, {}, deserialize_json=True))
         conf.update(context["params"].get("spark_conf") or {})
         self.conf = {k: str(v) for k, v in conf.items()} or None
-        self._conf = self.conf
         super().execute(context)
 
 

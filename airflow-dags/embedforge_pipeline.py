@@ -3,7 +3,7 @@
 Graph (docs/deploy.md): ingest -> decontaminate -> {mine-dense, mine-bm25, label-negatives}
 -> blend -> report -> publish. Stages that are not implemented yet skip themselves (see
 ``embedforge_common.IMPLEMENTED``); every stage runs when no upstream failed, so a skipped stage
-does not block the ones after it. ``publish`` updates the ``embedforge://training-data``
+does not block the ones after it. ``publish`` updates the ``embedforge://pipeline/training-data``
 dataset, which triggers the ``embedforge_training`` DAG.
 """
 

@@ -1,6 +1,6 @@
 """EmbedForge training: ``embedforge train`` then ``eval`` on a GPU node, when data is ready.
 
-Scheduled on the ``embedforge://training-data`` dataset that ``embedforge_pipeline`` updates.
+Scheduled on the ``embedforge://pipeline/training-data`` dataset that ``embedforge_pipeline`` updates.
 Both tasks run a configurable command (Variable ``embedforge_train_command``) on the Airflow
 queue ``gpu`` (env ``EMBEDFORGE_GPU_QUEUE``), so a CeleryExecutor GPU worker, a ``kubectl`` or
 ``srun`` wrapper all fit. ``train`` and ``eval`` are not implemented yet: they skip unless a

@@ -35,21 +35,22 @@ def test_dagbag_imports_without_errors() -> None:
 
 
 def test_data_dag_graph_is_the_documented_flow() -> None:
-    dag = _dagbag().get_dag("embedforge_pipeline")
+    dag = _dagbag().dags["embedforge_pipeline"]
     assert _edges(dag) == DATA_EDGES
     stages = {t.task_id: t for t in dag.tasks if t.task_id != "publish"}
     for task in stages.values():
         assert task.retries == 2
         assert task.execution_timeout is not None
         assert task.trigger_rule == "none_failed"
-        assert task._application_args[0] == task.task_id
-    assert [o.uri for o in dag.get_task("publish").outlets] == ["embedforge://training-data"]
+        assert task.application_args[0] == task.task_id
+    assert [o.uri for o in dag.get_task("publish").outlets] == ["embedforge://pipeline/training-data"]
     assert set(dag.params.keys()) >= {"conf", "out", "seed", "stages"}
 
 
 def test_training_dag_waits_for_the_data_and_runs_train_then_eval() -> None:
-    dag = _dagbag().get_dag("embedforge_training")
+    dag = _dagbag().dags["embedforge_training"]
     assert _edges(dag) == TRAINING_EDGES
-    assert [d.uri for d in dag.dataset_triggers.objects] == ["embedforge://training-data"]
+    triggers = [uri for uri, _ in dag.timetable.dataset_condition.iter_datasets()]
+    assert triggers == ["embedforge://pipeline/training-data"]
     assert dag.get_task("train").queue == "gpu"
     assert "train --conf" in dag.get_task("train").bash_command

@@ -41,9 +41,8 @@ def test_data_dag_runs_ingest_under_spark_submit(
     from airflow.utils.state import DagRunState, TaskInstanceState
 
     assert JAR.is_file(), f"build the jar first: mvn -B -q package -DskipTests -Pspark-submit ({JAR})"
-    dag = DagBag(dag_folder=str(REPO_ROOT / "airflow-dags"), include_examples=False).get_dag(
-        "embedforge_pipeline"
-    )
+    bag = DagBag(dag_folder=str(REPO_ROOT / "airflow-dags"), include_examples=False)
+    dag = bag.dags["embedforge_pipeline"]
     out = tmp_path / "run"
     run = dag.test(
         run_conf={
