@@ -54,3 +54,17 @@ def test_training_dag_waits_for_the_data_and_runs_train_then_eval() -> None:
     assert triggers == ["embedforge://pipeline/training-data"]
     assert dag.get_task("train").queue == "gpu"
     assert "train --conf" in dag.get_task("train").bash_command
+
+
+def test_training_dag_run_skips_stages_that_do_not_exist_yet(airflow_db) -> None:
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    dag = _dagbag().dags["embedforge_training"]
+    run = dag.test(run_conf={"data": "/tmp/embedforge/run1"})
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states == {
+        "resolve_data": TaskInstanceState.SUCCESS,
+        "train": TaskInstanceState.SKIPPED,
+        "eval": TaskInstanceState.SKIPPED,
+    }
+    assert run.state == DagRunState.SUCCESS
