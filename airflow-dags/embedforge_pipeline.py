@@ -1,0 +1,70 @@
+"""EmbedForge data pipeline: one spark-submit task per stage, then publish the training data.
+
+Graph (docs/deploy.md): ingest -> decontaminate -> {mine-dense, mine-bm25, label-negatives}
+-> blend -> report -> publish. Stages that are not implemented yet skip themselves (see
+``embedforge_common.IMPLEMENTED``); every stage runs when no upstream failed, so a skipped stage
+does not block the ones after it. ``publish`` updates the ``embedforge://pipeline/training-data``
+dataset, which triggers the ``embedforge_training`` DAG.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from airflow import DAG
+from airflow.models.param import Param
+from airflow.operators.python import PythonOperator
+
+from embedforge_common import (
+    DATA_STAGES,
+    DEFAULT_ARGS,
+    OUT_TEMPLATE,
+    SEED_DEFAULT,
+    TRAINING_DATA,
+    EmbedForgeSparkStage,
+)
+
+
+def _publish(out: str, **context: Any) -> str:
+    """Records the output root on the dataset event, for the training DAG."""
+    events = context.get("outlet_events")
+    if events is not None:
+        events[TRAINING_DATA].extra = {"out": out}
+    return out
+
+
+with DAG(
+    dag_id="embedforge_pipeline",
+    description="Public datasets -> canonical tables -> mined negatives -> blended training data",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["embedforge", "spark"],
+    params={
+        "conf": Param("", type="string", description="Profile YAML; default: Variable"),
+        "out": Param("", type="string", description="Output URI; default: <root>/<ts>"),
+        "seed": Param(SEED_DEFAULT, type="integer", description="Seed of every random choice"),
+        "stages": Param(
+            [], type="array", description="Stages to run; empty: Variable, else implemented"
+        ),
+        "jar": Param("", type="string", description="spark-submit jar; default: Variable"),
+        "spark_conf": Param({}, type="object", description="Extra Spark conf for every stage"),
+    },
+    doc_md=__doc__,
+) as dag:
+    tasks = {stage.name: EmbedForgeSparkStage(stage=stage) for stage in DATA_STAGES}
+    for stage in DATA_STAGES:
+        for upstream in stage.upstream:
+            tasks[upstream] >> tasks[stage.name]
+    sinks = [t for name, t in tasks.items() if not t.downstream_task_ids]
+    publish = PythonOperator(
+        task_id="publish",
+        python_callable=_publish,
+        op_kwargs={"out": OUT_TEMPLATE},
+        outlets=[TRAINING_DATA],
+        trigger_rule="none_failed",
+    )
+    sinks >> publish

@@ -1,0 +1,31 @@
+"""Test setup: a throw-away AIRFLOW_HOME with a SQLite metadata DB, set before Airflow loads."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+DAGS_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = DAGS_DIR.parent
+
+_home = Path(tempfile.mkdtemp(prefix="embedforge-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_home)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_DIR)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_home}/airflow.db"
+os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
+sys.path.insert(0, str(DAGS_DIR))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """Creates the metadata DB once per test session (dag.test() records its runs there)."""
+    from airflow.utils import db
+
+    db.initdb()
+    return _home
