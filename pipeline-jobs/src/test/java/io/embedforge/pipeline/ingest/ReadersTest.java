@@ -36,6 +36,22 @@ class ReadersTest {
         return out;
     }
 
+    private static io.embedforge.pipeline.config.SourceConfig classification(InputSpec spec) {
+        return new io.embedforge.pipeline.config.SourceConfig(
+                "src",
+                "src",
+                "src.yaml",
+                io.embedforge.pipeline.config.TaskType.CLASSIFICATION,
+                "train",
+                "i",
+                false,
+                List.of(spec),
+                io.embedforge.pipeline.config.LabelSpec.none(),
+                io.embedforge.pipeline.config.ScoreSpec.zeroToFive(),
+                Map.of(),
+                Map.of());
+    }
+
     private static InputSpec spec(
             InputFormat format, Map<String, Object> options, Map<String, String> fields) {
         return new InputSpec(
@@ -82,20 +98,7 @@ class ReadersTest {
                         Map.of(),
                         new Options(Map.of()),
                         Map.of("text", "text", "label", "is_counterfactual"));
-        io.embedforge.pipeline.config.SourceConfig source =
-                new io.embedforge.pipeline.config.SourceConfig(
-                        "src",
-                        "src",
-                        "src.yaml",
-                        io.embedforge.pipeline.config.TaskType.CLASSIFICATION,
-                        "train",
-                        "i",
-                        false,
-                        List.of(spec),
-                        io.embedforge.pipeline.config.LabelSpec.none(),
-                        io.embedforge.pipeline.config.ScoreSpec.zeroToFive(),
-                        Map.of(),
-                        Map.of());
+        io.embedforge.pipeline.config.SourceConfig source = classification(spec);
         io.embedforge.pipeline.config.ConfigException e =
                 org.junit.jupiter.api.Assertions.assertThrows(
                         io.embedforge.pipeline.config.ConfigException.class,
@@ -115,20 +118,7 @@ class ReadersTest {
                         Map.of(),
                         new Options(Map.of()),
                         Map.of("text", "t", "label", "l"));
-        io.embedforge.pipeline.config.SourceConfig source =
-                new io.embedforge.pipeline.config.SourceConfig(
-                        "src",
-                        "src",
-                        "src.yaml",
-                        io.embedforge.pipeline.config.TaskType.CLASSIFICATION,
-                        "train",
-                        "i",
-                        false,
-                        List.of(spec),
-                        io.embedforge.pipeline.config.LabelSpec.none(),
-                        io.embedforge.pipeline.config.ScoreSpec.zeroToFive(),
-                        Map.of(),
-                        Map.of());
+        io.embedforge.pipeline.config.SourceConfig source = classification(spec);
         io.embedforge.pipeline.config.ConfigException e =
                 org.junit.jupiter.api.Assertions.assertThrows(
                         io.embedforge.pipeline.config.ConfigException.class,
