@@ -25,7 +25,9 @@ final class Charts {
     }
 
     /**
-     * A grouped bar chart: {@code series -> category -> value}. Categories keep the maps' order.
+     * A grouped bar chart: {@code series -> category -> value}. Categories keep the order in which
+     * the maps name them, except that numeric categories (histogram bins) are sorted by value, so
+     * bins of several series interleave correctly.
      */
     static byte[] bars(
             String title,
@@ -35,8 +37,27 @@ final class Charts {
             int width,
             boolean horizontal) {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
-        series.forEach((s, m) -> m.forEach((c, v) -> data.addValue(v, s, c)));
-        int categories = Math.max(1, data.getColumnCount());
+        java.util.List<String> categories = new java.util.ArrayList<>();
+        series.values()
+                .forEach(
+                        m ->
+                                m.keySet()
+                                        .forEach(
+                                                c -> {
+                                                    if (!categories.contains(c)) {
+                                                        categories.add(c);
+                                                    }
+                                                }));
+        if (categories.stream().allMatch(Charts::numeric)) {
+            categories.sort(java.util.Comparator.comparingDouble(Double::parseDouble));
+        }
+        series.forEach(
+                (s, m) -> {
+                    for (String c : categories) {
+                        data.addValue(m.get(c), s, c);
+                    }
+                });
+        int columns = Math.max(1, data.getColumnCount());
         JFreeChart chart =
                 ChartFactory.createBarChart(
                         title,
@@ -54,14 +75,21 @@ final class Charts {
             plot.getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
         }
         int height =
-                horizontal
-                        ? Math.max(300, 120 + categories * Math.max(1, series.size()) * 14)
-                        : 420;
+                horizontal ? Math.max(300, 120 + columns * Math.max(1, series.size()) * 14) : 420;
         try (ByteArrayOutputStream out = new ByteArrayOutputStream()) {
             ChartUtils.writeChartAsPNG(out, chart, width, height);
             return out.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot draw chart " + title, e);
+        }
+    }
+
+    private static boolean numeric(String category) {
+        try {
+            Double.parseDouble(category);
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 }
