@@ -54,13 +54,24 @@ class ReadersTest {
 
     private static InputSpec spec(
             InputFormat format, Map<String, Object> options, Map<String, String> fields) {
+        return spec("unused", format, options, fields);
+    }
+
+    private static InputSpec spec(
+            String path,
+            InputFormat format,
+            Map<String, Object> options,
+            Map<String, String> fields) {
         return new InputSpec(
-                InputSpec.RECORDS,
-                format,
-                List.of("unused"),
-                Map.of(),
-                new Options(options),
-                fields);
+                InputSpec.RECORDS, format, List.of(path), Map.of(), new Options(options), fields);
+    }
+
+    /** The message of the configuration error that planning this input raises. */
+    private static String planningError(InputSpec spec) {
+        return org.junit.jupiter.api.Assertions.assertThrows(
+                        io.embedforge.pipeline.config.ConfigException.class,
+                        () -> InputPlanner.plan(classification(spec), spec, CONF, 1 << 20))
+                .getMessage();
     }
 
     @Test
@@ -91,41 +102,25 @@ class ReadersTest {
         Path file = dir.resolve("h.csv");
         Files.writeString(file, "sentence,is_counterfactual\nx,1\n", StandardCharsets.UTF_8);
         InputSpec spec =
-                new InputSpec(
-                        InputSpec.RECORDS,
+                spec(
+                        file.toUri().toString(),
                         InputFormat.CSV,
-                        List.of(file.toUri().toString()),
                         Map.of(),
-                        new Options(Map.of()),
                         Map.of("text", "text", "label", "is_counterfactual"));
-        io.embedforge.pipeline.config.SourceConfig source = classification(spec);
-        io.embedforge.pipeline.config.ConfigException e =
-                org.junit.jupiter.api.Assertions.assertThrows(
-                        io.embedforge.pipeline.config.ConfigException.class,
-                        () -> InputPlanner.plan(source, spec, CONF, 1 << 20));
-        assertTrue(
-                e.getMessage().contains("[text]") && e.getMessage().contains("h.csv"),
-                e.getMessage());
+        String message = planningError(spec);
+        assertTrue(message.contains("[text]") && message.contains("h.csv"), message);
     }
 
     @Test
     void aGlobThatMatchesNothingIsAnError() {
         InputSpec spec =
-                new InputSpec(
-                        InputSpec.RECORDS,
+                spec(
+                        dir.resolve("nothing-*.jsonl").toUri().toString(),
                         InputFormat.JSONL,
-                        List.of(dir.resolve("nothing-*.jsonl").toUri().toString()),
                         Map.of(),
-                        new Options(Map.of()),
                         Map.of("text", "t", "label", "l"));
-        io.embedforge.pipeline.config.SourceConfig source = classification(spec);
-        io.embedforge.pipeline.config.ConfigException e =
-                org.junit.jupiter.api.Assertions.assertThrows(
-                        io.embedforge.pipeline.config.ConfigException.class,
-                        () -> InputPlanner.plan(source, spec, CONF, 1 << 20));
-        assertTrue(
-                e.getMessage().contains("no file matches") && e.getMessage().contains("nothing-*"),
-                e.getMessage());
+        String message = planningError(spec);
+        assertTrue(message.contains("no file matches") && message.contains("nothing-*"), message);
     }
 
     @Test
