@@ -1,0 +1,54 @@
+package io.embedforge.pipeline.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Options every pipeline subcommand takes. */
+public final class CommonOptions {
+    @Option(
+            names = "--conf",
+            required = true,
+            paramLabel = "FILE",
+            description = "Profile YAML (conf/local.yaml, conf/real-samples.yaml, conf/full.yaml).")
+    Path conf;
+
+    @Option(
+            names = "--out",
+            required = true,
+            paramLabel = "DIR_OR_URI",
+            description = "Output root: a local folder or any Hadoop URI (hdfs://, s3a://).")
+    String out;
+
+    @Option(
+            names = "--master",
+            paramLabel = "URL",
+            description =
+                    "Spark master. Default: the one spark-submit set, else local[*] (embedded).")
+    String master;
+
+    @Option(
+            names = "--seed",
+            paramLabel = "N",
+            description = "Seed of every random choice; overrides the profile's seed.")
+    Long seed;
+
+    @Option(
+            names = "--var",
+            paramLabel = "NAME=VALUE",
+            description = "Sets a path variable of the profile, e.g. --var data=/datasets.")
+    Map<String, String> variables = new LinkedHashMap<>();
+
+    /** The output root without a trailing slash. */
+    public String outRoot() {
+        String o = out;
+        while (o.length() > 1 && o.endsWith("/")) {
+            o = o.substring(0, o.length() - 1);
+        }
+        if (!o.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*") && !o.startsWith("/")) {
+            return Path.of(o).toAbsolutePath().normalize().toString();
+        }
+        return o;
+    }
+}

@@ -1,0 +1,35 @@
+package io.embedforge.pipeline.cli;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Creates the one SparkSession of a CLI run. Under {@code spark-submit} the master and resources
+ * come from there; run from {@code bin/embedforge} it defaults to embedded {@code local[*]}.
+ */
+public final class SparkSessions {
+    private SparkSessions() {}
+
+    public static SparkSession create(String appName, String master) {
+        SparkConf conf = new SparkConf(true).setAppName(appName);
+        if (master != null) {
+            conf.setMaster(master);
+        } else if (!conf.contains("spark.master")) {
+            conf.setMaster("local[*]");
+        }
+        if (conf.get("spark.master").startsWith("local")) {
+            conf.setIfMissing("spark.ui.enabled", "false");
+            conf.setIfMissing("spark.driver.host", "127.0.0.1");
+            conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+            // Embedded runs read modest data on few cores: 200 shuffle partitions would be mostly
+            // empty tasks. Clusters keep Spark's default (and AQE) unless configured.
+            conf.setIfMissing(
+                    "spark.sql.shuffle.partitions",
+                    String.valueOf(4 * Runtime.getRuntime().availableProcessors()));
+        }
+        conf.setIfMissing("spark.sql.session.timeZone", "UTC");
+        SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+        spark.sparkContext().setLogLevel("WARN");
+        return spark;
+    }
+}

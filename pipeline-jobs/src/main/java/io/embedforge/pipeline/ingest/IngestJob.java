@@ -1,0 +1,208 @@
+package io.embedforge.pipeline.ingest;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.embedforge.pipeline.config.InputSpec;
+import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.config.SourceConfig;
+import io.embedforge.pipeline.schema.ClassificationTable;
+import io.embedforge.pipeline.schema.ClusteringTable;
+import io.embedforge.pipeline.schema.Columns;
+import io.embedforge.pipeline.schema.CorpusTable;
+import io.embedforge.pipeline.schema.QueriesTable;
+import io.embedforge.pipeline.schema.RejectsTable;
+import io.embedforge.pipeline.schema.RetrievalTable;
+import io.embedforge.pipeline.schema.StsTable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code ingest} stage: every configured source, read in its native format, validated and
+ * written as the canonical Parquet tables under {@code <out>/ingest/}, with every bad record in
+ * {@code <out>/ingest/rejects}. The driver plans inputs and gathers counts (small aggregates);
+ * reading, validation, dedup and writing run on executors.
+ */
+public final class IngestJob {
+    public static final String STAGE = "ingest";
+
+    /** Canonical tables in the order they are written, with their schemas. */
+    public static final Map<String, StructType> TABLES = tables();
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
+
+    private IngestJob() {}
+
+    private static Map<String, StructType> tables() {
+        Map<String, StructType> t = new LinkedHashMap<>();
+        t.put(RetrievalTable.NAME, RetrievalTable.SCHEMA);
+        t.put(QueriesTable.NAME, QueriesTable.SCHEMA);
+        t.put(CorpusTable.NAME, CorpusTable.SCHEMA);
+        t.put(ClassificationTable.NAME, ClassificationTable.SCHEMA);
+        t.put(ClusteringTable.NAME, ClusteringTable.SCHEMA);
+        t.put(StsTable.NAME, StsTable.SCHEMA);
+        return t;
+    }
+
+    /** Plans every input of every source; fails before any Spark job when an input is missing. */
+    public static Map<String, Map<String, InputPlanner.Plan>> plan(
+            SparkSession spark, PipelineConfig config) {
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Map<String, Map<String, InputPlanner.Plan>> plans = new LinkedHashMap<>();
+        for (SourceConfig source : config.sources()) {
+            Map<String, InputPlanner.Plan> byRole = new LinkedHashMap<>();
+            for (InputSpec in : source.inputs()) {
+                byRole.put(in.role(), InputPlanner.plan(source, in, conf, config.splitSizeBytes()));
+            }
+            plans.put(source.name(), byRole);
+        }
+        return plans;
+    }
+
+    /** Reads, validates and writes every source; returns the counts. */
+    public static IngestReport run(SparkSession spark, PipelineConfig config, String stageDir) {
+        Map<String, Map<String, InputPlanner.Plan>> plans = plan(spark, config);
+        HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+        List<IngestTransform.SourceInputs> inputs = new ArrayList<>();
+        for (SourceConfig source : config.sources()) {
+            Map<String, JavaRDD<ExtractedRecord>> byRole = new LinkedHashMap<>();
+            for (InputSpec in : source.inputs()) {
+                byRole.put(
+                        in.role(),
+                        SourceExtractor.extract(
+                                spark, in, plans.get(source.name()).get(in.role()), conf));
+            }
+            inputs.add(new IngestTransform.SourceInputs(source, byRole));
+        }
+        IngestTransform.Result result = IngestTransform.apply(spark, inputs);
+        try {
+            for (Map.Entry<String, StructType> t : TABLES.entrySet()) {
+                Dataset<Row> rows = canonical(result.tables().get(t.getKey()), t.getValue());
+                String idColumn = t.getValue().fieldNames()[2];
+                rows.sortWithinPartitions(Columns.SOURCE, idColumn)
+                        .write()
+                        .mode(SaveMode.Overwrite)
+                        .parquet(stageDir + "/" + t.getKey());
+            }
+            canonical(result.rejects(), RejectsTable.SCHEMA)
+                    .sortWithinPartitions(Columns.SOURCE, RejectsTable.LOCATION)
+                    .write()
+                    .mode(SaveMode.Overwrite)
+                    .parquet(stageDir + "/" + RejectsTable.NAME);
+            IngestReport report =
+                    report(
+                            spark,
+                            config,
+                            plans,
+                            stageDir,
+                            result.outcomeCounts(),
+                            result.duplicateCounts());
+            for (IngestReport.SourceCounts s : report.sources()) {
+                for (IngestReport.RoleCounts r : s.inputs()) {
+                    if (!r.reconciles()) {
+                        throw new IllegalStateException(
+                                "ingest lost records of source '"
+                                        + s.source()
+                                        + "' input '"
+                                        + r.role()
+                                        + "': "
+                                        + r);
+                    }
+                }
+            }
+            return report;
+        } finally {
+            result.release();
+        }
+    }
+
+    /** Rows in the canonical column order, without ingest's bookkeeping columns. */
+    private static Dataset<Row> canonical(Dataset<Row> rows, StructType schema) {
+        String[] names = schema.fieldNames();
+        return rows.select(names[0], java.util.Arrays.copyOfRange(names, 1, names.length));
+    }
+
+    private static IngestReport report(
+            SparkSession spark,
+            PipelineConfig config,
+            Map<String, Map<String, InputPlanner.Plan>> plans,
+            String stageDir,
+            Dataset<Row> outcomeCounts,
+            Dataset<Row> duplicateCounts) {
+        Map<String, long[]> outcomes = new TreeMap<>();
+        for (Row r : outcomeCounts.collectAsList()) {
+            outcomes.put(
+                    key(r.getString(0), r.getString(1)), new long[] {r.getLong(2), r.getLong(3)});
+        }
+        Map<String, Long> duplicates = new TreeMap<>();
+        for (Row r : duplicateCounts.collectAsList()) {
+            duplicates.put(key(r.getString(0), r.getString(1)), r.getLong(2));
+        }
+        Map<String, Map<String, Long>> rejectCounts = new TreeMap<>();
+        for (Row r :
+                spark.read()
+                        .parquet(stageDir + "/" + RejectsTable.NAME)
+                        .groupBy(Columns.SOURCE, RejectsTable.INPUT, RejectsTable.REASON)
+                        .count()
+                        .collectAsList()) {
+            rejectCounts
+                    .computeIfAbsent(key(r.getString(0), r.getString(1)), k -> new TreeMap<>())
+                    .put(r.getString(2), r.getLong(3));
+        }
+        Map<String, Long> written = new TreeMap<>();
+        for (String table : TABLES.keySet()) {
+            for (Row r :
+                    spark.read()
+                            .parquet(stageDir + "/" + table)
+                            .groupBy(col(Columns.SOURCE))
+                            .count()
+                            .collectAsList()) {
+                written.put(key(r.getString(0), table), r.getLong(1));
+            }
+        }
+        List<IngestReport.SourceCounts> sources = new ArrayList<>();
+        for (SourceConfig source : config.sources()) {
+            List<IngestReport.RoleCounts> roles = new ArrayList<>();
+            List<InputFileInfo> files = new ArrayList<>();
+            for (InputSpec in : source.inputs()) {
+                String k = key(source.name(), in.role());
+                long[] o = outcomes.getOrDefault(k, new long[2]);
+                String table = IngestSchemas.table(source.taskType(), in.role());
+                roles.add(
+                        new IngestReport.RoleCounts(
+                                in.role(),
+                                table,
+                                o[0],
+                                o[1] - o[0],
+                                written.getOrDefault(key(source.name(), table), 0L),
+                                duplicates.getOrDefault(k, 0L),
+                                rejectCounts.getOrDefault(k, Map.of())));
+                files.addAll(plans.get(source.name()).get(in.role()).files());
+            }
+            sources.add(
+                    new IngestReport.SourceCounts(
+                            source.name(),
+                            source.dataset(),
+                            source.taskType().configName(),
+                            source.split(),
+                            roles,
+                            files));
+            LOG.info("ingested {}: {}", source.name(), roles);
+        }
+        return new IngestReport(sources);
+    }
+
+    private static String key(String source, String role) {
+        return source + "\u0000" + role;
+    }
+}
