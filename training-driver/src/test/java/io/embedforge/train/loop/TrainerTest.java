@@ -134,6 +134,52 @@ class TrainerTest {
     }
 
     @Test
+    void nonFiniteLossStopsWithAClearMessage() throws IOException {
+        Path blend = blend();
+        TrainConfig c = tinyConfig();
+        TrainConfig overflow =
+                new TrainConfig(
+                        c.baseModel(),
+                        c.modelSeed(),
+                        c.maxLength(),
+                        c.loraDropout(),
+                        Double.MIN_VALUE,
+                        c.chunkSize(),
+                        c.optimizer(),
+                        c.weightDecay(),
+                        c.beta1(),
+                        c.beta2(),
+                        c.epsilon(),
+                        c.clipNorm(),
+                        c.warmupSteps(),
+                        c.batchSize(),
+                        c.stage1Lr(),
+                        c.stage2Lr(),
+                        1,
+                        1,
+                        c.checkpointEvery(),
+                        c.keepCheckpoints(),
+                        c.seed(),
+                        c.logEvery());
+        try (NDManager m = NDManager.newBaseManager()) {
+            TrainingDivergedException e =
+                    assertThrows(
+                            TrainingDivergedException.class,
+                            () ->
+                                    new Trainer(overflow, blend, dir.resolve("nan"), System.out)
+                                            .run(m, false, 0));
+            assertTrue(
+                    e.getMessage().contains("training diverged at stage 1 step 1 (batch_index 0)"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("last good checkpoint: none"), e.getMessage());
+        }
+        assertTrue(
+                new Checkpoints(dir.resolve("nan").resolve("checkpoints"), System.out)
+                        .list()
+                        .isEmpty());
+    }
+
+    @Test
     void configErrorsNameTheKey() throws IOException {
         Path f = dir.resolve("bad.yaml");
         Files.writeString(
