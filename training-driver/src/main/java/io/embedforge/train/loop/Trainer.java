@@ -248,6 +248,7 @@ public final class Trainer {
                                     model,
                                     runDir.resolve("stage" + stage + "-model"),
                                     config.baseModel());
+                            Curves.write(metricsFile(), stage, runDir);
                             out.printf(
                                     Locale.ROOT,
                                     "stage %d done: %d steps, model in %s%n",

@@ -131,6 +131,8 @@ class TrainerTest {
             }
         }
         assertTrue(Files.isDirectory(straight.resolve("stage1-model")));
+        assertTrue(Files.size(straight.resolve("loss-stage1.png")) > 0);
+        assertTrue(Files.size(split.resolve("lr-stage2.png")) > 0);
     }
 
     @Test
