@@ -1,0 +1,63 @@
+package io.embedforge.train.cli;
+
+import ai.djl.ndarray.NDManager;
+import io.embedforge.train.loop.TrainConfig;
+import io.embedforge.train.loop.Trainer;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code train}: both stages from the blend Parquet, or continue with {@code --resume}. */
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description = "Two-stage contrastive training of the NV-Embed model from blend/stage{1,2}.")
+public final class TrainCommand implements Callable<Integer> {
+
+    @Option(
+            names = "--config",
+            required = true,
+            description = "conf/train-tiny.yaml or conf/train-7b.yaml")
+    Path config;
+
+    @Option(
+            names = "--blend",
+            required = true,
+            description = "folder with stage1/ and stage2/ Parquet")
+    Path blend;
+
+    @Option(
+            names = "--run",
+            required = true,
+            description = "output: checkpoints, metrics.jsonl, stage models")
+    Path run;
+
+    @Option(names = "--resume", description = "continue from the newest good checkpoint")
+    boolean resume;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or gpu:N")
+    String device;
+
+    @Option(
+            names = "--max-steps",
+            defaultValue = "0",
+            description = "stop after this many updates (0 = all)")
+    long maxSteps;
+
+    @Override
+    public Integer call() throws Exception {
+        TrainConfig c = TrainConfig.read(config);
+        try (NDManager m = NDManager.newBaseManager(DeviceOption.parse(device))) {
+            Trainer.Result r = new Trainer(c, blend, run, System.out).run(m, resume, maxSteps);
+            System.out.printf(
+                    "%s at stage %d step %d; metrics %s; last checkpoint %s%n",
+                    r.finished() ? "finished" : "stopped",
+                    r.state().stage(),
+                    r.state().stageStep(),
+                    run.resolve("metrics.jsonl"),
+                    r.lastCheckpoint());
+        }
+        return 0;
+    }
+}

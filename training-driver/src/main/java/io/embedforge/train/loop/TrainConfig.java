@@ -1,0 +1,148 @@
+package io.embedforge.train.loop;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Training settings, read from {@code conf/train-7b.yaml} (the paper's values) or {@code
+ * conf/train-tiny.yaml} (demo and tests). Keys are the snake_case of the components; unknown keys
+ * are an error so a typo does not silently train with a default.
+ *
+ * @param baseModel {@code tiny} for the seeded tiny model, else a Hugging Face folder
+ * @param modelSeed seed of the tiny base weights and of the trainable initialisation
+ * @param maxLength token limit per sequence, BOS and EOS included
+ * @param loraDropout dropout on the LoRA input
+ * @param temperature InfoNCE temperature
+ * @param chunkSize sequences per GradCache forward chunk
+ * @param optimizer {@code adam} or {@code adamw}
+ * @param weightDecay decoupled weight decay (AdamW only)
+ * @param beta1 Adam beta1
+ * @param beta2 Adam beta2
+ * @param epsilon Adam epsilon
+ * @param clipNorm clip the global gradient norm to this (0 = off)
+ * @param warmupSteps linear warm-up steps, then linear decay to 0 at the end of the stage
+ * @param batchSize expected examples per batch (blend decides; a different size is reported)
+ * @param stage1Lr peak learning rate of stage 1
+ * @param stage2Lr peak learning rate of stage 2
+ * @param stage1MaxSteps cap on stage 1 steps (0 = whole stage)
+ * @param stage2MaxSteps cap on stage 2 steps (0 = whole stage)
+ * @param checkpointEvery steps between checkpoints (also at each stage end)
+ * @param keepCheckpoints how many step checkpoints to keep
+ * @param seed seed of the dropout masks
+ * @param logEvery steps between progress lines
+ */
+public record TrainConfig(
+        String baseModel,
+        long modelSeed,
+        int maxLength,
+        double loraDropout,
+        double temperature,
+        int chunkSize,
+        String optimizer,
+        double weightDecay,
+        double beta1,
+        double beta2,
+        double epsilon,
+        double clipNorm,
+        int warmupSteps,
+        int batchSize,
+        double stage1Lr,
+        double stage2Lr,
+        long stage1MaxSteps,
+        long stage2MaxSteps,
+        int checkpointEvery,
+        int keepCheckpoints,
+        long seed,
+        int logEvery) {
+
+    /** Checks ranges, naming the key and value. */
+    public TrainConfig {
+        check(baseModel != null && !baseModel.isBlank(), "base_model", baseModel);
+        check(maxLength >= 8, "max_length", maxLength);
+        check(loraDropout >= 0 && loraDropout < 1, "lora_dropout", loraDropout);
+        check(temperature > 0, "temperature", temperature);
+        check(chunkSize >= 1, "chunk_size", chunkSize);
+        check("adam".equals(optimizer) || "adamw".equals(optimizer), "optimizer", optimizer);
+        check(weightDecay >= 0, "weight_decay", weightDecay);
+        check(beta1 >= 0 && beta1 < 1, "beta1", beta1);
+        check(beta2 >= 0 && beta2 < 1, "beta2", beta2);
+        check(epsilon > 0, "epsilon", epsilon);
+        check(clipNorm >= 0, "clip_norm", clipNorm);
+        check(warmupSteps >= 0, "warmup_steps", warmupSteps);
+        check(batchSize >= 1, "batch_size", batchSize);
+        check(stage1Lr > 0, "stage1_lr", stage1Lr);
+        check(stage2Lr > 0, "stage2_lr", stage2Lr);
+        check(stage1MaxSteps >= 0, "stage1_max_steps", stage1MaxSteps);
+        check(stage2MaxSteps >= 0, "stage2_max_steps", stage2MaxSteps);
+        check(checkpointEvery >= 1, "checkpoint_every", checkpointEvery);
+        check(keepCheckpoints >= 1, "keep_checkpoints", keepCheckpoints);
+        check(logEvery >= 1, "log_every", logEvery);
+    }
+
+    private static void check(boolean ok, String key, Object value) {
+        if (!ok) {
+            throw new IllegalArgumentException(
+                    "training config: " + key + "=" + value + " is invalid");
+        }
+    }
+
+    /** Peak learning rate of a stage (1 or 2). */
+    public double lr(int stage) {
+        return stage == 1 ? stage1Lr : stage2Lr;
+    }
+
+    /** Step cap of a stage (0 = none). */
+    public long maxSteps(int stage) {
+        return stage == 1 ? stage1MaxSteps : stage2MaxSteps;
+    }
+
+    /**
+     * Reads a YAML file.
+     *
+     * @throws IOException if the file is missing or a key is unknown or mistyped (named)
+     */
+    public static TrainConfig read(Path file) throws IOException {
+        ObjectMapper yaml =
+                new ObjectMapper(new YAMLFactory())
+                        .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                        .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+        try {
+            return yaml.readValue(file.toFile(), TrainConfig.class);
+        } catch (IOException e) {
+            throw new IOException("training config " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A copy with other step caps (tests, demo). */
+    public TrainConfig withMaxSteps(long stage1, long stage2) {
+        return new TrainConfig(
+                baseModel,
+                modelSeed,
+                maxLength,
+                loraDropout,
+                temperature,
+                chunkSize,
+                optimizer,
+                weightDecay,
+                beta1,
+                beta2,
+                epsilon,
+                clipNorm,
+                warmupSteps,
+                batchSize,
+                stage1Lr,
+                stage2Lr,
+                stage1,
+                stage2,
+                checkpointEvery,
+                keepCheckpoints,
+                seed,
+                logEvery);
+    }
+}

@@ -1,0 +1,403 @@
+package io.embedforge.train.loop;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.embedforge.train.ModelSpec;
+import io.embedforge.train.NvEmbedModels;
+import io.embedforge.train.data.StageReader;
+import io.embedforge.train.data.TrainingBatch;
+import io.embedforge.train.loss.ContrastiveBatch;
+import io.embedforge.train.loss.GradCache;
+import io.embedforge.train.loss.Trainables;
+import io.embedforge.train.model.AttentionMaskMode;
+import io.embedforge.train.model.LoraConfig;
+import io.embedforge.train.model.MistralConfig;
+import io.embedforge.train.model.NvEmbedModel;
+import io.embedforge.train.model.PoolingMode;
+import io.embedforge.train.tokenize.NvEmbedTokenizer;
+import io.embedforge.train.weights.HostTensor;
+import io.embedforge.train.weights.ModelWeights;
+import io.embedforge.train.weights.SafetensorsCheckpoint;
+import io.embedforge.train.weights.SafetensorsWriter;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The two-stage contrastive training loop: stage 1 ({@code blend/stage1}, in-batch negatives) then
+ * stage 2 ({@code blend/stage2}) starting from stage 1's LoRA and latent weights with a fresh
+ * optimizer and schedule. Each step: read one batch, GradCache forward/backward, NaN check,
+ * gradient clipping, Adam update; progress line, a JSON metrics line, checkpoints every N steps and
+ * at each stage end. {@link #run} with resume continues from the newest good checkpoint exactly
+ * (same data position, optimizer moments and dropout seeds).
+ */
+public final class Trainer {
+
+    /** Outcome of {@link #run}. */
+    public record Result(TrainState state, boolean finished, Path lastCheckpoint) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final TrainConfig config;
+    private final Path blendDir;
+    private final Path runDir;
+    private final PrintStream out;
+
+    /**
+     * @param config settings
+     * @param blendDir holds {@code stage1/} and {@code stage2/}
+     * @param runDir receives checkpoints, metrics, curves and the per-stage model folders
+     * @param out progress lines
+     */
+    public Trainer(TrainConfig config, Path blendDir, Path runDir, PrintStream out) {
+        this.config = config;
+        this.blendDir = blendDir;
+        this.runDir = runDir;
+        this.out = out;
+    }
+
+    /** The metrics file (JSON lines, appended across resumes). */
+    public Path metricsFile() {
+        return runDir.resolve("metrics.jsonl");
+    }
+
+    /** Builds the model the config names, trainables initialised from the model seed. */
+    public static NvEmbedModel buildModel(NDManager m, TrainConfig c) throws IOException {
+        LoraConfig nv = LoraConfig.nvEmbed();
+        ModelSpec spec =
+                new ModelSpec(
+                        new LoraConfig(nv.rank(), nv.alpha(), c.loraDropout(), nv.targets()),
+                        AttentionMaskMode.BIDIRECTIONAL,
+                        PoolingMode.LATENT_ATTENTION,
+                        null);
+        if ("tiny".equals(c.baseModel())) {
+            return NvEmbedModels.tiny(m, spec, c.modelSeed());
+        }
+        DataType base = m.getDevice().isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+        return NvEmbedModels.fromHuggingFace(m, Path.of(c.baseModel()), spec, base, c.modelSeed());
+    }
+
+    /** The tokenizer for the config's base model. */
+    public static NvEmbedTokenizer tokenizer(TrainConfig c) throws IOException {
+        if ("tiny".equals(c.baseModel())) {
+            return NvEmbedTokenizer.e5(MistralConfig.tiny(), c.maxLength());
+        }
+        Path folder = Path.of(c.baseModel());
+        return NvEmbedTokenizer.open(
+                folder.resolve("tokenizer.json"),
+                MistralConfig.read(folder.resolve("config.json")),
+                c.maxLength());
+    }
+
+    /**
+     * Trains both stages, or continues them.
+     *
+     * @param manager owner of the model (its device is the training device)
+     * @param resume continue from the newest good checkpoint if there is one
+     * @param maxUpdates stop after this many updates in this call (0 = no limit); used to simulate
+     *     an interruption
+     * @throws IOException if data or checkpoints cannot be read or written
+     * @throws TrainingDivergedException on a non-finite loss or gradient
+     */
+    public Result run(NDManager manager, boolean resume, long maxUpdates) throws IOException {
+        Files.createDirectories(runDir);
+        Checkpoints ckpts = new Checkpoints(runDir.resolve("checkpoints"), out);
+        NvEmbedModel model = buildModel(manager, config);
+        List<Parameter> params = Trainables.of(model);
+        TrainState state = TrainState.fresh(config.seed());
+        Path last = null;
+        try (NvEmbedTokenizer tok = tokenizer(config);
+                Adam adam = new Adam(manager, params, config)) {
+            if (resume) {
+                Optional<Checkpoints.Loaded> good = ckpts.latestGood();
+                if (good.isPresent()) {
+                    last = good.get().folder();
+                    state = good.get().state();
+                    loadWeights(manager, params, last.resolve(Checkpoints.WEIGHTS));
+                    if (!state.stageComplete()) {
+                        adam.load(last.resolve(Checkpoints.OPTIMIZER), state.stageStep());
+                    }
+                    out.printf(
+                            Locale.ROOT,
+                            "resuming from %s (stage %d, step %d, batch_index %d)%n",
+                            last,
+                            state.stage(),
+                            state.stageStep(),
+                            state.lastBatchIndex());
+                } else {
+                    out.println("no good checkpoint in " + ckpts.dir() + "; starting fresh");
+                }
+            }
+            GradCache gc = new GradCache(model, tok, config.chunkSize(), config.temperature());
+            long updates = 0;
+            for (int stage = 1; stage <= 2; stage++) {
+                if (state.stage() > stage || (state.stage() == stage && state.stageComplete())) {
+                    continue;
+                }
+                if (state.stage() < stage || state.stageComplete()) {
+                    state =
+                            new TrainState(
+                                    stage,
+                                    0,
+                                    state.globalStep(),
+                                    Long.MIN_VALUE,
+                                    false,
+                                    state.seed());
+                    adam.reset();
+                }
+                Path stageDir = blendDir.resolve("stage" + stage);
+                long total = StageReader.countBatches(stageDir);
+                if (config.maxSteps(stage) > 0) {
+                    total = Math.min(total, config.maxSteps(stage));
+                }
+                Progress progress = new Progress(stage, total, state.stageStep());
+                try (StageReader reader = new StageReader(stageDir, state.lastBatchIndex())) {
+                    while (state.stageStep() < total && reader.hasNext()) {
+                        if (maxUpdates > 0 && updates >= maxUpdates) {
+                            return new Result(state, false, last);
+                        }
+                        long t0 = System.nanoTime();
+                        TrainingBatch batch = reader.next();
+                        ContrastiveBatch cb = ContrastiveBatch.of(batch);
+                        long t1 = System.nanoTime();
+                        Trainables.zeroGradients(params);
+                        GradCache.StepResult r;
+                        try (NDManager step = manager.newSubManager()) {
+                            r = gc.step(step, cb, stepSeed(state.seed(), state.globalStep()));
+                        }
+                        double norm = adam.clipGradients(config.clipNorm());
+                        if (!Double.isFinite(r.loss()) || !Double.isFinite(norm)) {
+                            throw new TrainingDivergedException(
+                                    String.format(
+                                            Locale.ROOT,
+                                            "training diverged at stage %d step %d (batch_index %d):"
+                                                    + " loss=%s gradient norm=%s; no update applied,"
+                                                    + " last good checkpoint: %s",
+                                            stage,
+                                            state.stageStep() + 1,
+                                            batch.batchIndex(),
+                                            r.loss(),
+                                            norm,
+                                            last == null ? "none" : last));
+                        }
+                        double lr =
+                                LrSchedule.at(
+                                        config.lr(stage),
+                                        config.warmupSteps(),
+                                        total,
+                                        state.stageStep());
+                        adam.step(lr);
+                        long t2 = System.nanoTime();
+                        state =
+                                new TrainState(
+                                        stage,
+                                        state.stageStep() + 1,
+                                        state.globalStep() + 1,
+                                        batch.batchIndex(),
+                                        false,
+                                        state.seed());
+                        updates++;
+                        if (batch.examples().size() != config.batchSize()
+                                && state.stageStep() == 1) {
+                            out.printf(
+                                    Locale.ROOT,
+                                    "note: batch_index %d has %d examples, config batch_size is %d%n",
+                                    batch.batchIndex(),
+                                    batch.examples().size(),
+                                    config.batchSize());
+                        }
+                        metrics(state, r, lr, norm, batch, (t1 - t0) / 1e9, (t2 - t0) / 1e9);
+                        progress.report(state, r, lr, batch.examples().size(), (t2 - t0) / 1e9);
+                        boolean end = state.stageStep() >= total || !reader.hasNext();
+                        if (end) {
+                            state =
+                                    new TrainState(
+                                            stage,
+                                            state.stageStep(),
+                                            state.globalStep(),
+                                            state.lastBatchIndex(),
+                                            true,
+                                            state.seed());
+                        }
+                        if (end || state.stageStep() % config.checkpointEvery() == 0) {
+                            last =
+                                    ckpts.save(
+                                            state,
+                                            folder -> {
+                                                saveWeights(
+                                                        params,
+                                                        folder.resolve(Checkpoints.WEIGHTS));
+                                                adam.save(folder.resolve(Checkpoints.OPTIMIZER));
+                                            },
+                                            config.keepCheckpoints());
+                        }
+                        if (end) {
+                            ModelWeights.saveTrainable(
+                                    model,
+                                    runDir.resolve("stage" + stage + "-model"),
+                                    config.baseModel());
+                            Curves.write(metricsFile(), stage, runDir);
+                            out.printf(
+                                    Locale.ROOT,
+                                    "stage %d done: %d steps, model in %s%n",
+                                    stage,
+                                    state.stageStep(),
+                                    runDir.resolve("stage" + stage + "-model"));
+                        }
+                    }
+                }
+            }
+            return new Result(state, true, last);
+        }
+    }
+
+    /** Dropout seed of update {@code globalStep}. */
+    static long stepSeed(long seed, long globalStep) {
+        return seed * 1_000_003L + globalStep;
+    }
+
+    private void metrics(
+            TrainState s,
+            GradCache.StepResult r,
+            double lr,
+            double norm,
+            TrainingBatch batch,
+            double dataSeconds,
+            double stepSeconds)
+            throws IOException {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("stage", s.stage());
+        n.put("step", s.stageStep());
+        n.put("global_step", s.globalStep());
+        n.put("batch_index", batch.batchIndex());
+        n.put("loss", r.loss());
+        n.put("lr", lr);
+        n.put("grad_norm", norm);
+        n.put("examples", batch.examples().size());
+        n.put("sequences", r.sequences());
+        n.put("tokens", r.tokens());
+        n.put("step_seconds", stepSeconds);
+        n.put("data_seconds", dataSeconds);
+        n.put("examples_per_s", batch.examples().size() / stepSeconds);
+        n.put("tokens_per_s", r.tokens() / stepSeconds);
+        try (BufferedWriter w =
+                Files.newBufferedWriter(
+                        metricsFile(),
+                        StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND)) {
+            w.write(JSON.writeValueAsString(n));
+            w.newLine();
+        }
+    }
+
+    /** Writes the trainable parameters by name (float32). */
+    static void saveWeights(List<Parameter> params, Path file) throws IOException {
+        Map<String, HostTensor> t = new LinkedHashMap<>();
+        for (Parameter p : params) {
+            t.put(p.getName(), HostTensor.of(p.getArray()));
+        }
+        SafetensorsWriter.write(file, t, Map.of("format", "pt"));
+    }
+
+    /**
+     * Sets the trainable parameters from a checkpoint.
+     *
+     * @throws IOException if a tensor is missing or has another shape (the checkpoint belongs to a
+     *     different model)
+     */
+    static void loadWeights(NDManager m, List<Parameter> params, Path file) throws IOException {
+        try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(file)) {
+            for (Parameter p : params) {
+                if (!c.contains(p.getName())) {
+                    throw new IOException(
+                            "checkpoint "
+                                    + file
+                                    + " is missing tensor "
+                                    + p.getName()
+                                    + "; was it written for another model?");
+                }
+                long[] shape = p.getArray().getShape().getShape();
+                if (!java.util.Arrays.equals(c.info(p.getName()).shape(), shape)) {
+                    throw new IOException(
+                            "checkpoint "
+                                    + file
+                                    + " tensor "
+                                    + p.getName()
+                                    + " has shape "
+                                    + java.util.Arrays.toString(c.info(p.getName()).shape())
+                                    + ", the model expects "
+                                    + java.util.Arrays.toString(shape));
+                }
+                p.getArray().set(c.readFloats(p.getName()));
+            }
+        }
+    }
+
+    /**
+     * Sets a model's trainable parameters from a checkpoint's {@link Checkpoints#WEIGHTS} (export,
+     * evaluation).
+     *
+     * @throws IOException if the checkpoint does not match the model
+     */
+    public static void loadTrainable(NDManager m, NvEmbedModel model, Path file)
+            throws IOException {
+        loadWeights(m, Trainables.of(model), file);
+    }
+
+    /** Periodic progress line. */
+    private final class Progress {
+        private final int stage;
+        private final long total;
+        private final long startStep;
+        private final long start = System.nanoTime();
+        private long examples;
+        private long tokens;
+
+        Progress(int stage, long total, long startStep) {
+            this.stage = stage;
+            this.total = total;
+            this.startStep = startStep;
+        }
+
+        void report(
+                TrainState s, GradCache.StepResult r, double lr, int batchExamples, double secs) {
+            examples += batchExamples;
+            tokens += r.tokens();
+            if (s.stageStep() % config.logEvery() != 0 && s.stageStep() != total) {
+                return;
+            }
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            long done = s.stageStep() - startStep;
+            double eta = done == 0 ? 0 : elapsed / done * (total - s.stageStep());
+            out.printf(
+                    Locale.ROOT,
+                    "stage %d step %d/%d loss %.4f lr %.3g examples/s %.1f tokens/s %.0f ETA %s%n",
+                    stage,
+                    s.stageStep(),
+                    total,
+                    r.loss(),
+                    lr,
+                    examples / elapsed,
+                    tokens / elapsed,
+                    hms(eta));
+        }
+
+        private String hms(double seconds) {
+            long s = Math.round(seconds);
+            return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+        }
+    }
+}

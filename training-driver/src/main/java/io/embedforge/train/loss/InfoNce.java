@@ -1,0 +1,45 @@
+package io.embedforge.train.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * InfoNCE over L2-normalised embeddings: {@code -mean_i log softmax_j(q_i . d_j / T)[pos_i]} over
+ * the candidates the {@link ContrastiveBatch} mask allows. Masked scores are pushed to a large
+ * negative number rather than removed, so the computation stays one dense matrix product.
+ */
+public final class InfoNce {
+
+    /** E5-mistral's temperature, which NV-Embed's summary does not state. */
+    public static final double DEFAULT_TEMPERATURE = 0.02;
+
+    private static final float MASKED = -1e9f;
+
+    private InfoNce() {}
+
+    /**
+     * The mean loss (a scalar, differentiable in both inputs).
+     *
+     * @param embeddings {@code (examples + documents, hidden)}: queries first, as in {@link
+     *     ContrastiveBatch#sequences()}
+     * @param batch layout and mask
+     * @param temperature softmax temperature
+     */
+    public static NDArray loss(NDArray embeddings, ContrastiveBatch batch, double temperature) {
+        NDManager m = embeddings.getManager();
+        int b = batch.examples();
+        int d = batch.documents().size();
+        NDArray q = embeddings.get("0:" + b);
+        NDArray docs = embeddings.get(b + ":");
+        NDArray scores = q.matMul(docs.transpose()).div(temperature);
+        NDArray allowed = m.create(batch.allowed(), new Shape(b, d));
+        NDArray masked = scores.mul(allowed).add(allowed.sub(1).mul(-MASKED));
+        float[] target = new float[b * d];
+        for (int i = 0; i < b; i++) {
+            target[i * d + batch.positive()[i]] = 1f;
+        }
+        NDArray logProb = masked.logSoftmax(1);
+        return logProb.mul(m.create(target, new Shape(b, d))).sum().neg().div(b);
+    }
+}

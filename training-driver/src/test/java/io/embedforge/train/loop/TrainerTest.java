@@ -1,0 +1,213 @@
+package io.embedforge.train.loop;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.embedforge.train.data.ContractParquet;
+import io.embedforge.train.weights.SafetensorsCheckpoint;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+
+    @TempDir Path dir;
+
+    static TrainConfig tinyConfig() throws IOException {
+        Path conf = Path.of("..", "conf", "train-tiny.yaml");
+        TrainConfig c = TrainConfig.read(conf);
+        return new TrainConfig(
+                c.baseModel(),
+                c.modelSeed(),
+                32,
+                c.loraDropout(),
+                c.temperature(),
+                8,
+                c.optimizer(),
+                0.01,
+                c.beta1(),
+                c.beta2(),
+                c.epsilon(),
+                c.clipNorm(),
+                3,
+                2,
+                c.stage1Lr(),
+                c.stage2Lr(),
+                0,
+                0,
+                2,
+                3,
+                c.seed(),
+                1);
+    }
+
+    private Path blend() throws IOException {
+        Path blend = dir.resolve("blend");
+        ContractParquet.writeStage(blend.resolve("stage1"), 1, 6, 2, 2);
+        ContractParquet.writeStage(blend.resolve("stage2"), 2, 4, 2, 1);
+        return blend;
+    }
+
+    private static Map<Long, Double> losses(Path metrics) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        Map<Long, Double> out = new TreeMap<>();
+        for (String line : Files.readAllLines(metrics)) {
+            JsonNode n = json.readTree(line);
+            out.put(n.get("global_step").asLong(), n.get("loss").asDouble());
+        }
+        return out;
+    }
+
+    @Test
+    void resumeAfterInterruptionAndCorruptCheckpointEqualsStraightRun() throws IOException {
+        Path blend = blend();
+        TrainConfig c = tinyConfig();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(log, true, StandardCharsets.UTF_8);
+        Path straight = dir.resolve("straight");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Trainer.Result r = new Trainer(c, blend, straight, out).run(m, false, 0);
+            assertTrue(r.finished());
+            assertEquals(10, r.state().globalStep());
+        }
+        Path split = dir.resolve("split");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Trainer.Result r = new Trainer(c, blend, split, out).run(m, false, 5);
+            assertFalse(r.finished());
+            assertEquals(5, r.state().globalStep());
+        }
+        // the newest checkpoint (step 4) gets damaged: resume must fall back to step 2
+        Path ckpts = split.resolve("checkpoints");
+        List<Path> listed = new Checkpoints(ckpts, out).list();
+        assertEquals(2, listed.size(), listed.toString());
+        Path newest = listed.get(1);
+        assertTrue(newest.getFileName().toString().startsWith("ckpt-000000004"), newest.toString());
+        Path weights = newest.resolve(Checkpoints.WEIGHTS);
+        byte[] b = Files.readAllBytes(weights);
+        b[b.length - 3] ^= 0x55;
+        Files.write(weights, b);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Trainer.Result r = new Trainer(c, blend, split, out).run(m, true, 0);
+            assertTrue(r.finished());
+            assertEquals(10, r.state().globalStep());
+        }
+        String text = log.toString(StandardCharsets.UTF_8);
+        System.out.println(text);
+        assertTrue(text.contains("ckpt-000000004-s1 is corrupt or partial"), text);
+        assertTrue(text.contains("resuming from") && text.contains("ckpt-000000002-s1"), text);
+        assertTrue(text.contains("examples/s") && text.contains("ETA"), text);
+
+        Map<Long, Double> a = losses(straight.resolve("metrics.jsonl"));
+        Map<Long, Double> s = losses(split.resolve("metrics.jsonl"));
+        assertEquals(a.keySet(), s.keySet());
+        for (long k : a.keySet()) {
+            assertEquals(a.get(k), s.get(k), 1e-6, "loss at step " + k);
+        }
+        assertTrue(Double.isFinite(a.get(10L)));
+        for (String f : List.of("adapter_model.safetensors", "latent_attention.safetensors")) {
+            try (SafetensorsCheckpoint x =
+                            SafetensorsCheckpoint.open(
+                                    straight.resolve("stage2-model").resolve(f));
+                    SafetensorsCheckpoint y =
+                            SafetensorsCheckpoint.open(split.resolve("stage2-model").resolve(f))) {
+                assertEquals(x.names(), y.names());
+                for (String n : x.names()) {
+                    assertArrayEquals(x.readFloats(n), y.readFloats(n), 1e-6f, n);
+                }
+            }
+        }
+        assertTrue(Files.isDirectory(straight.resolve("stage1-model")));
+        assertTrue(Files.size(straight.resolve("loss-stage1.png")) > 0);
+        assertTrue(Files.size(split.resolve("lr-stage2.png")) > 0);
+    }
+
+    @Test
+    void nonFiniteLossStopsWithAClearMessage() throws IOException {
+        Path blend = blend();
+        TrainConfig c = tinyConfig();
+        TrainConfig overflow =
+                new TrainConfig(
+                        c.baseModel(),
+                        c.modelSeed(),
+                        c.maxLength(),
+                        c.loraDropout(),
+                        Double.MIN_VALUE,
+                        c.chunkSize(),
+                        c.optimizer(),
+                        c.weightDecay(),
+                        c.beta1(),
+                        c.beta2(),
+                        c.epsilon(),
+                        c.clipNorm(),
+                        c.warmupSteps(),
+                        c.batchSize(),
+                        c.stage1Lr(),
+                        c.stage2Lr(),
+                        1,
+                        1,
+                        c.checkpointEvery(),
+                        c.keepCheckpoints(),
+                        c.seed(),
+                        c.logEvery());
+        try (NDManager m = NDManager.newBaseManager()) {
+            TrainingDivergedException e =
+                    assertThrows(
+                            TrainingDivergedException.class,
+                            () ->
+                                    new Trainer(overflow, blend, dir.resolve("nan"), System.out)
+                                            .run(m, false, 0));
+            assertTrue(
+                    e.getMessage().contains("training diverged at stage 1 step 1 (batch_index 0)"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("last good checkpoint: none"), e.getMessage());
+        }
+        assertTrue(
+                new Checkpoints(dir.resolve("nan").resolve("checkpoints"), System.out)
+                        .list()
+                        .isEmpty());
+    }
+
+    @Test
+    void configErrorsNameTheKey() throws IOException {
+        Path f = dir.resolve("bad.yaml");
+        Files.writeString(
+                f,
+                Files.readString(Path.of("..", "conf", "train-tiny.yaml"))
+                        .replace("optimizer: adamw", "optimizer: sgd"));
+        IOException e = assertThrows(IOException.class, () -> TrainConfig.read(f));
+        assertTrue(e.getMessage().contains("optimizer=sgd"), e.getMessage());
+        Files.writeString(
+                f,
+                Files.readString(Path.of("..", "conf", "train-tiny.yaml")) + "learning_rate: 1\n");
+        IOException u = assertThrows(IOException.class, () -> TrainConfig.read(f));
+        assertTrue(u.getMessage().contains("learning_rate"), u.getMessage());
+        TrainConfig paper = TrainConfig.read(Path.of("..", "conf", "train-7b.yaml"));
+        assertEquals(2e-5, paper.stage1Lr());
+        assertEquals(1.5e-5, paper.stage2Lr());
+        assertEquals(500, paper.warmupSteps());
+        assertEquals(128, paper.batchSize());
+    }
+
+    @Test
+    void scheduleWarmsUpThenDecaysLinearly() {
+        assertEquals(0.25, LrSchedule.at(1, 4, 10, 0), 1e-12);
+        assertEquals(1.0, LrSchedule.at(1, 4, 10, 3), 1e-12);
+        assertEquals(1.0, LrSchedule.at(1, 4, 10, 4), 1e-12);
+        assertEquals(0.5, LrSchedule.at(1, 4, 10, 7), 1e-12);
+        assertEquals(1.0 / 6, LrSchedule.at(1, 4, 10, 9), 1e-12);
+    }
+}

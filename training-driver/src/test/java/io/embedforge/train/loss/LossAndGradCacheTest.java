@@ -1,0 +1,171 @@
+package io.embedforge.train.loss;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import io.embedforge.train.data.TrainingBatch;
+import io.embedforge.train.data.TrainingExample;
+import io.embedforge.train.model.MistralConfig;
+import io.embedforge.train.model.NvEmbedModel;
+import io.embedforge.train.tokenize.NvEmbedTokenizer;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LossAndGradCacheTest {
+
+    static TrainingExample ex(String id, String q, String pos, List<String> negs, boolean inBatch) {
+        return new TrainingExample(
+                id, "Instruct: find\nQuery: " + q, "find", q, pos, negs, inBatch, 0);
+    }
+
+    @Test
+    void stageOneMasksDuplicatePositivesAndStageTwoOwnDocumentsOnly() {
+        TrainingBatch b =
+                new TrainingBatch(
+                        0,
+                        List.of(
+                                ex("a", "qa", "same", List.of("n1"), true),
+                                ex("b", "qb", "same", List.of(), true),
+                                ex("c", "qc", "other", List.of("n2", "n3"), true)));
+        ContrastiveBatch s1 = ContrastiveBatch.of(b);
+        assertEquals(List.of("same", "n1", "same", "other", "n2", "n3"), s1.documents());
+        assertArrayEquals(new int[] {0, 2, 3}, s1.positive());
+        assertArrayEquals(
+                new float[] {1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, s1.allowed());
+        List<TrainingExample> stage2 = new ArrayList<>();
+        for (TrainingExample e : b.examples()) {
+            stage2.add(
+                    new TrainingExample(
+                            e.exampleId(),
+                            e.queryText(),
+                            e.instruction(),
+                            e.query(),
+                            e.positive(),
+                            e.negatives(),
+                            false,
+                            0));
+        }
+        ContrastiveBatch s2 = ContrastiveBatch.of(new TrainingBatch(0, stage2));
+        assertArrayEquals(
+                new float[] {1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1}, s2.allowed());
+    }
+
+    @Test
+    void infoNceMatchesHandComputation() {
+        TrainingBatch b =
+                new TrainingBatch(
+                        0,
+                        List.of(
+                                ex("a", "qa", "pa", List.of("na"), false),
+                                ex("b", "qb", "pb", List.of(), false)));
+        ContrastiveBatch cb = ContrastiveBatch.of(b);
+        // embeddings: qa, qb, pa, na, pb (2-d, unit)
+        float[] e = {1, 0, 0, 1, 0.6f, 0.8f, 0.8f, 0.6f, 0, 1};
+        try (NDManager m = NDManager.newBaseManager()) {
+            double t = 0.5;
+            float got = InfoNce.loss(m.create(e, new Shape(5, 2)), cb, t).getFloat();
+            double la = -(0.6 / t - Math.log(Math.exp(0.6 / t) + Math.exp(0.8 / t)));
+            double lb = 0; // only its positive is a candidate
+            assertEquals((la + lb) / 2, got, 1e-6);
+        }
+    }
+
+    @Test
+    void gradCacheGradientsEqualFullBatch() throws IOException {
+        TrainingBatch b =
+                new TrainingBatch(
+                        0,
+                        List.of(
+                                ex(
+                                        "a",
+                                        "what is rope",
+                                        "rotary position embedding",
+                                        List.of("a rope is a cord", "ropes for climbing"),
+                                        true),
+                                ex(
+                                        "b",
+                                        "capital of france",
+                                        "paris is the capital",
+                                        List.of(),
+                                        true),
+                                ex(
+                                        "c",
+                                        "largest planet",
+                                        "jupiter is the largest planet",
+                                        List.of("saturn has rings"),
+                                        true)));
+        ContrastiveBatch cb = ContrastiveBatch.of(b);
+        try (NDManager m = NDManager.newBaseManager();
+                NvEmbedTokenizer tok = NvEmbedTokenizer.e5(MistralConfig.tiny(), 64)) {
+            NvEmbedModel model = TinyModels.tiny(m, 0.0, 11);
+            List<Parameter> params = Trainables.of(model);
+            GradCache gc = new GradCache(model, tok, 3, InfoNce.DEFAULT_TEMPERATURE);
+            Trainables.zeroGradients(params);
+            double plainLoss;
+            List<float[]> plain = new ArrayList<>();
+            try (NDManager s = m.newSubManager()) {
+                plainLoss = gc.plainStep(s, cb, 5).loss();
+            }
+            for (Parameter p : params) {
+                plain.add(p.getArray().getGradient().toFloatArray());
+            }
+            Trainables.zeroGradients(params);
+            double cachedLoss;
+            try (NDManager s = m.newSubManager()) {
+                cachedLoss = gc.step(s, cb, 5).loss();
+            }
+            assertEquals(plainLoss, cachedLoss, 1e-5);
+            double maxDiff = 0;
+            double maxAbs = 0;
+            for (int i = 0; i < params.size(); i++) {
+                float[] g = params.get(i).getArray().getGradient().toFloatArray();
+                for (int k = 0; k < g.length; k++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(g[k] - plain.get(i)[k]));
+                    maxAbs = Math.max(maxAbs, Math.abs(plain.get(i)[k]));
+                }
+            }
+            System.out.printf(
+                    "gradcache vs plain: max|diff|=%.3g max|grad|=%.3g%n", maxDiff, maxAbs);
+            assertTrue(maxAbs > 1e-3, "gradients must be non-trivial, max " + maxAbs);
+            assertTrue(maxDiff < 1e-5, "max |diff| " + maxDiff);
+        }
+    }
+
+    @Test
+    void gradCacheReplaysDropoutMasks() throws IOException {
+        TrainingBatch b =
+                new TrainingBatch(
+                        0,
+                        List.of(
+                                ex("a", "q one", "doc one", List.of("neg one"), true),
+                                ex("b", "q two", "doc two", List.of("neg two"), true)));
+        ContrastiveBatch cb = ContrastiveBatch.of(b);
+        try (NDManager m = NDManager.newBaseManager();
+                NvEmbedTokenizer tok = NvEmbedTokenizer.e5(MistralConfig.tiny(), 32)) {
+            NvEmbedModel model = TinyModels.tiny(m, 0.1, 3);
+            List<Parameter> params = Trainables.of(model);
+            GradCache gc = new GradCache(model, tok, 2, InfoNce.DEFAULT_TEMPERATURE);
+            float[] first;
+            float[] second;
+            Trainables.zeroGradients(params);
+            try (NDManager s = m.newSubManager()) {
+                gc.step(s, cb, 9);
+            }
+            NDArray g0 = params.get(0).getArray().getGradient();
+            first = g0.toFloatArray();
+            Trainables.zeroGradients(params);
+            try (NDManager s = m.newSubManager()) {
+                gc.step(s, cb, 9);
+            }
+            second = params.get(0).getArray().getGradient().toFloatArray();
+            assertArrayEquals(first, second, 0f, "same seed, same dropout, same gradient");
+        }
+    }
+}
