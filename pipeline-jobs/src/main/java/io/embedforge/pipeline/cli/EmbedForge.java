@@ -1,6 +1,8 @@
 package io.embedforge.pipeline.cli;
 
 import io.embedforge.pipeline.config.ConfigException;
+import io.embedforge.train.cli.ExportCommand;
+import io.embedforge.train.cli.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,6 +24,8 @@ import picocli.CommandLine.Command;
             StageCommand.Blend.class,
             StageCommand.Report.class,
             RunCommand.class,
+            TrainCommand.class,
+            ExportCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EmbedForge implements Runnable {
