@@ -34,11 +34,15 @@ CHECK = ROOT / "training-driver" / "target" / "export-check"
 TOLERANCE = 1e-4
 
 
-def tokenize(tok_file, inputs, max_length, bos, eos, pad=0):
-    """NvEmbedTokenizer.encode in Python: ids, attention mask, pooling mask (right padding)."""
+def load_tokenizer(tok_file):
     tok = Tokenizer.from_file(str(tok_file))
     tok.no_truncation()
     tok.no_padding()
+    return tok
+
+
+def tokenize(tok, inputs, max_length, bos, eos, pad=0):
+    """NvEmbedTokenizer.encode in Python: ids, attention mask, pooling mask (right padding)."""
     rows, spans = [], []
     for item in inputs:
         instruction = item["instruction"]
@@ -87,7 +91,7 @@ def main():
     java = load_file(str(check / "java_embeddings.safetensors"))
     base_dir = export / meta["base_model_folder"] if meta["base_model_exported"] else pathlib.Path(meta["base_model"])
 
-    ids, mask, pool = tokenize(base_dir / "tokenizer.json", inputs["inputs"], inputs["max_length"],
+    ids, mask, pool = tokenize(load_tokenizer(base_dir / "tokenizer.json"), inputs["inputs"], inputs["max_length"],
                                meta["bos_token_id"], meta["eos_token_id"], meta["pad_token_id"])
     assert torch.equal(ids, java["input_ids"].long()), (ids, java["input_ids"])
     assert torch.equal(mask, java["attention_mask"].long())
