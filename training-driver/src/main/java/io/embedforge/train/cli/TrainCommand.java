@@ -1,8 +1,11 @@
 package io.embedforge.train.cli;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.train.loop.TrainConfig;
 import io.embedforge.train.loop.Trainer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,6 +51,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainConfig c = TrainConfig.read(config);
+        Files.createDirectories(run);
+        ObjectNode info = new ObjectMapper().createObjectNode();
+        info.put("config", config.toAbsolutePath().toString());
+        // export reads the blend folder from here to list the task instructions in the card
+        info.put("blend", blend.toAbsolutePath().toString());
+        Files.writeString(run.resolve(ExportCommand.RUN_INFO), info.toPrettyString());
         try (NDManager m = NDManager.newBaseManager(DeviceOption.parse(device))) {
             Trainer.Result r = new Trainer(c, blend, run, System.out).run(m, resume, maxSteps);
             System.out.printf(

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""PyTorch side of the training-step benchmark (see TrainingLoopBenchmark.java).
+
+The same full step as the Java plain step, on the batch Java wrote (batch.json: texts, candidate
+mask, positives, optimizer settings): tokenise (same tokenizer.json, checked against Java's ids),
+zero grads, forward of all sequences (tiny Mistral of MistralConfig.tiny(), bidirectional, PEFT
+LoRA r16/a32/dropout 0.1 on all 7 projections, latent-attention head 512 latents / 8 heads of 32 /
+GEGLU x4), masked InfoNCE (temperature 0.02), backward, global-norm clipping, AdamW.
+
+Usage: OMP_NUM_THREADS=2 python bench_train_step.py <dump folder> [steps] [threads]
+"""
+import json
+import pathlib
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from peft import LoraConfig, get_peft_model
+from safetensors.torch import load_file
+from transformers import MistralConfig, MistralForCausalLM
+
+from check_export import load_tokenizer, tokenize
+from make_fixtures import LatentAttention
+
+
+def main():
+    dump = pathlib.Path(sys.argv[1])
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    torch.set_num_threads(threads)
+    torch.manual_seed(42)
+    b = json.loads((dump / "batch.json").read_text(encoding="utf-8"))
+    java = load_file(str(dump / "java_batch.safetensors"))
+    cfg = MistralConfig(hidden_size=256, intermediate_size=512, num_hidden_layers=2,
+                        num_attention_heads=4, num_key_value_heads=2, head_dim=64,
+                        rms_norm_eps=1e-5, rope_theta=10000.0, vocab_size=30522,
+                        bos_token_id=101, eos_token_id=102, sliding_window=None,
+                        tie_word_embeddings=False)
+    cfg.is_causal = False
+    cfg._attn_implementation = "eager"
+    base = MistralForCausalLM(cfg)
+    for layer in base.model.layers:
+        layer.self_attn.is_causal = False
+    lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=b["lora_dropout"], bias="none",
+                      target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    model = get_peft_model(base, lora).train()
+    decoder = model.base_model.model.model
+    head = LatentAttention(256, num_latents=512, latent_dim=256, heads=8, head_dim=32, mult=4).train()
+    params = [p for p in list(model.parameters()) + list(head.parameters()) if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=b["lr"], betas=(b["beta1"], b["beta2"]), eps=b["epsilon"],
+                            weight_decay=b["weight_decay"])
+    n_ex = b["examples"]
+    positive = torch.tensor(b["positive"])
+    allowed = torch.tensor(b["allowed"], dtype=torch.bool).view(n_ex, -1)
+    tok_file = load_tokenizer(dump / "tokenizer.json")
+
+    ids, mask, pool = tokenize(tok_file, b["inputs"], b["max_length"], 101, 102)
+    assert torch.equal(ids, java["input_ids"].long()) and torch.equal(pool, java["pool_mask"].long())
+    tokens = int(mask.sum())
+
+    warmup, tok_s = 1, 0.0
+    for step in range(warmup + steps):
+        if step == warmup:
+            wall, cpu, tok_s = time.perf_counter(), time.process_time(), 0.0
+        t = time.perf_counter()
+        ids, mask, pool = tokenize(tok_file, b["inputs"], b["max_length"], 101, 102)
+        tok_s += time.perf_counter() - t
+        opt.zero_grad(set_to_none=True)
+        h = decoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        e = head(h, pool)
+        q, d = e[:n_ex], e[n_ex:]
+        scores = (q @ d.T) / b["temperature"]
+        scores = scores.masked_fill(~allowed, -1e9)
+        loss = -F.log_softmax(scores, dim=1)[torch.arange(n_ex), positive].mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, b["clip_norm"])
+        opt.step()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"torch train step: examples={n_ex} sequences={ids.shape[0]} tokens={tokens} steps={steps} "
+          f"threads={threads} s_per_step={wall / steps:.3f} examples_per_s={n_ex * steps / wall:.3f} "
+          f"tokens_per_s={tokens * steps / wall:.1f} cpu_s_per_step={cpu / steps:.3f} "
+          f"tokenize_s_per_step={tok_s / steps:.4f} loss={loss.item():.4f} torch={torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()

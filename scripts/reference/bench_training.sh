@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Training-step benchmark, Java (DJL) vs PyTorch, run one after the other, N rounds interleaved.
+# Usage (from the repository root, after `mvn -o -q install -DskipTests`):
+#   scripts/reference/bench_training.sh [rounds=3] [java steps=2] [python steps=3]
+# Each line of the log starts with the load average (`uptime`) at the start of that run.
+set -euo pipefail
+ROUNDS=${1:-3}; JSTEPS=${2:-2}; PSTEPS=${3:-3}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=${PYTHON:-/work/venv-ref/bin/python}
+cd "$ROOT/training-driver"
+mvn -o -q test-compile dependency:build-classpath -Dmdep.outputFile=target/bench-cp.txt \
+  -Dmdep.includeScope=test -Dspotless.check.skip=true
+export OMP_NUM_THREADS=2
+for r in $(seq 1 "$ROUNDS"); do
+  echo "round $r java  load: $(uptime | sed 's/.*load average: //')"
+  java -Dai.djl.pytorch.num_threads=2 -Dai.djl.pytorch.num_interop_threads=1 \
+    -cp target/test-classes:target/classes:$(cat target/bench-cp.txt) \
+    io.embedforge.train.bench.TrainingLoopBenchmark 4 9 "$JSTEPS" target/bench-batch 2>&1 \
+    | grep -E '^(examples=|java |reader:)'
+  echo "round $r torch load: $(uptime | sed 's/.*load average: //')"
+  (cd "$ROOT/scripts/reference" && "$PY" bench_train_step.py "$ROOT/training-driver/target/bench-batch" "$PSTEPS" 2 2>&1 \
+    | grep -E '^torch ')
+done
