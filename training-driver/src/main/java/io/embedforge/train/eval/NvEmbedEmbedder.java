@@ -2,6 +2,7 @@ package io.embedforge.train.eval;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
+import io.embedforge.train.NoGrad;
 import io.embedforge.train.model.NvEmbedModel;
 import io.embedforge.train.tokenize.EmbeddingInput;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
@@ -44,7 +45,8 @@ public final class NvEmbedEmbedder implements Embedder {
         List<float[]> out = new ArrayList<>();
         for (int from = 0; from < inputs.size(); from += chunk) {
             List<EmbeddingInput> part = inputs.subList(from, Math.min(inputs.size(), from + chunk));
-            try (NDManager sub = manager.newSubManager()) {
+            try (NoGrad noGrad = NoGrad.enter();
+                    NDManager sub = manager.newSubManager()) {
                 float[] flat =
                         model.forward(
                                         new ParameterStore(sub, false),

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import io.embedforge.train.NoGrad;
 import io.embedforge.train.weights.HostTensor;
 import io.embedforge.train.weights.SafetensorsCheckpoint;
 import io.embedforge.train.weights.SafetensorsWriter;
@@ -70,9 +71,11 @@ public final class Adam implements AutoCloseable {
      */
     public double clipGradients(double max) {
         double sq = 0;
-        try (NDManager tmp = manager.newSubManager()) {
+        try (NoGrad noGrad = NoGrad.enter();
+                NDManager tmp = manager.newSubManager()) {
             for (Parameter p : params) {
                 NDArray g = p.getArray().getGradient();
+                g.attach(tmp);
                 NDArray s = g.square().sum();
                 s.attach(tmp);
                 sq += s.getFloat();
@@ -81,8 +84,13 @@ public final class Adam implements AutoCloseable {
         double norm = Math.sqrt(sq);
         if (max > 0 && norm > max && Double.isFinite(norm)) {
             float scale = (float) (max / norm);
-            for (Parameter p : params) {
-                p.getArray().getGradient().muli(scale);
+            try (NoGrad noGrad = NoGrad.enter();
+                    NDManager tmp = manager.newSubManager()) {
+                for (Parameter p : params) {
+                    NDArray g = p.getArray().getGradient();
+                    g.attach(tmp);
+                    g.muli(scale);
+                }
             }
         }
         return norm;
@@ -93,10 +101,12 @@ public final class Adam implements AutoCloseable {
         t++;
         double c1 = 1 - Math.pow(beta1, t);
         double c2 = 1 - Math.pow(beta2, t);
-        try (NDManager tmp = manager.newSubManager()) {
+        try (NoGrad noGrad = NoGrad.enter();
+                NDManager tmp = manager.newSubManager()) {
             for (Parameter p : params) {
                 NDArray w = p.getArray();
                 NDArray g = w.getGradient();
+                g.attach(tmp);
                 NDArray mm = m.get(p.getName());
                 NDArray vv = v.get(p.getName());
                 NDArray g1 = g.mul(1 - beta1);

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.embedforge.train.NoGrad;
 import io.embedforge.train.model.NvEmbedModel;
 import io.embedforge.train.tokenize.EmbeddingInput;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
@@ -73,7 +74,8 @@ public final class GradCache {
         }
         NDList cached = new NDList();
         for (int c = 0; c < chunks.size(); c++) {
-            try (NDManager sub = manager.newSubManager()) {
+            try (NoGrad noGrad = NoGrad.enter();
+                    NDManager sub = manager.newSubManager()) {
                 seedChunk(seed, c);
                 NDArray e = embed(sub, chunks.get(c)).stopGradient();
                 e.attach(manager);
@@ -127,15 +129,18 @@ public final class GradCache {
     public double loss(NDManager manager, ContrastiveBatch batch) {
         List<EmbeddingInput> seqs = batch.sequences();
         NDList parts = new NDList();
-        for (int from = 0; from < seqs.size(); from += chunkSize) {
-            TokenBatch t =
-                    tokenizer.encode(seqs.subList(from, Math.min(seqs.size(), from + chunkSize)));
-            NDList in = t.toNDList(manager);
-            parts.add(
-                    model.forward(new ParameterStore(manager, false), in, false)
-                            .singletonOrThrow());
+        try (NoGrad noGrad = NoGrad.enter()) {
+            for (int from = 0; from < seqs.size(); from += chunkSize) {
+                TokenBatch t =
+                        tokenizer.encode(
+                                seqs.subList(from, Math.min(seqs.size(), from + chunkSize)));
+                NDList in = t.toNDList(manager);
+                parts.add(
+                        model.forward(new ParameterStore(manager, false), in, false)
+                                .singletonOrThrow());
+            }
+            return InfoNce.loss(NDArrays.concat(parts), batch, temperature).getFloat();
         }
-        return InfoNce.loss(NDArrays.concat(parts), batch, temperature).getFloat();
     }
 
     private NDArray embed(NDManager m, TokenBatch t) {

@@ -1,7 +1,9 @@
 package io.embedforge.train.loss;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
+import io.embedforge.train.NoGrad;
 import io.embedforge.train.model.NvEmbedModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,11 +27,21 @@ public final class Trainables {
         return out;
     }
 
-    /** Sets every gradient to zero. */
+    /**
+     * Sets every gradient to zero in place (multiplying by zero would keep a NaN of a diverged
+     * step; {@code x - x} too).
+     */
     public static void zeroGradients(List<Parameter> params) {
-        for (Parameter p : params) {
-            NDArray g = p.getArray().getGradient();
-            g.subi(g);
+        try (NoGrad noGrad = NoGrad.enter()) {
+            for (Parameter p : params) {
+                NDArray w = p.getArray();
+                if (!w.hasGradient()) {
+                    continue;
+                }
+                try (NDArray g = w.getGradient()) {
+                    g.set(new NDIndex("..."), 0f);
+                }
+            }
         }
     }
 }

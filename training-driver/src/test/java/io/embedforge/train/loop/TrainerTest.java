@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.embedforge.train.data.ContractParquet;
@@ -133,6 +134,33 @@ class TrainerTest {
         assertTrue(Files.isDirectory(straight.resolve("stage1-model")));
         assertTrue(Files.size(straight.resolve("loss-stage1.png")) > 0);
         assertTrue(Files.size(split.resolve("lr-stage2.png")) > 0);
+    }
+
+    /**
+     * libtorch's grad mode is per thread and stays on in a thread that did not load the engine
+     * (e.g. the driver after a Spark stage loaded PyTorch on an executor thread): training must not
+     * depend on it. Before {@code NoGrad}, the optimizer's in-place update failed there.
+     */
+    @Test
+    void trainingIsTheSameWhateverTheCallingThreadsGradMode() throws IOException {
+        Path blend = blend();
+        TrainConfig c = tinyConfig();
+        Map<Long, Double> off;
+        Map<Long, Double> on;
+        try (NDManager m = NDManager.newBaseManager()) {
+            JniUtils.setGradMode(false);
+            new Trainer(c, blend, dir.resolve("off"), System.out).run(m, false, 3);
+            off = losses(dir.resolve("off").resolve("metrics.jsonl"));
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            JniUtils.setGradMode(true);
+            new Trainer(c, blend, dir.resolve("on"), System.out).run(m, false, 3);
+            on = losses(dir.resolve("on").resolve("metrics.jsonl"));
+        } finally {
+            JniUtils.setGradMode(false);
+        }
+        assertEquals(3, off.size());
+        assertEquals(off, on);
     }
 
     @Test
