@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(
         name = "embedforge-train",
         mixinStandardHelpOptions = true,
-        subcommands = {TrainCommand.class, ExportCommand.class},
+        subcommands = {TrainCommand.class, ExportCommand.class, EvalCommand.class},
         description = "NV-Embed training driver (DJL, no Spark).")
 public final class TrainCli implements Runnable {
 

@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * Anything that turns texts into L2-normalised vectors: the trained NV-Embed model ({@link
- * NvEmbedEmbedder}) or a baseline such as the E5 encoder (an adapter over {@code
- * io.embedforge.encoder}, which lives on another branch).
+ * NvEmbedEmbedder}) or the E5 baseline ({@link E5Embedder}, over {@code
+ * io.embedforge.encoder.TextEncoder}).
  */
 public interface Embedder {
 

@@ -1,0 +1,286 @@
+package io.embedforge.train.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.embedforge.encoder.EncoderConfig;
+import io.embedforge.encoder.TextEncoder;
+import io.embedforge.train.eval.E5Embedder;
+import io.embedforge.train.eval.Embedder;
+import io.embedforge.train.eval.EvalConfig;
+import io.embedforge.train.eval.EvalSets;
+import io.embedforge.train.eval.EvalSets.LoadedSet;
+import io.embedforge.train.eval.Evaluator;
+import io.embedforge.train.eval.NvEmbedEmbedder;
+import io.embedforge.train.loop.Checkpoints;
+import io.embedforge.train.loop.TrainConfig;
+import io.embedforge.train.loop.Trainer;
+import io.embedforge.train.model.NvEmbedModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code eval}: retrieval (nDCG@10, Recall@1/10/100) and STS (Spearman) scores of the trained model
+ * (newest good checkpoint of {@code --run}), the untrained model of the same training config (same
+ * seed) and the embedded E5-small-v2 baseline, on the sets of an eval YAML. Prints a table and
+ * writes {@code eval.json} (sets with their counts and skipped records, scores, timings) to {@code
+ * --out}. Runs on the driver only.
+ */
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        description = "Evaluate trained, untrained and E5 models on retrieval and STS sets.")
+public final class EvalCommand implements Callable<Integer> {
+
+    /** Model label: newest good checkpoint of {@code --run}. */
+    public static final String TRAINED = "trained";
+
+    /** Model label: the model the training config builds, before training. */
+    public static final String UNTRAINED = "untrained";
+
+    /** Model label: the embedded E5-small-v2 encoder. */
+    public static final String E5 = "e5";
+
+    /** Output file name. */
+    public static final String EVAL_JSON = "eval.json";
+
+    @Option(
+            names = "--config",
+            required = true,
+            description = "training config (conf/train-tiny.yaml)")
+    Path config;
+
+    @Option(names = "--run", description = "training run folder; without it only untrained and e5")
+    Path run;
+
+    @Option(names = "--eval", required = true, description = "eval sets (conf/eval-demo.yaml)")
+    Path eval;
+
+    @Option(names = "--data-root", description = "overrides data_root of the eval config")
+    Path dataRoot;
+
+    @Option(names = "--out", required = true, description = "output folder for eval.json")
+    Path out;
+
+    @Option(
+            names = "--models",
+            split = ",",
+            description = "trained,untrained,e5 (default: all that apply)")
+    List<String> models;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or gpu:N")
+    String device;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "texts per forward pass")
+    int batchSize;
+
+    private PrintStream console = System.out;
+
+    @Override
+    public Integer call() throws Exception {
+        long t0 = System.nanoTime();
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size=" + batchSize + " must be >= 1");
+        }
+        List<String> chosen = chooseModels();
+        TrainConfig train = TrainConfig.read(config);
+        EvalConfig ec = EvalConfig.read(eval);
+        Path root = dataRoot != null ? dataRoot : ec.dataRoot(eval);
+        Checkpoints.Loaded ckpt = chosen.contains(TRAINED) ? checkpoint() : null;
+
+        List<LoadedSet> sets = EvalSets.load(ec, root);
+        for (LoadedSet s : sets) {
+            console.printf(
+                    Locale.ROOT,
+                    "set %s: %s%s%n",
+                    s.config().name(),
+                    s.counts(),
+                    s.bad().total() > 0 ? "; skipped " + s.bad().counts() : "");
+        }
+
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode doc = json.createObjectNode();
+        doc.put("created", Instant.now().toString());
+        doc.put("train_config", config.toString());
+        doc.put("model_seed", train.modelSeed());
+        doc.put("base_model", train.baseModel());
+        doc.put("eval_config", eval.toString());
+        doc.put("data_root", root.toString());
+        if (ckpt != null) {
+            ObjectNode c = doc.putObject("checkpoint");
+            c.put("folder", ckpt.folder().toString());
+            c.put("stage", ckpt.state().stage());
+            c.put("stage_step", ckpt.state().stageStep());
+            c.put("global_step", ckpt.state().globalStep());
+        }
+        doc.put("batch_size", batchSize);
+        doc.put("device", device);
+        ArrayNode setsJson = doc.putArray("sets");
+        for (LoadedSet s : sets) {
+            ObjectNode n = setsJson.addObject();
+            n.put("name", s.config().name());
+            n.put("kind", s.config().kind());
+            n.put("instruction", s.config().instruction());
+            ObjectNode counts = n.putObject("counts");
+            s.counts().forEach(counts::put);
+            ObjectNode skipped = n.putObject("skipped");
+            s.bad().counts().forEach(skipped::put);
+            ArrayNode ex = n.putArray("skipped_examples");
+            s.bad().examples().forEach(ex::add);
+        }
+        ObjectNode results = doc.putObject("results");
+        Map<String, Map<String, Map<String, Double>>> table = new LinkedHashMap<>();
+        for (String model : chosen) {
+            ObjectNode mj = results.putObject(model);
+            long m0 = System.nanoTime();
+            Map<String, Map<String, Double>> scores = evaluate(model, train, ckpt, sets);
+            double seconds = (System.nanoTime() - m0) / 1e9;
+            mj.put("seconds", seconds);
+            ObjectNode per = mj.putObject("sets");
+            scores.forEach(
+                    (set, metrics) -> {
+                        ObjectNode sn = per.putObject(set);
+                        metrics.forEach(sn::put);
+                    });
+            table.put(model, scores);
+            console.printf(Locale.ROOT, "%s: %.1f s%n", model, seconds);
+        }
+        doc.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
+        Files.createDirectories(out);
+        Files.writeString(
+                out.resolve(EVAL_JSON),
+                json.writerWithDefaultPrettyPrinter().writeValueAsString(doc),
+                StandardCharsets.UTF_8);
+        console.print(format(table, sets));
+        console.printf(
+                Locale.ROOT,
+                "wall time %.1f s; wrote %s%n",
+                (System.nanoTime() - t0) / 1e9,
+                out.resolve(EVAL_JSON));
+        return 0;
+    }
+
+    private List<String> chooseModels() {
+        if (models == null || models.isEmpty()) {
+            return run != null ? List.of(TRAINED, UNTRAINED, E5) : List.of(UNTRAINED, E5);
+        }
+        List<String> out = new ArrayList<>();
+        for (String m : models) {
+            String v = m.trim().toLowerCase(Locale.ROOT);
+            if (!List.of(TRAINED, UNTRAINED, E5).contains(v)) {
+                throw new IllegalArgumentException(
+                        "--models " + m + " is not one of trained, untrained, e5");
+            }
+            if (v.equals(TRAINED) && run == null) {
+                throw new IllegalArgumentException("--models trained needs --run <run folder>");
+            }
+            if (!out.contains(v)) {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
+    private Checkpoints.Loaded checkpoint() throws IOException {
+        Path dir = run.resolve("checkpoints");
+        return new Checkpoints(dir, System.err)
+                .latestGood()
+                .orElseThrow(() -> new IOException("no good checkpoint in " + dir));
+    }
+
+    private Map<String, Map<String, Double>> evaluate(
+            String model, TrainConfig train, Checkpoints.Loaded ckpt, List<LoadedSet> sets)
+            throws IOException {
+        if (model.equals(E5)) {
+            EncoderConfig e5 =
+                    new EncoderConfig(
+                            null, null, null, null, null, null, null, null, batchSize, null, null);
+            try (TextEncoder enc = TextEncoder.load(e5)) {
+                return scores(new E5Embedder(enc), sets);
+            }
+        }
+        try (NDManager m = NDManager.newBaseManager(DeviceOption.parse(device))) {
+            NvEmbedModel nv = Trainer.buildModel(m, train);
+            if (model.equals(TRAINED)) {
+                Trainer.loadTrainable(m, nv, ckpt.folder().resolve(Checkpoints.WEIGHTS));
+            }
+            return scores(new NvEmbedEmbedder(nv, Trainer.tokenizer(train), m, batchSize), sets);
+        }
+    }
+
+    /** Scores of one embedder on every set: set name to metric name to value. */
+    static Map<String, Map<String, Double>> scores(Embedder e, List<LoadedSet> sets) {
+        Map<String, Map<String, Double>> out = new LinkedHashMap<>();
+        for (LoadedSet s : sets) {
+            Map<String, Double> m = new LinkedHashMap<>();
+            long t = System.nanoTime();
+            if (s.isSts()) {
+                m.put(
+                        "spearman",
+                        Evaluator.sts(
+                                e,
+                                s.config().instruction(),
+                                s.sts().a(),
+                                s.sts().b(),
+                                s.sts().gold()));
+            } else {
+                Evaluator.RetrievalScores r = Evaluator.retrieval(e, s.retrieval());
+                m.put("ndcg@10", r.ndcg10());
+                m.put("recall@1", r.recall1());
+                m.put("recall@10", r.recall10());
+                m.put("recall@100", r.recall100());
+            }
+            m.put("seconds", (System.nanoTime() - t) / 1e9);
+            out.put(s.config().name(), m);
+        }
+        return out;
+    }
+
+    /** The printed table: one row per set and metric, one column per model. */
+    static String format(
+            Map<String, Map<String, Map<String, Double>>> table, List<LoadedSet> sets) {
+        List<String> models = new ArrayList<>(table.keySet());
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-28s %-11s", "set", "metric"));
+        models.forEach(m -> sb.append(String.format(Locale.ROOT, " %10s", m)));
+        sb.append('\n');
+        for (LoadedSet s : sets) {
+            String name = s.config().name();
+            List<String> metrics =
+                    s.isSts()
+                            ? List.of("spearman", "seconds")
+                            : List.of("ndcg@10", "recall@1", "recall@10", "recall@100", "seconds");
+            for (String metric : metrics) {
+                sb.append(String.format(Locale.ROOT, "%-28s %-11s", name, metric));
+                for (String m : models) {
+                    Double v = table.get(m).get(name).get(metric);
+                    sb.append(
+                            String.format(
+                                    Locale.ROOT,
+                                    metric.equals("seconds") ? " %10.1f" : " %10.4f",
+                                    v));
+                }
+                sb.append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Where progress and the table go (tests). */
+    void console(PrintStream p) {
+        this.console = p;
+    }
+}

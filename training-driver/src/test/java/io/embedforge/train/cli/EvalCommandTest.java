@@ -1,0 +1,192 @@
+package io.embedforge.train.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.embedforge.encoder.EncoderConfig;
+import io.embedforge.encoder.TextEncoder;
+import io.embedforge.train.eval.BadRecords;
+import io.embedforge.train.eval.E5Embedder;
+import io.embedforge.train.eval.EvalReaders;
+import io.embedforge.train.eval.Evaluator;
+import io.embedforge.train.loop.Checkpoints;
+import io.embedforge.train.loop.TrainConfig;
+import io.embedforge.train.loop.TrainState;
+import io.embedforge.train.loop.Trainer;
+import io.embedforge.train.loss.Trainables;
+import io.embedforge.train.model.NvEmbedModel;
+import io.embedforge.train.weights.HostTensor;
+import io.embedforge.train.weights.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code eval} on conf/eval-demo.yaml with a trained (checkpoint), the untrained and E5. */
+class EvalCommandTest {
+
+    static final Path TRAIN_TINY = Path.of("..", "conf", "train-tiny.yaml");
+    static final Path DEMO = Path.of("..", "conf", "eval-demo.yaml");
+
+    @TempDir static Path dir;
+
+    static JsonNode result;
+
+    /**
+     * A run folder whose newest checkpoint is corrupt and whose older one holds trainables that
+     * differ from the untrained model's (scaled), as a training run would leave.
+     */
+    static Path fakeRun(Path run) throws IOException {
+        TrainConfig c = TrainConfig.read(TRAIN_TINY);
+        Checkpoints ckpts = new Checkpoints(run.resolve("checkpoints"), System.err);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NvEmbedModel model = Trainer.buildModel(m, c);
+            Map<String, HostTensor> t = new LinkedHashMap<>();
+            for (Parameter p : Trainables.of(model)) {
+                t.put(p.getName(), HostTensor.of(p.getArray().mul(3).add(0.05f)));
+            }
+            Checkpoints.Payload payload =
+                    folder -> {
+                        SafetensorsWriter.write(folder.resolve(Checkpoints.WEIGHTS), t, Map.of());
+                        Files.writeString(folder.resolve(Checkpoints.OPTIMIZER), "moments");
+                    };
+            ckpts.save(new TrainState(1, 2, 2, 1, false, c.seed()), payload, 3);
+            Path newer = ckpts.save(new TrainState(1, 4, 4, 3, false, c.seed()), payload, 3);
+            Files.writeString(newer.resolve(Checkpoints.WEIGHTS), "truncated");
+        }
+        return run;
+    }
+
+    @BeforeAll
+    static void runDemo() throws IOException {
+        Path run = fakeRun(dir.resolve("run"));
+        Path out = dir.resolve("out");
+        int code =
+                new CommandLine(new EvalCommand())
+                        .execute(
+                                "--config", TRAIN_TINY.toString(),
+                                "--run", run.toString(),
+                                "--eval", DEMO.toString(),
+                                "--out", out.toString(),
+                                "--batch-size", "64");
+        assertEquals(0, code);
+        result = new ObjectMapper().readTree(out.resolve(EvalCommand.EVAL_JSON).toFile());
+    }
+
+    @Test
+    void demoWritesEveryModelAndSetWithMetricsInRange() {
+        List<String> sets = new ArrayList<>();
+        result.get("sets").forEach(s -> sets.add(s.get("name").asText()));
+        assertEquals(List.of("stsbenchmark-test", "stsbenchmark-train", "nq", "hotpotqa"), sets);
+        List<String> models = new ArrayList<>();
+        result.get("results").fieldNames().forEachRemaining(models::add);
+        assertEquals(List.of("trained", "untrained", "e5"), models);
+        for (String model : models) {
+            JsonNode per = result.get("results").get(model).get("sets");
+            for (String set : sets) {
+                JsonNode m = per.get(set);
+                if (set.startsWith("sts")) {
+                    double rho = m.get("spearman").asDouble();
+                    assertTrue(rho >= -1 && rho <= 1, model + " " + set + " " + rho);
+                } else {
+                    for (String k : List.of("ndcg@10", "recall@1", "recall@10", "recall@100")) {
+                        double v = m.get(k).asDouble();
+                        assertTrue(v >= 0 && v <= 1, model + " " + set + " " + k + " " + v);
+                    }
+                    assertTrue(m.get("recall@10").asDouble() >= m.get("recall@1").asDouble(), set);
+                }
+            }
+        }
+    }
+
+    @Test
+    void plantedBadRecordsAreCountedInEvalJson() {
+        JsonNode train = result.get("sets").get(1);
+        assertEquals(9, train.get("counts").get("pairs").asInt());
+        long skipped = 0;
+        for (Iterator<JsonNode> it = train.get("skipped").elements(); it.hasNext(); ) {
+            skipped += it.next().asLong();
+        }
+        assertEquals(5, skipped);
+        JsonNode nq = result.get("sets").get(2);
+        assertEquals(1, nq.get("skipped").get(BadRecords.UNKNOWN_DOC).asInt());
+        assertTrue(
+                nq.get("skipped_examples").toString().contains("train.tsv:7: qrels_unknown_doc"),
+                nq.get("skipped_examples").toString());
+    }
+
+    @Test
+    void trainedComesFromTheNewestGoodCheckpointAndDiffersFromUntrained() {
+        JsonNode c = result.get("checkpoint");
+        assertTrue(c.get("folder").asText().endsWith("ckpt-000000002-s1"), c.toString());
+        assertEquals(2, c.get("global_step").asInt());
+        JsonNode r = result.get("results");
+        assertNotEquals(
+                r.get("trained").get("sets").get("stsbenchmark-train").get("spearman").asDouble(),
+                r.get("untrained")
+                        .get("sets")
+                        .get("stsbenchmark-train")
+                        .get("spearman")
+                        .asDouble());
+    }
+
+    @Test
+    void badModelOptionsAreRefused() {
+        CommandLine cli = new CommandLine(new EvalCommand());
+        String[] base = {
+            "--config",
+            TRAIN_TINY.toString(),
+            "--eval",
+            DEMO.toString(),
+            "--out",
+            dir.resolve("x").toString()
+        };
+        List<String> a = new ArrayList<>(List.of(base));
+        a.addAll(List.of("--models", "trained"));
+        assertEquals(1, cli.execute(a.toArray(String[]::new)));
+        List<String> b = new ArrayList<>(List.of(base));
+        b.addAll(List.of("--models", "bert"));
+        assertEquals(1, cli.execute(b.toArray(String[]::new)));
+        assertTrue(!Files.exists(dir.resolve("x").resolve(EvalCommand.EVAL_JSON)));
+    }
+
+    /**
+     * E5 on the 14 good STS Benchmark pairs of test-data: Spearman above 0.6, which chance (random
+     * similarities) reaches with probability about 0.02 for 14 pairs.
+     */
+    @Test
+    void e5BeatsChanceOnTheTinyStsSet() throws IOException {
+        BadRecords bad = new BadRecords(true);
+        EvalReaders.StsPairs train =
+                EvalReaders.stsBenchmark(
+                        Path.of("..", "test-data", "stsbenchmark", "sts-train.csv"), 0, bad);
+        EvalReaders.StsPairs test =
+                EvalReaders.stsBenchmark(
+                        Path.of("..", "test-data", "stsbenchmark", "sts-test.csv"), 0, bad);
+        List<String> a = new ArrayList<>(train.a());
+        a.addAll(test.a());
+        List<String> b = new ArrayList<>(train.b());
+        b.addAll(test.b());
+        double[] gold = new double[a.size()];
+        System.arraycopy(train.gold(), 0, gold, 0, train.gold().length);
+        System.arraycopy(test.gold(), 0, gold, train.gold().length, test.gold().length);
+        assertEquals(14, gold.length);
+        try (TextEncoder enc = TextEncoder.load(EncoderConfig.defaults())) {
+            double rho = Evaluator.sts(new E5Embedder(enc), "unused", a, b, gold);
+            assertTrue(rho > 0.6, "E5 Spearman " + rho);
+        }
+    }
+}
