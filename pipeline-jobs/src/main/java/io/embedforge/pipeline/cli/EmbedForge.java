@@ -1,6 +1,7 @@
 package io.embedforge.pipeline.cli;
 
 import io.embedforge.pipeline.config.ConfigException;
+import io.embedforge.train.cli.EvalCommand;
 import io.embedforge.train.cli.ExportCommand;
 import io.embedforge.train.cli.TrainCommand;
 import picocli.CommandLine;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             TrainCommand.class,
             ExportCommand.class,
+            EvalCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EmbedForge implements Runnable {

@@ -1,13 +1,13 @@
 package io.embedforge.pipeline.cli;
 
-import ai.djl.ndarray.NDManager;
 import io.embedforge.pipeline.blend.Blend;
 import io.embedforge.pipeline.config.ConfigException;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.report.Report;
 import io.embedforge.pipeline.run.Pipeline;
-import io.embedforge.train.loop.TrainConfig;
-import io.embedforge.train.loop.Trainer;
+import io.embedforge.train.cli.EvalCommand;
+import io.embedforge.train.cli.ExportCommand;
+import io.embedforge.train.cli.TrainCommand;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,6 +35,12 @@ public final class RunCommand implements Callable<Integer> {
     /** Folder of the training run under the output root. */
     static final String TRAIN_DIR = "train";
 
+    /** Folder of the exported model under the output root. */
+    static final String MODEL_DIR = "model";
+
+    /** Folder of the evaluation under the output root. */
+    static final String EVAL_DIR = "eval";
+
     @Mixin CommonOptions common;
 
     @Option(names = "--force", description = "Re-run every stage even when up to date.")
@@ -47,8 +54,19 @@ public final class RunCommand implements Callable<Integer> {
                             + " conf/train-tiny.yaml) into <out>/train; the output must be local.")
     Path trainConfig;
 
+    @Option(
+            names = "--eval",
+            paramLabel = "EVAL_CONF",
+            description =
+                    "With --train: evaluate the trained model, the untrained one and the E5 baseline"
+                            + " on these eval sets (e.g. conf/eval-demo.yaml) into <out>/eval.")
+    Path evalConfig;
+
     @Override
     public Integer call() throws IOException {
+        if (evalConfig != null && trainConfig == null) {
+            throw new ConfigException("--eval needs --train (it evaluates the trained model)");
+        }
         PipelineConfig config = Cli.loadConfig(common);
         String out = common.outRoot();
         Pipeline pipeline = new Pipeline(null, config, out, force, System.out);
@@ -61,22 +79,64 @@ public final class RunCommand implements Callable<Integer> {
         }
         System.out.println("manifest: " + out + "/manifest.json");
         System.out.println("report:   " + out + "/" + Report.STAGE_DIR + "/" + Report.INDEX);
-        if (trainConfig != null) {
-            Path local = localFolder(out);
-            TrainConfig c = TrainConfig.read(trainConfig);
-            Path runDir = local.resolve(TRAIN_DIR);
-            if (force) {
-                deleteRecursively(runDir);
-            }
-            try (NDManager m = NDManager.newBaseManager()) {
-                Trainer.Result r =
-                        new Trainer(c, local.resolve(Blend.STAGE_DIR), runDir, System.out)
-                                .run(m, Files.exists(runDir), 0);
+        if (trainConfig == null) {
+            return 0;
+        }
+        Path local = localFolder(out);
+        Path runDir = local.resolve(TRAIN_DIR);
+        if (force) {
+            deleteRecursively(runDir);
+        }
+        String conf = trainConfig.toString();
+        int rc =
+                step(
+                        new TrainCommand(),
+                        "--config",
+                        conf,
+                        "--blend",
+                        local.resolve(Blend.STAGE_DIR).toString(),
+                        "--run",
+                        runDir.toString(),
+                        "--resume");
+        if (rc == 0) {
+            rc =
+                    step(
+                            new ExportCommand(),
+                            "--config",
+                            conf,
+                            "--run",
+                            runDir.toString(),
+                            "--out",
+                            local.resolve(MODEL_DIR).toString());
+        }
+        if (rc == 0 && evalConfig != null) {
+            rc =
+                    step(
+                            new EvalCommand(),
+                            "--config",
+                            conf,
+                            "--run",
+                            runDir.toString(),
+                            "--eval",
+                            evalConfig.toString(),
+                            "--out",
+                            local.resolve(EVAL_DIR).toString());
+        }
+        if (rc == 0) {
+            System.out.println(
+                    "training: " + runDir + " (metrics.jsonl, loss/lr curves, checkpoints)");
+            System.out.println("model:    " + local.resolve(MODEL_DIR));
+            if (evalConfig != null) {
                 System.out.println(
-                        "training: " + runDir + " (last checkpoint " + r.lastCheckpoint() + ")");
+                        "eval:     " + local.resolve(EVAL_DIR).resolve(EvalCommand.EVAL_JSON));
             }
         }
-        return 0;
+        return rc;
+    }
+
+    /** Runs a training-driver subcommand exactly as {@code embedforge <name> args} would. */
+    private static int step(Object command, String... args) {
+        return new CommandLine(command).execute(args);
     }
 
     private static Path localFolder(String out) {

@@ -40,7 +40,20 @@ class EmbedForgeCliTest {
     void helpListsEverySubcommand() {
         Result r = run("--help");
         assertEquals(0, r.code());
-        for (String sub : new String[] {"ingest", "run"}) {
+        for (String sub :
+                new String[] {
+                    "ingest",
+                    "decontaminate",
+                    "mine-dense",
+                    "mine-bm25",
+                    "label-negatives",
+                    "blend",
+                    "report",
+                    "run",
+                    "train",
+                    "export",
+                    "eval"
+                }) {
             assertTrue(r.out().contains(sub), r.out());
         }
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.embedforge.contract.TrainingContract;
 import io.embedforge.pipeline.SparkTestBase;
+import io.embedforge.pipeline.cli.EmbedForge;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
 import java.io.ByteArrayOutputStream;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code run} on {@code conf/local.yaml} end to end in the shared session: every stage commits, a
  * re-run skips all, and after a simulated kill during blend a re-run without {@code --force} redoes
- * only blend and report, with identical rows.
+ * only blend and report, with identical rows; the trainer then trains and exports from that blend.
  */
 @Tag("slow")
 class RunPipelineTest extends SparkTestBase {
@@ -71,6 +72,37 @@ class RunPipelineTest extends SparkTestBase {
         assertEquals(stage1, rows(out, TrainingContract.STAGE1));
         assertEquals(stage2, rows(out, TrainingContract.STAGE2));
         assertTrue(Files.exists(out.resolve("report/index.html")));
+
+        // The trainer reads what blend wrote, in this JVM where Spark tasks loaded PyTorch on
+        // other threads (libtorch's grad mode is per thread): two updates, then an export.
+        String trainConf = repoRoot().resolve("conf/train-tiny.yaml").toString();
+        Path train = out.resolve("train");
+        assertEquals(
+                0,
+                EmbedForge.execute(
+                        "train",
+                        "--config",
+                        trainConf,
+                        "--blend",
+                        out.resolve("blend").toString(),
+                        "--run",
+                        train.toString(),
+                        "--max-steps",
+                        "2"));
+        try (Stream<String> lines = Files.lines(train.resolve("metrics.jsonl"))) {
+            assertEquals(2, lines.count());
+        }
+        assertEquals(
+                0,
+                EmbedForge.execute(
+                        "export",
+                        "--config",
+                        trainConf,
+                        "--run",
+                        train.toString(),
+                        "--out",
+                        out.resolve("model").toString()));
+        assertTrue(Files.exists(out.resolve("model/adapter_model.safetensors")));
     }
 
     private static List<String> rows(Path out, String stage) {
