@@ -231,6 +231,7 @@ class EmbedForgeGpuStage(BashOperator):
             task_id=stage.name,
             bash_command=f"{TRAIN_COMMAND_TEMPLATE} {stage.name} {TRAINING_ARGS[stage.name]}",
             execution_timeout=stage.timeout,
+            trigger_rule="none_failed",
             **kwargs,
         )
         self.stage = stage
