@@ -66,8 +66,6 @@ def _count_rows(*folders: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def data_run(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """dag.test() of embedforge_pipeline: all stages, spark-submit of the pyspark package, local[2]."""
-    from airflow.utils.state import DagRunState  # noqa: F401  (Airflow loaded after conftest)
-
     assert JAR.is_file(), f"build the jar first: mvn -B -q package -DskipTests -Pspark-submit ({JAR})"
     out = tmp_path_factory.mktemp("data") / "run"
     conn = {"conn_type": "spark", "host": "local[2]", "extra": {"deploy-mode": "client"}}
