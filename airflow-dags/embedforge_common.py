@@ -2,7 +2,8 @@
 
 A new pipeline stage is one line in ``DATA_STAGES`` (or ``TRAINING_STAGES``): its name is the
 ``embedforge`` subcommand, ``upstream`` the stages it reads. Until its subcommand exists it stays
-out of ``IMPLEMENTED``: its task is in the graph but skips itself unless a run enables it.
+out of ``IMPLEMENTED``: its task is in the graph but skips itself unless a run enables it. A run
+can also narrow the stages it executes (param or Variable ``embedforge_enabled_stages``).
 
 Settings resolve in one order: DAG run params (trigger conf) > Airflow Variable > default here.
 """
@@ -55,14 +56,19 @@ DATA_STAGES: tuple[Stage, ...] = (
     Stage("report", ("blend",), timedelta(hours=1)),
 )
 
-# Training on a GPU node, after the data DAG published its output.
+# Training on a GPU node, after the data DAG published its output: train, then export the newest
+# good checkpoint, then evaluate it.
 TRAINING_STAGES: tuple[Stage, ...] = (
     Stage("train", timeout=timedelta(hours=48)),
-    Stage("eval", ("train",), timedelta(hours=4)),
+    Stage("export", ("train",), timedelta(hours=1)),
+    Stage("eval", ("export",), timedelta(hours=4)),
 )
 
-# Subcommands that exist in the jar today; the others skip unless a run enables them.
-IMPLEMENTED: frozenset[str] = frozenset({"ingest"})
+# Subcommands of the jar the DAGs run by default; others skip unless a run enables them.
+# `eval` is the interface of the eval branch (`eval --config --run --eval --out --device`).
+IMPLEMENTED: frozenset[str] = frozenset(
+    {stage.name for stage in DATA_STAGES} | {stage.name for stage in TRAINING_STAGES}
+)
 
 MAIN_CLASS = "io.embedforge.pipeline.cli.EmbedForge"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +82,9 @@ VAR_STAGES = "embedforge_enabled_stages"  # JSON list of stages to run
 VAR_SPARK_CONF = "embedforge_spark_conf"  # JSON object of extra --conf for every stage
 VAR_TRAIN_COMMAND = "embedforge_train_command"  # command prefix of training stages
 VAR_MODEL_ROOT = "embedforge_model_root"  # where training writes models
+VAR_TRAIN_CONFIG = "embedforge_train_config"  # training config YAML (train, export, eval)
+VAR_EVAL_CONFIG = "embedforge_eval_config"  # eval sets YAML
+VAR_DEVICE = "embedforge_device"  # cpu, gpu or gpu:N
 
 JAR_DEFAULT = str(
     REPO_ROOT / "pipeline-jobs" / "target" / "pipeline-jobs-0.1.0-SNAPSHOT-spark-submit.jar"
@@ -86,6 +95,9 @@ OUT_ROOT_DEFAULT = "/tmp/embedforge"
 SEED_DEFAULT = 42
 TRAIN_COMMAND_DEFAULT = str(REPO_ROOT / "bin" / "embedforge")
 MODEL_ROOT_DEFAULT = "/tmp/embedforge-models"
+TRAIN_CONFIG_DEFAULT = str(REPO_ROOT / "conf" / "train-tiny.yaml")
+EVAL_CONFIG_DEFAULT = str(REPO_ROOT / "conf" / "eval-demo.yaml")
+DEVICE_DEFAULT = "cpu"  # the demo default, like the configs; a GPU worker sets "gpu"
 
 # This run's output root: params.out, else <Variable out root>/<logical timestamp>. Hadoop paths
 # cannot hold ':', so the run id is not used.
@@ -93,6 +105,43 @@ OUT_TEMPLATE = "{{ params.out or (var.value.get('%s', '%s') ~ '/' ~ ts_nodash) }
     VAR_OUT_ROOT,
     OUT_ROOT_DEFAULT,
 )
+
+# A training run's model folder: params.model_out, else <Variable model root>/<logical timestamp>.
+# The same for every try of a task, so a retried `train --resume` finds its checkpoints.
+MODEL_OUT_TEMPLATE = "{{ params.model_out or (var.value.get('%s', '%s') ~ '/' ~ ts_nodash) }}" % (
+    VAR_MODEL_ROOT,
+    MODEL_ROOT_DEFAULT,
+)
+
+
+def _param_or_var(param: str, var: str, default: str) -> str:
+    return "{{ params.%s or var.value.get('%s', '%s') }}" % (param, var, default)
+
+
+TRAIN_CONFIG_TEMPLATE = _param_or_var("train_config", VAR_TRAIN_CONFIG, TRAIN_CONFIG_DEFAULT)
+EVAL_CONFIG_TEMPLATE = _param_or_var("eval_config", VAR_EVAL_CONFIG, EVAL_CONFIG_DEFAULT)
+DEVICE_TEMPLATE = _param_or_var("device", VAR_DEVICE, DEVICE_DEFAULT)
+TRAIN_COMMAND_TEMPLATE = _param_or_var("command", VAR_TRAIN_COMMAND, TRAIN_COMMAND_DEFAULT)
+DATA_TEMPLATE = "{{ ti.xcom_pull(task_ids='resolve_data') }}"
+
+# The arguments of each training stage after its subcommand (see `embedforge <stage> --help`).
+# train: --resume continues from the newest good checkpoint, so an Airflow retry (or a re-run of
+# the task) picks up where the killed try stopped; params.max_steps > 0 caps the updates of a try.
+TRAINING_ARGS: dict[str, str] = {
+    "train": (
+        f"--config {TRAIN_CONFIG_TEMPLATE} --blend {DATA_TEMPLATE}/blend"
+        f" --run {MODEL_OUT_TEMPLATE}/train --resume --device {DEVICE_TEMPLATE}"
+        "{{ (' --max-steps ' ~ params.max_steps) if params.max_steps else '' }}"
+    ),
+    "export": (
+        f"--config {TRAIN_CONFIG_TEMPLATE} --run {MODEL_OUT_TEMPLATE}/train"
+        f" --out {MODEL_OUT_TEMPLATE}/export"
+    ),
+    "eval": (
+        f"--config {TRAIN_CONFIG_TEMPLATE} --run {MODEL_OUT_TEMPLATE}/train"
+        f" --eval {EVAL_CONFIG_TEMPLATE} --out {MODEL_OUT_TEMPLATE}/eval --device {DEVICE_TEMPLATE}"
+    ),
+}
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "embedforge",
@@ -171,32 +220,18 @@ class EmbedForgeSparkStage(SparkSubmitOperator):
 
 
 class EmbedForgeGpuStage(BashOperator):
-    """``<train command> <stage> ...`` on the GPU queue; skips disabled stages.
+    """``<train command> <stage> <TRAINING_ARGS[stage]>`` on the GPU queue; skips disabled stages.
 
-    The command prefix is a Variable: ``bin/embedforge`` on a GPU worker, or a wrapper such as
-    ``kubectl run --rm -i ... -- embedforge`` or ``srun --gres=gpu:1 embedforge``.
+    The command prefix is a param or Variable: ``bin/embedforge`` on a GPU worker, or a wrapper
+    such as ``srun --gres=gpu:1 embedforge`` or a ``kubectl run`` script (docs/deploy.md).
     """
 
     def __init__(self, *, stage: Stage, **kwargs: Any) -> None:
-        command = (
-            "{{ params.command or var.value.get('%s', '%s') }} %s"
-            " --conf {{ params.conf or var.value.get('%s', '%s') }}"
-            " --data {{ ti.xcom_pull(task_ids='resolve_data') }}"
-            " --out {{ params.model_out or var.value.get('%s', '%s') ~ '/' ~ ts_nodash }}"
-            " --seed {{ params.seed }}"
-        ) % (
-            VAR_TRAIN_COMMAND,
-            TRAIN_COMMAND_DEFAULT,
-            stage.name,
-            VAR_CONF,
-            CONF_DEFAULT,
-            VAR_MODEL_ROOT,
-            MODEL_ROOT_DEFAULT,
-        )
         super().__init__(
             task_id=stage.name,
-            bash_command=command,
+            bash_command=f"{TRAIN_COMMAND_TEMPLATE} {stage.name} {TRAINING_ARGS[stage.name]}",
             execution_timeout=stage.timeout,
+            trigger_rule="none_failed",
             **kwargs,
         )
         self.stage = stage

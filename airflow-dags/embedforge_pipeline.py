@@ -1,9 +1,10 @@
 """EmbedForge data pipeline: one spark-submit task per stage, then publish the training data.
 
 Graph (docs/deploy.md): ingest -> decontaminate -> {mine-dense, mine-bm25, label-negatives}
--> blend -> report -> publish. Stages that are not implemented yet skip themselves (see
-``embedforge_common.IMPLEMENTED``); every stage runs when no upstream failed, so a skipped stage
-does not block the ones after it. ``publish`` updates the ``embedforge://pipeline/training-data``
+-> blend -> report -> publish. Every stage runs by default; a run can narrow them (param
+``stages``, else Variable ``embedforge_enabled_stages``), the others skip themselves. Every stage
+runs when no upstream failed, so a skipped stage does not block the ones after it (it re-uses
+the committed output of an earlier run under the same ``out``). ``publish`` updates the ``embedforge://pipeline/training-data``
 dataset, which triggers the ``embedforge_training`` DAG.
 """
 
@@ -48,7 +49,7 @@ with DAG(
         "out": Param("", type="string", description="Output URI; default: <root>/<ts>"),
         "seed": Param(SEED_DEFAULT, type="integer", description="Seed of every random choice"),
         "stages": Param(
-            [], type="array", description="Stages to run; empty: Variable, else implemented"
+            [], type="array", description="Stages to run; empty: Variable, else all"
         ),
         "jar": Param("", type="string", description="spark-submit jar; default: Variable"),
         "spark_conf": Param({}, type="object", description="Extra Spark conf for every stage"),

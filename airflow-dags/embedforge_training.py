@@ -1,10 +1,19 @@
-"""EmbedForge training: ``embedforge train`` then ``eval`` on a GPU node, when data is ready.
+"""EmbedForge training: ``embedforge train``, ``export`` then ``eval`` on a GPU node, when data is ready.
 
 Scheduled on the ``embedforge://pipeline/training-data`` dataset that ``embedforge_pipeline`` updates.
-Both tasks run a configurable command (Variable ``embedforge_train_command``) on the Airflow
-queue ``gpu`` (env ``EMBEDFORGE_GPU_QUEUE``), so a CeleryExecutor GPU worker, a ``kubectl`` or
-``srun`` wrapper all fit. ``train`` and ``eval`` are not implemented yet: they skip unless a
-run enables them (param or Variable ``embedforge_enabled_stages``).
+Graph: resolve_data -> train -> export -> eval. Each task runs a configurable command prefix
+(param ``command``, else Variable ``embedforge_train_command``) on the Airflow queue ``gpu``
+(env ``EMBEDFORGE_GPU_QUEUE``), so a CeleryExecutor GPU worker, a ``kubectl run`` or ``srun``
+wrapper all fit:
+
+- ``train --config <train config> --blend <data>/blend --run <model_out>/train --resume
+  --device <device>``: ``--resume`` continues from the newest good checkpoint, so a retry of a
+  killed or timed-out try does not start over;
+- ``export --config <train config> --run <model_out>/train --out <model_out>/export``;
+- ``eval --config <train config> --run <model_out>/train --eval <eval config>
+  --out <model_out>/eval --device <device>``.
+
+``<data>`` must be a path the training node reads as a local folder (a shared mount).
 """
 
 from __future__ import annotations
@@ -19,7 +28,6 @@ from airflow.operators.python import PythonOperator
 
 from embedforge_common import (
     DEFAULT_ARGS,
-    SEED_DEFAULT,
     TRAINING_DATA,
     TRAINING_STAGES,
     EmbedForgeGpuStage,
@@ -44,7 +52,7 @@ def _resolve_data(**context: Any) -> str:
 
 with DAG(
     dag_id="embedforge_training",
-    description="Train and evaluate the NV-Embed model on the published training data",
+    description="Train, export and evaluate the NV-Embed model on the published training data",
     schedule=[TRAINING_DATA],
     start_date=datetime(2026, 1, 1),
     catchup=False,
@@ -53,10 +61,16 @@ with DAG(
     tags=["embedforge", "gpu"],
     params={
         "data": Param("", type="string", description="Data output root; default: dataset event"),
-        "conf": Param("", type="string", description="Profile YAML; default: Variable"),
-        "model_out": Param("", type="string", description="Model output; default: Variable"),
-        "seed": Param(SEED_DEFAULT, type="integer", description="Seed of every random choice"),
-        "stages": Param([], type="array", description="Stages to run (train, eval)"),
+        "train_config": Param("", type="string", description="Training YAML; default: Variable"),
+        "eval_config": Param("", type="string", description="Eval sets YAML; default: Variable"),
+        "device": Param("", type="string", description="cpu, gpu or gpu:N; default: Variable"),
+        "model_out": Param("", type="string", description="Model output; default: <root>/<ts>"),
+        "max_steps": Param(
+            0, type="integer", minimum=0, description="Cap on updates per train try; 0: none"
+        ),
+        "stages": Param(
+            [], type="array", description="Stages to run (train, export, eval); empty: all"
+        ),
         "command": Param("", type="string", description="Command prefix; default: Variable"),
     },
     doc_md=__doc__,

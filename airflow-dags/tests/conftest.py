@@ -29,3 +29,10 @@ def airflow_db() -> Path:
 
     db.initdb()
     return _home
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "slow: end-to-end runs of several minutes (bin/test-all runs them; -m 'not slow' skips)",
+    )

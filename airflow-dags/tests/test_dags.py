@@ -17,7 +17,8 @@ DATA_EDGES = {
     ("blend", "report"),
     ("report", "publish"),
 }
-TRAINING_EDGES = {("resolve_data", "train"), ("train", "eval")}
+TRAINING_EDGES = {("resolve_data", "train"), ("train", "export"), ("export", "eval")}
+DATA_STAGES = ("ingest", "decontaminate", "mine-dense", "mine-bm25", "label-negatives", "blend", "report")
 
 
 def _dagbag() -> DagBag:
@@ -47,24 +48,87 @@ def test_data_dag_graph_is_the_documented_flow() -> None:
     assert set(dag.params.keys()) >= {"conf", "out", "seed", "stages"}
 
 
-def test_training_dag_waits_for_the_data_and_runs_train_then_eval() -> None:
+def test_every_stage_runs_by_default() -> None:
+    from embedforge_common import IMPLEMENTED, enabled_stages
+
+    assert set(DATA_STAGES) <= IMPLEMENTED
+    assert {"train", "export", "eval"} <= IMPLEMENTED
+    assert enabled_stages({}) == IMPLEMENTED
+
+
+def test_training_dag_waits_for_the_data_and_runs_train_export_eval() -> None:
     dag = _dagbag().dags["embedforge_training"]
     assert _edges(dag) == TRAINING_EDGES
     triggers = [uri for uri, _ in dag.timetable.dataset_condition.iter_datasets()]
     assert triggers == ["embedforge://pipeline/training-data"]
-    assert dag.get_task("train").queue == "gpu"
-    assert "train --conf" in dag.get_task("train").bash_command
+    for task_id in ("train", "export", "eval"):
+        task = dag.get_task(task_id)
+        assert task.queue == "gpu"
+        assert task.retries == 2
+        assert task.execution_timeout is not None
+        assert task.trigger_rule == "none_failed"
+    assert "--resume" in dag.get_task("train").bash_command
+    assert set(dag.params.keys()) >= {
+        "data", "train_config", "eval_config", "device", "model_out", "command", "stages"
+    }
 
 
-def test_training_dag_run_skips_stages_that_do_not_exist_yet(airflow_db) -> None:
-    from airflow.utils.state import DagRunState, TaskInstanceState
+def _xcoms(run) -> dict[str, str]:
+    return {ti.task_id: ti.xcom_pull(task_ids=ti.task_id) for ti in run.get_task_instances()}
+
+
+def test_training_dag_renders_the_cli_of_each_stage(airflow_db, tmp_path) -> None:
+    """`echo` as the command prefix: each task prints (and pushes) its rendered command line."""
+    from airflow.utils.state import DagRunState
 
     dag = _dagbag().dags["embedforge_training"]
-    run = dag.test(run_conf={"data": "/tmp/embedforge/run1"})
+    run = dag.test(
+        run_conf={
+            "data": "/data/run1",
+            "command": "echo embedforge",
+            "train_config": "/conf/train.yaml",
+            "eval_config": "/conf/eval.yaml",
+            "device": "gpu:1",
+            "model_out": str(tmp_path / "model"),
+        }
+    )
+    assert run.state == DagRunState.SUCCESS
+    m = tmp_path / "model"
+    assert _xcoms(run) == {
+        "resolve_data": "/data/run1",
+        "train": (
+            f"embedforge train --config /conf/train.yaml --blend /data/run1/blend --run {m}/train"
+            " --resume --device gpu:1"
+        ),
+        "export": f"embedforge export --config /conf/train.yaml --run {m}/train --out {m}/export",
+        "eval": (
+            f"embedforge eval --config /conf/train.yaml --run {m}/train --eval /conf/eval.yaml"
+            f" --out {m}/eval --device gpu:1"
+        ),
+    }
+
+
+def test_training_dag_defaults_and_disabled_stages(airflow_db, monkeypatch) -> None:
+    """Variables fill what params leave empty; a stage left out of `stages` skips and does not
+    block the ones after it (trigger rule none_failed)."""
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    monkeypatch.setenv("AIRFLOW_VAR_EMBEDFORGE_TRAIN_COMMAND", "echo ef")
+    monkeypatch.setenv("AIRFLOW_VAR_EMBEDFORGE_TRAIN_CONFIG", "/v/train.yaml")
+    monkeypatch.setenv("AIRFLOW_VAR_EMBEDFORGE_DEVICE", "gpu")
+    monkeypatch.setenv("AIRFLOW_VAR_EMBEDFORGE_MODEL_ROOT", "/models")
+    dag = _dagbag().dags["embedforge_training"]
+    run = dag.test(
+        run_conf={"data": "/data/run2", "stages": ["train", "eval"], "max_steps": 3}
+    )
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == {
         "resolve_data": TaskInstanceState.SUCCESS,
-        "train": TaskInstanceState.SKIPPED,
-        "eval": TaskInstanceState.SKIPPED,
+        "train": TaskInstanceState.SUCCESS,
+        "export": TaskInstanceState.SKIPPED,
+        "eval": TaskInstanceState.SUCCESS,
     }
     assert run.state == DagRunState.SUCCESS
+    train = _xcoms(run)["train"]
+    assert train.startswith("ef train --config /v/train.yaml --blend /data/run2/blend --run /models/")
+    assert train.endswith("/train --resume --device gpu --max-steps 3")
