@@ -10,6 +10,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.embedforge.train.ModelSpec;
 import io.embedforge.train.NvEmbedModels;
+import io.embedforge.train.TorchArrays;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
 import java.io.IOException;
@@ -72,7 +73,9 @@ public final class TrainStepBenchmark {
                 try (NDManager sub = m.newSubManager()) {
                     NDList x =
                             new NDList(
-                                    sub.create(ids, s), sub.create(mask, s), sub.create(pool, s));
+                                    TorchArrays.of(sub, ids, s),
+                                    TorchArrays.of(sub, mask, s),
+                                    TorchArrays.of(sub, pool, s));
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray e =
                                 model.forward(new ParameterStore(sub, false), x, true)

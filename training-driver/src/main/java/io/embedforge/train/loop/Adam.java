@@ -10,6 +10,7 @@ import io.embedforge.train.weights.SafetensorsCheckpoint;
 import io.embedforge.train.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,6 +95,22 @@ public final class Adam implements AutoCloseable {
             }
         }
         return norm;
+    }
+
+    /** Names of the parameters whose gradient holds a NaN or an infinity (for error messages). */
+    public List<String> nonFiniteGradients() {
+        List<String> names = new ArrayList<>();
+        try (NoGrad noGrad = NoGrad.enter();
+                NDManager tmp = manager.newSubManager()) {
+            for (Parameter p : params) {
+                NDArray g = p.getArray().getGradient();
+                g.attach(tmp);
+                if (!g.isInfinite().logicalOr(g.isNaN()).none().getBoolean()) {
+                    names.add(p.getName());
+                }
+            }
+        }
+        return names;
     }
 
     /** One update with learning rate {@code lr}. */

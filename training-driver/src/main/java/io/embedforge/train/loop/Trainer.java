@@ -184,13 +184,15 @@ public final class Trainer {
                                             Locale.ROOT,
                                             "training diverged at stage %d step %d (batch_index %d):"
                                                     + " loss=%s gradient norm=%s; no update applied,"
-                                                    + " last good checkpoint: %s",
+                                                    + " last good checkpoint: %s; non-finite"
+                                                    + " gradients: %s",
                                             stage,
                                             state.stageStep() + 1,
                                             batch.batchIndex(),
                                             r.loss(),
                                             norm,
-                                            last == null ? "none" : last));
+                                            last == null ? "none" : last,
+                                            adam.nonFiniteGradients()));
                         }
                         double lr =
                                 LrSchedule.at(

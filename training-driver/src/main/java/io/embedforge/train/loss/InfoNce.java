@@ -3,6 +3,7 @@ package io.embedforge.train.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.embedforge.train.TorchArrays;
 
 /**
  * InfoNCE over L2-normalised embeddings: {@code -mean_i log softmax_j(q_i . d_j / T)[pos_i]} over
@@ -32,14 +33,17 @@ public final class InfoNce {
         int d = batch.documents().size();
         NDArray q = embeddings.get("0:" + b);
         NDArray docs = embeddings.get(b + ":");
-        NDArray scores = q.matMul(docs.transpose()).div(temperature);
-        NDArray allowed = m.create(batch.allowed(), new Shape(b, d));
+        NDArray scores = q.matMul(docs.transpose()).div(TorchArrays.scalar(m, (float) temperature));
+        NDArray allowed = TorchArrays.of(m, batch.allowed(), new Shape(b, d));
         NDArray masked = scores.mul(allowed).add(allowed.sub(1).mul(-MASKED));
         float[] target = new float[b * d];
         for (int i = 0; i < b; i++) {
             target[i * d + batch.positive()[i]] = 1f;
         }
         NDArray logProb = masked.logSoftmax(1);
-        return logProb.mul(m.create(target, new Shape(b, d))).sum().neg().div(b);
+        return logProb.mul(TorchArrays.of(m, target, new Shape(b, d)))
+                .sum()
+                .neg()
+                .div(TorchArrays.scalar(m, b));
     }
 }

@@ -8,6 +8,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.embedforge.train.TorchArrays;
 
 /**
  * NV-Embed's latent-attention pooling (Lee et al. 2024, section 3.2, and the released model code):
@@ -108,7 +109,9 @@ public final class LatentAttentionPooling extends FixedShapeBlock {
         long r = lat.getShape().get(0);
         NDArray k = kv.get(0).reshape(r, heads, hd).transpose(1, 0, 2).expandDims(0);
         NDArray v = kv.get(1).reshape(r, heads, hd).transpose(1, 0, 2).expandDims(0);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul((float) (1.0 / Math.sqrt(hd)));
+        NDArray scores =
+                q.matMul(k.transpose(0, 1, 3, 2))
+                        .mul(TorchArrays.scalar(q.getManager(), (float) (1.0 / Math.sqrt(hd))));
         NDArray attn =
                 scores.softmax(-1)
                         .matMul(v)

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.embedforge.train.TorchArrays;
 
 /**
  * A bias-free projection {@code y = x W^T} with a frozen base weight and, if configured, a LoRA
@@ -64,7 +65,10 @@ final class LoraLinear extends FixedShapeBlock {
         NDArray b = value(ps, loraB, x, training);
         NDArray down = xf.getNDArrayInternal().linear(xf, a, null).singletonOrThrow();
         NDArray up = down.getNDArrayInternal().linear(down, b, null).singletonOrThrow();
-        return new NDList(y.add(up.mul(scaling).toType(y.getDataType(), false)));
+        return new NDList(
+                y.add(
+                        up.mul(TorchArrays.scalar(up.getManager(), scaling))
+                                .toType(y.getDataType(), false)));
     }
 
     @Override

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.embedforge.train.TorchArrays;
 
 /**
  * Grouped-query self-attention of a Mistral layer (Ainslie et al. 2023): {@code numHeads} query
@@ -67,7 +68,7 @@ final class MistralAttention extends FixedShapeBlock {
         NDArray scores =
                 qs.matMul(ks.transpose(0, 1, 3, 2))
                         .toType(DataType.FLOAT32, false)
-                        .mul((float) (1.0 / Math.sqrt(headDim)))
+                        .mul(TorchArrays.scalar(x.getManager(), (float) (1.0 / Math.sqrt(headDim))))
                         .add(bias);
         NDArray probs = scores.softmax(-1).toType(t, false);
         NDArray out =

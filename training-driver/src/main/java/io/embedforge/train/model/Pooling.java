@@ -2,6 +2,7 @@ package io.embedforge.train.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import io.embedforge.train.TorchArrays;
 
 /**
  * The pooling arithmetic shared by every head: masked mean (NV-Embed, skipping padding and
@@ -49,7 +50,11 @@ public final class Pooling {
 
     /** Rows divided by {@code max(||row||_2, 1e-12)}. */
     public static NDArray l2Normalize(NDArray x) {
-        NDArray norm = x.square().sum(new int[] {-1}, true).sqrt().maximum(1e-12f);
+        NDArray norm =
+                x.square()
+                        .sum(new int[] {-1}, true)
+                        .sqrt()
+                        .maximum(TorchArrays.scalar(x.getManager(), 1e-12f));
         return x.div(norm);
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.embedforge.train.TorchArrays;
 
 /**
  * Rotary position embeddings (Su et al. 2021) in the "rotate half" layout of Hugging Face Llama and
@@ -43,7 +44,7 @@ final class RotaryEmbedding {
             }
         }
         Shape shape = new Shape(seqLen, headDim);
-        return new NDList(manager.create(cos, shape), manager.create(sin, shape));
+        return new NDList(TorchArrays.of(manager, cos, shape), TorchArrays.of(manager, sin, shape));
     }
 
     /** Applies the rotation to {@code x} of shape {@code (..., seqLen, headDim)}. */

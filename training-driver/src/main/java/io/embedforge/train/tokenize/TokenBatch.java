@@ -3,6 +3,7 @@ package io.embedforge.train.tokenize;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.embedforge.train.TorchArrays;
 
 /**
  * A right-padded batch ready for {@link io.embedforge.train.model.NvEmbedModel}: token ids,
@@ -28,9 +29,9 @@ public record TokenBatch(
     public NDList toNDList(NDManager manager) {
         Shape s = new Shape(batch, length);
         return new NDList(
-                manager.create(ids, s),
-                manager.create(attentionMask, s),
-                manager.create(poolingMask, s));
+                TorchArrays.of(manager, ids, s),
+                TorchArrays.of(manager, attentionMask, s),
+                TorchArrays.of(manager, poolingMask, s));
     }
 
     /** Number of non-padding tokens in the batch (for throughput figures). */

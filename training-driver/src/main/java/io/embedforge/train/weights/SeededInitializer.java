@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.initializer.Initializer;
+import io.embedforge.train.TorchArrays;
 import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 
@@ -70,7 +71,7 @@ public final class SeededInitializer implements Initializer {
             }
             default -> {}
         }
-        NDArray a = manager.create(v, shape);
+        NDArray a = TorchArrays.of(manager, v, shape);
         return dataType == DataType.FLOAT32 ? a : a.toType(dataType, false);
     }
 

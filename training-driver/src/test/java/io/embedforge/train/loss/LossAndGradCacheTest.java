@@ -4,16 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.data.TrainingExample;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -55,6 +59,86 @@ class LossAndGradCacheTest {
         ContrastiveBatch s2 = ContrastiveBatch.of(new TrainingBatch(0, stage2));
         assertArrayEquals(
                 new float[] {1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1}, s2.allowed());
+    }
+
+    /**
+     * Garbage collection between forward and backward must not change gradients. DJL's scalar
+     * operators ({@code x.mul(2f)}) wrap the number in a JVM-owned direct buffer and close it right
+     * away while autograd keeps it for backward; once collected, that memory is reused and the
+     * gradients read garbage (seen as NaN gradient norms in training). The model and loss use
+     * libtorch-owned scalars ({@code TorchArrays.scalar}); this test fails with DJL's.
+     */
+    @Test
+    void gradientsSurviveGarbageCollectionBetweenForwardAndBackward() throws Exception {
+        ContrastiveBatch cb =
+                ContrastiveBatch.of(
+                        new TrainingBatch(
+                                0,
+                                List.of(
+                                        ex(
+                                                "a",
+                                                "what is rope",
+                                                "rotary embedding",
+                                                List.of("a cord"),
+                                                true),
+                                        ex("b", "capital of france", "paris", List.of(), true))));
+        try (NDManager m = NDManager.newBaseManager();
+                NvEmbedTokenizer tok = NvEmbedTokenizer.e5(MistralConfig.tiny(), 32)) {
+            NvEmbedModel model = TinyModels.tiny(m, 0.0, 11);
+            List<Parameter> params = Trainables.of(model);
+            float[] quiet = gradients(m, model, tok, params, cb, false);
+            float[] churned = gradients(m, model, tok, params, cb, true);
+            assertTrue(Float.isFinite(quiet[0]) && quiet.length > 1000);
+            assertArrayEquals(quiet, churned, 0f);
+        }
+    }
+
+    /** Forward, optionally collect garbage and refill freed native memory, then backward. */
+    private static float[] gradients(
+            NDManager m,
+            NvEmbedModel model,
+            NvEmbedTokenizer tok,
+            List<Parameter> params,
+            ContrastiveBatch cb,
+            boolean churn)
+            throws InterruptedException {
+        Trainables.zeroGradients(params);
+        try (NDManager s = m.newSubManager();
+                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray e =
+                    model.forward(
+                                    new ParameterStore(s, false),
+                                    tok.encode(cb.sequences()).toNDList(s),
+                                    true)
+                            .singletonOrThrow();
+            NDArray loss = InfoNce.loss(e, cb, InfoNce.DEFAULT_TEMPERATURE);
+            if (churn) {
+                for (int round = 0; round < 3; round++) {
+                    System.gc();
+                    Thread.sleep(50);
+                    List<ByteBuffer> filler = new ArrayList<>();
+                    for (int i = 0; i < 20_000; i++) {
+                        ByteBuffer b = ByteBuffer.allocateDirect(4 + (i % 8) * 4);
+                        while (b.remaining() >= 4) {
+                            b.putFloat(Float.NaN);
+                        }
+                        filler.add(b);
+                    }
+                }
+            }
+            gc.backward(loss);
+        }
+        List<Float> all = new ArrayList<>();
+        for (Parameter p : params) {
+            for (float f : p.getArray().getGradient().toFloatArray()) {
+                all.add(f);
+            }
+        }
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i);
+        }
+        return out;
     }
 
     @Test

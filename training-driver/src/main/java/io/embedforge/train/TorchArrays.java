@@ -1,0 +1,40 @@
+package io.embedforge.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Java arrays copied into memory that libtorch owns.
+ *
+ * <p>DJL's {@code NDManager.create(float[])} hands libtorch a direct {@code ByteBuffer} without
+ * copying ({@code torch::from_blob}); the Java side frees that buffer when the garbage collector
+ * finds its {@code NDArray} closed or unreachable, while libtorch may still hold the storage, e.g.
+ * as a tensor saved for backward, a view, or a gradient. Seen here: gradients that turned to
+ * garbage or NaN exactly when a collection ran between forward and backward. Every array the model,
+ * the loss or the trainer builds from Java data goes through this class, so libtorch never reads
+ * memory the JVM may reclaim.
+ */
+public final class TorchArrays {
+
+    private TorchArrays() {}
+
+    /** A libtorch-owned float32 copy of {@code data} with the given shape. */
+    public static NDArray of(NDManager manager, float[] data, Shape shape) {
+        try (NDArray view = manager.create(data, shape)) {
+            return view.duplicate();
+        }
+    }
+
+    /** A libtorch-owned int64 copy of {@code data} with the given shape. */
+    public static NDArray of(NDManager manager, long[] data, Shape shape) {
+        try (NDArray view = manager.create(data, shape)) {
+            return view.duplicate();
+        }
+    }
+
+    /** A libtorch-owned float32 scalar (0-d), for arithmetic on tensors that need gradients. */
+    public static NDArray scalar(NDManager manager, float value) {
+        return of(manager, new float[] {value}, new Shape());
+    }
+}
