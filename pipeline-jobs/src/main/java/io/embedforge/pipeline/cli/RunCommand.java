@@ -5,16 +5,14 @@ import io.embedforge.pipeline.config.ConfigException;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.report.Report;
 import io.embedforge.pipeline.run.Pipeline;
+import io.embedforge.train.FileTrees;
 import io.embedforge.train.cli.EvalCommand;
 import io.embedforge.train.cli.ExportCommand;
 import io.embedforge.train.cli.TrainCommand;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -85,7 +83,7 @@ public final class RunCommand implements Callable<Integer> {
         Path local = localFolder(out);
         Path runDir = local.resolve(TRAIN_DIR);
         if (force) {
-            deleteRecursively(runDir);
+            FileTrees.delete(runDir);
         }
         String conf = trainConfig.toString();
         int rc =
@@ -149,16 +147,5 @@ public final class RunCommand implements Callable<Integer> {
                             + ". Run `embedforge train` on a node that mounts the data instead.");
         }
         return Path.of(uri);
-    }
-
-    private static void deleteRecursively(Path folder) throws IOException {
-        if (!Files.exists(folder)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(folder)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

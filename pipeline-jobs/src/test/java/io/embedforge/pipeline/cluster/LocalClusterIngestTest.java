@@ -11,6 +11,7 @@ import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.ingest.IngestJob;
 import io.embedforge.pipeline.schema.RejectsTable;
+import io.embedforge.train.FileTrees;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -72,7 +73,7 @@ class LocalClusterIngestTest extends SparkTestBase {
         // Under target/ rather than a @TempDir: SPARK_HOME/jars holds links out of it, and the
         // child JVMs' logs stay there for a failed run.
         tmp = repoRoot().resolve("pipeline-jobs/target/local-cluster-test");
-        deleteRecursively(tmp);
+        FileTrees.delete(tmp);
         Files.createDirectories(tmp);
         classPath =
                 Stream.of(
@@ -271,17 +272,6 @@ class LocalClusterIngestTest extends SparkTestBase {
             }
         }
         return target;
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     private static int freePort() throws IOException {

@@ -9,6 +9,7 @@ import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.cli.EmbedForge;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.train.FileTrees;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -62,7 +63,7 @@ class RunPipelineTest extends SparkTestBase {
                 Files.delete(f);
             }
         }
-        deleteTree(out.resolve("report"));
+        FileTrees.delete(out.resolve("report"));
         List<StageRunner.Outcome> third =
                 new Pipeline(spark(), config, out.toString(), false, log).runAll();
         for (StageRunner.Outcome o : third) {
@@ -114,16 +115,5 @@ class RunPipelineTest extends SparkTestBase {
                 .stream()
                 .map(Row::toString)
                 .toList();
-    }
-
-    private static void deleteTree(Path p) throws Exception {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(f);
-            }
-        }
     }
 }

@@ -3,6 +3,7 @@ package io.embedforge.train.loop;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.embedforge.train.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -81,7 +82,7 @@ public final class Checkpoints {
                         state.globalStep(), state.stage(), state.stageComplete() ? "-end" : "");
         Path tmp = dir.resolve(".tmp-" + name);
         Path target = dir.resolve(name);
-        deleteTree(tmp);
+        FileTrees.delete(tmp);
         try {
             Files.createDirectories(tmp);
             payload.write(tmp);
@@ -102,10 +103,10 @@ public final class Checkpoints {
             Files.writeString(
                     stateTmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
             move(stateTmp, tmp.resolve(STATE));
-            deleteTree(target);
+            FileTrees.delete(target);
             move(tmp, target);
         } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
+            FileTrees.delete(tmp);
             throw new IOException(
                     "writing checkpoint " + target + " failed (earlier checkpoints kept): " + e, e);
         }
@@ -129,7 +130,7 @@ public final class Checkpoints {
             }
         }
         for (int i = 0; i < steps.size() - keep; i++) {
-            deleteTree(steps.get(i));
+            FileTrees.delete(steps.get(i));
         }
     }
 
@@ -215,17 +216,6 @@ public final class Checkpoints {
             return HexFormat.of().formatHex(md.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
         }
     }
 }

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.embedforge.train.FileTrees;
 import io.embedforge.train.data.ContractParquet;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
@@ -33,7 +34,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,7 +89,7 @@ class ExportCommandTest {
     @Test
     void exportReloadsToTheSameEmbeddingsAndHasPeftLayout() throws Exception {
         Path out = CHECK.resolve("export");
-        deleteTree(CHECK);
+        FileTrees.delete(CHECK);
         assertEquals(
                 0,
                 export(
@@ -382,17 +382,6 @@ class ExportCommandTest {
                 } else {
                     Files.copy(p, t);
                 }
-            }
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
             }
         }
     }
