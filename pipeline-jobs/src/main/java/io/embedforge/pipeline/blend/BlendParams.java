@@ -3,6 +3,7 @@ package io.embedforge.pipeline.blend;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.embedforge.contract.TrainingContract;
+import io.embedforge.pipeline.common.Ordered;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +49,7 @@ public record BlendParams(
                 stage1TaskTypes,
                 "a non-empty subset of " + TASK_TYPES);
         stage1TaskTypes = List.copyOf(stage1TaskTypes);
-        sources = sources == null ? Map.of() : Map.copyOf(sources);
+        sources = sources == null ? Map.of() : Ordered.map(sources);
     }
 
     /** Every setting at its default. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.embedforge.pipeline.common.Ordered;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -64,7 +65,7 @@ public final class ConfigLoader {
     /** Values given on the command line; they win over the files. */
     public record Overrides(Long seed, Map<String, String> variables) {
         public Overrides {
-            variables = Map.copyOf(variables);
+            variables = Ordered.map(variables);
         }
 
         public static Overrides none() {

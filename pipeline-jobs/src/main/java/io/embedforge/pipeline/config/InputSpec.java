@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.config;
 
+import io.embedforge.pipeline.common.Ordered;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +32,8 @@ public record InputSpec(
 
     public InputSpec {
         paths = List.copyOf(paths);
-        parallelFiles = Map.copyOf(parallelFiles);
-        fields = Map.copyOf(fields);
+        parallelFiles = Ordered.map(parallelFiles);
+        fields = Ordered.map(fields);
     }
 
     /** Every path of this input, for provenance and planning. */

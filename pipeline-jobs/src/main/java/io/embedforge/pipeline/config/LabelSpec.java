@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.config;
 
+import io.embedforge.pipeline.common.Ordered;
 import java.io.Serializable;
 import java.util.Locale;
 import java.util.Map;
@@ -17,8 +18,8 @@ import java.util.Set;
 public record LabelSpec(Map<String, String> map, Set<String> allowed, boolean humanize)
         implements Serializable {
     public LabelSpec {
-        map = Map.copyOf(map);
-        allowed = Set.copyOf(allowed);
+        map = Ordered.map(map);
+        allowed = Ordered.set(allowed);
     }
 
     public static LabelSpec none() {

@@ -1,6 +1,7 @@
 package io.embedforge.pipeline.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.embedforge.pipeline.common.Ordered;
 import java.util.List;
 import java.util.Map;
 
@@ -27,7 +28,7 @@ public record PipelineConfig(
         JsonNode stages,
         JsonNode resolved) {
     public PipelineConfig {
-        variables = Map.copyOf(variables);
+        variables = Ordered.map(variables);
         sources = List.copyOf(sources);
     }
 

@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.config;
 
+import io.embedforge.pipeline.common.Ordered;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +39,8 @@ public record SourceConfig(
         implements Serializable {
     public SourceConfig {
         inputs = List.copyOf(inputs);
-        filter = Map.copyOf(filter);
-        params = Map.copyOf(params);
+        filter = Ordered.map(filter);
+        params = Ordered.map(params);
     }
 
     /** The input playing this role, or null. */

@@ -2,6 +2,7 @@ package io.embedforge.pipeline.decontam;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.embedforge.pipeline.common.Ordered;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +49,7 @@ public record DecontamParams(
                     trainSplits,
                     "must not share a split with eval_splits=" + evalSplits);
         }
-        nearDuplicates = nearDuplicates == null ? Map.of() : Map.copyOf(nearDuplicates);
+        nearDuplicates = nearDuplicates == null ? Map.of() : Ordered.map(nearDuplicates);
         check(maxNgramDf >= 1, "max_ngram_df", maxNgramDf, "must be >= 1");
     }
 

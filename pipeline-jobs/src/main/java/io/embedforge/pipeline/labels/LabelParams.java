@@ -2,6 +2,7 @@ package io.embedforge.pipeline.labels;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.embedforge.pipeline.common.Ordered;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +66,7 @@ public record LabelParams(
                 defaultMode,
                 "must be one of [label, example]");
         splits = List.copyOf(splits);
-        sources = sources == null ? Map.of() : Map.copyOf(sources);
+        sources = sources == null ? Map.of() : Ordered.map(sources);
     }
 
     /** Every setting at its default. */
