@@ -67,6 +67,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         PipelineConfig config = Cli.loadConfig(common);
         String out = common.outRoot();
+        Path local = trainConfig == null ? null : localFolder(out);
         Pipeline pipeline = new Pipeline(null, config, out, force, System.out);
         pipeline.validateParams();
         SparkSession spark = SparkSessions.create("embedforge-run", common.master);
@@ -80,7 +81,6 @@ public final class RunCommand implements Callable<Integer> {
         if (trainConfig == null) {
             return 0;
         }
-        Path local = localFolder(out);
         Path runDir = local.resolve(TRAIN_DIR);
         if (force) {
             FileTrees.delete(runDir);
