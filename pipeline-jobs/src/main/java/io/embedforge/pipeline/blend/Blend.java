@@ -1,13 +1,20 @@
 package io.embedforge.pipeline.blend;
 
+import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.shiftright;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.slice;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
@@ -17,7 +24,6 @@ import io.embedforge.pipeline.bm25.NegativesTable;
 import io.embedforge.pipeline.common.SeededHash;
 import io.embedforge.pipeline.dense.DenseMiningJob;
 import io.embedforge.pipeline.labels.LabelNegatives;
-import io.embedforge.pipeline.schema.TrainingExamplesTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -28,8 +34,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.function.Function;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -39,8 +43,9 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.DataTypes;
-import scala.Tuple2;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Stage {@code blend}: the mined examples of every source into the two training datasets of the
@@ -52,18 +57,23 @@ import scala.Tuple2;
  *       {@code document_instruction} only for symmetric sources.
  *   <li>Stage split: {@code stage1} = task types of {@code stage1_task_types} (retrieval), in-batch
  *       negatives on; {@code stage2} = every source, in-batch negatives off.
- *   <li>Exact duplicates of (query, positive) across sources are removed (the first by (source,
- *       example id) stays) and counted per source.
+ *   <li>Exact duplicates of (query, positive) within a stage, across sources, miners or within a
+ *       source, are removed (the first by (source, example id) stays) and counted per source. One
+ *       window over (query, positive) flags the first row of both stages at once.
  *   <li>Per-source mixing: {@code min(cap, weight x rows)} rows, the ones with the smallest {@code
  *       SeededHash.rank(seed, example_id, "sample")}.
  *   <li>Global shuffle: sort by {@code SeededHash.rank(seed, example_id, stage)} (ties by source,
  *       id), then {@code batch_index = position / batch_size}. Sorting by a hash of the id, not by
  *       partition order, makes the output identical for any partitioning, and batches are random
- *       draws over all sources, so they mix sources in proportion to their sizes.
+ *       draws over all sources, so they mix sources in proportion to their sizes. The position is
+ *       the rows of the shuffle-key buckets before a row's own (counted beforehand) plus its rank
+ *       within its bucket, so no extra job numbers the sorted partitions.
  * </ol>
  *
- * <p>Planned on the driver; every row-level step runs on executors. The driver receives only
- * per-source counts (for caps and the manifest).
+ * <p>Planned on the driver; every row-level step runs on executors. Spark jobs cost more than the
+ * row work on typical sizes, so every count (per source and input, duplicates, histograms, bucket
+ * sizes) comes from one counting job over the rows, persisted once after the dedup shuffle; the
+ * driver receives only those counts.
  */
 public final class Blend {
     /** Stage name in logs, the manifest and errors. */
@@ -112,9 +122,31 @@ public final class Blend {
                     new Input(LabelNegatives.STAGE, LabelNegatives.STAGE_DIR));
 
     private static final String INPUT = "input";
-    private static final String DUP_RANK = "dup_rank";
+    private static final String IN_STAGE1 = "in_stage1";
+    private static final String FIRST_STAGE1 = "first_in_stage1";
+    private static final String FIRST_STAGE2 = "first_in_stage2";
     private static final String SAMPLE_RANK = "sample_rank";
     private static final String SHUFFLE = "shuffle_key";
+    private static final String BUCKET = "shuffle_bucket";
+    private static final String POSITION = "position";
+
+    /**
+     * The shuffle key's top bits number its bucket: buckets are contiguous ranges of the sort
+     * order, so a row's position is the rows of the buckets before it plus its rank in its own.
+     * 1024 buckets bound the partitions of the sort and the counts the driver receives.
+     */
+    private static final int BUCKET_BITS = 10;
+
+    private static final int BUCKETS = 1 << BUCKET_BITS;
+
+    /** Keys of the counting job: what a row counts towards (see {@link Tally}). */
+    private static final String KIND_INPUT = "input";
+
+    private static final String KIND_UNIQUE = "unique";
+    private static final String KIND_DUPLICATE = "duplicate";
+    private static final String KIND_KEPT = "kept";
+    private static final String KIND_NEGATIVES = "negatives";
+    private static final String KIND_BUCKET = "bucket";
 
     private Blend() {}
 
@@ -206,7 +238,8 @@ public final class Blend {
     /**
      * The pure transformation. {@code inputs} maps an input stage name to its examples (negatives
      * table columns, {@link #REQUIRED_COLUMNS} at least); {@code paths} names where each came from
-     * for errors (may be empty).
+     * for errors (may be empty). Runs one counting job over every row (plus one per stage whose
+     * caps cut rows); the rows themselves are computed when {@link Blended#write} writes them.
      */
     public static Blended apply(
             Map<String, Dataset<Row>> inputs,
@@ -240,272 +273,359 @@ public final class Blend {
             all = all == null ? s : all.unionByName(s);
         }
 
-        // Sources of the inputs must be in the profile: a small distinct set reaches the driver.
-        Map<String, Long> rowsIn = new TreeMap<>();
-        Map<String, Map<String, Long>> rowsInByInput = new TreeMap<>();
-        for (Row r :
-                all.groupBy(INPUT, TrainingContract.SOURCE)
-                        .agg(count(lit(1)).as("n"))
-                        .collectAsList()) {
-            String input = r.getString(0);
-            String source = r.getString(1);
-            long n = r.getLong(2);
-            if (!sources.containsKey(source)) {
-                throw new BlendException(
-                        "blend: source '"
-                                + source
-                                + "' in the output of stage "
-                                + input
-                                + " at "
-                                + paths.getOrDefault(input, "(inline)")
-                                + " is not a source of the profile "
-                                + sources.keySet());
-            }
-            rowsIn.merge(source, n, Long::sum);
-            rowsInByInput.computeIfAbsent(input, k -> new TreeMap<>()).put(source, n);
-        }
-
-        List<Row> infoRows = new ArrayList<>();
-        for (SourceInfo s : sources.values()) {
-            infoRows.add(
-                    RowFactory.create(
-                            s.source(), s.instruction(), s.p2pInstruction(), s.symmetric()));
-        }
-        Dataset<Row> info =
-                spark.createDataFrame(
-                        infoRows,
-                        new org.apache.spark.sql.types.StructType()
-                                .add("i_source", DataTypes.StringType, false)
-                                .add("i_instruction", DataTypes.StringType, false)
-                                .add("i_p2p", DataTypes.StringType, true)
-                                .add("i_symmetric", DataTypes.BooleanType, false));
-        Column instruction =
-                when(
-                                col(QUERY_FIELD).equalTo(P2P_FIELD).and(col("i_p2p").isNotNull()),
-                                col("i_p2p"))
-                        .otherwise(col("i_instruction"));
-        int k = p.maxNegatives();
-        Dataset<Row> prepared =
-                all.join(broadcast(info), col(TrainingContract.SOURCE).equalTo(col("i_source")))
-                        .select(
-                                col(INPUT),
-                                col(TrainingContract.EXAMPLE_ID),
+        // Exact (query, positive) duplicates, both stages in one shuffle: per (query, positive),
+        // ordered by (source, example id), the first row stays in stage 2 and the first row of a
+        // stage-1 task type stays in stage 1 (a running count of stage-1 rows reaching 1).
+        WindowSpec byPair =
+                Window.partitionBy(col(TrainingContract.QUERY), col(TrainingContract.POSITIVE))
+                        .orderBy(
                                 col(TrainingContract.SOURCE),
-                                col(TrainingContract.TASK_TYPE),
-                                instruction.as(TrainingContract.INSTRUCTION),
-                                col(TrainingContract.QUERY),
-                                concat(
-                                                lit(TrainingContract.INSTRUCT_PREFIX),
-                                                instruction,
-                                                lit(TrainingContract.QUERY_SEPARATOR),
-                                                col(TrainingContract.QUERY))
-                                        .as(TrainingContract.QUERY_TEXT),
-                                col(TrainingContract.POSITIVE),
-                                slice(col(TrainingContract.NEGATIVES), 1, k)
-                                        .as(TrainingContract.NEGATIVES),
-                                slice(col(TrainingContract.NEGATIVE_SCORES), 1, k)
-                                        .as(TrainingContract.NEGATIVE_SCORES),
-                                col(TrainingContract.NEGATIVE_MINER),
-                                when(col("i_symmetric"), instruction)
-                                        .otherwise(lit(null).cast(DataTypes.StringType))
-                                        .as(TrainingContract.DOCUMENT_INSTRUCTION),
-                                size(col(TrainingContract.NEGATIVES)).as("negatives_in"))
+                                col(TrainingContract.EXAMPLE_ID),
+                                col(INPUT));
+        Column inStage1 = col(IN_STAGE1);
+        Dataset<Row> flagged =
+                all.withColumn(
+                                IN_STAGE1,
+                                col(TrainingContract.TASK_TYPE).isin(p.stage1TaskTypes().toArray()))
+                        .withColumn(FIRST_STAGE2, row_number().over(byPair).equalTo(1))
+                        .withColumn(
+                                FIRST_STAGE1,
+                                inStage1.and(
+                                        sum(when(inStage1, 1).otherwise(0))
+                                                .over(
+                                                        byPair.rowsBetween(
+                                                                Window.unboundedPreceding(),
+                                                                Window.currentRow()))
+                                                .equalTo(1)))
                         .persist();
+        List<Dataset<Row>> cached = new ArrayList<>(List.of(flagged));
+
+        Rank rank = new Rank(seed);
+        int k = p.maxNegatives();
+        List<Column> keys = new ArrayList<>();
+        keys.add(
+                key(
+                        lit(KIND_INPUT),
+                        col(INPUT),
+                        col(TrainingContract.SOURCE),
+                        when(size(col(TrainingContract.NEGATIVES)).gt(k), 1L).otherwise(0L)));
+        keys.addAll(stageKeys(TrainingContract.STAGE1, inStage1, col(FIRST_STAGE1), rank, k));
+        keys.addAll(stageKeys(TrainingContract.STAGE2, lit(true), col(FIRST_STAGE2), rank, k));
+        Tally tally = Tally.of(flagged, keys);
+
+        // Sources of the inputs must be in the profile.
+        for (Map.Entry<String, Map<String, Long>> in : tally.byInput.entrySet()) {
+            for (String source : in.getValue().keySet()) {
+                if (!sources.containsKey(source)) {
+                    unpersist(cached);
+                    throw new BlendException(
+                            "blend: source '"
+                                    + source
+                                    + "' in the output of stage "
+                                    + in.getKey()
+                                    + " at "
+                                    + paths.getOrDefault(in.getKey(), "(inline)")
+                                    + " is not a source of the profile "
+                                    + sources.keySet());
+                }
+            }
+        }
+        Map<String, Long> rowsIn = new TreeMap<>();
+        tally.byInput.values().forEach(m -> m.forEach((s, n) -> rowsIn.merge(s, n, Long::sum)));
 
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("stage", STAGE);
         summary.put("seed", seed);
         summary.put("params", p);
         summary.put("inputs", paths);
-        summary.put("rows_in_by_input", rowsInByInput);
+        summary.put("rows_in_by_input", tally.byInput);
         summary.put("rows_in", rowsIn);
-        summary.put("negatives_truncated", prepared.filter(col("negatives_in").gt(k)).count());
+        summary.put("negatives_truncated", tally.truncated);
 
-        Dataset<Row> stage1 =
-                stage(
-                        prepared.filter(
-                                col(TrainingContract.TASK_TYPE)
-                                        .isin(p.stage1TaskTypes().toArray())),
-                        TrainingContract.STAGE1,
-                        true,
-                        seed,
-                        p,
-                        summary);
-        Dataset<Row> stage2 = stage(prepared, TrainingContract.STAGE2, false, seed, p, summary);
-        return new Blended(stage1, stage2, summary, prepared, paths);
+        Dataset<Row> info = info(spark, sources);
+        List<Planned> stages = new ArrayList<>();
+        for (String stage : List.of(TrainingContract.STAGE1, TrainingContract.STAGE2)) {
+            boolean stage1 = stage.equals(TrainingContract.STAGE1);
+            Dataset<Row> unique = flagged.filter(col(stage1 ? FIRST_STAGE1 : FIRST_STAGE2));
+            StageTally counts = tally.stage(stage);
+            Map<String, Long> targets = new TreeMap<>();
+            Map<String, Long> overCap = new TreeMap<>();
+            counts.unique.forEach(
+                    (source, n) -> {
+                        long t = p.target(source, n);
+                        targets.put(source, t);
+                        if (t < n) {
+                            overCap.put(source, n - t);
+                        }
+                    });
+            Dataset<Row> kept = unique;
+            StageTally out = counts;
+            if (!overCap.isEmpty()) {
+                kept = capped(unique, targets, rank).persist();
+                cached.add(kept);
+                out = Tally.of(kept, stageKeys(stage, lit(true), lit(true), rank, k)).stage(stage);
+            }
+
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("in_batch_negatives", stage1);
+            Map<String, Long> stageRowsIn = new TreeMap<>(counts.unique);
+            counts.duplicates.forEach((source, n) -> stageRowsIn.merge(source, n, Long::sum));
+            s.put("rows_in", stageRowsIn);
+            Map<String, Map<String, Long>> drops = new TreeMap<>();
+            drops.put(DROP_DUPLICATE, counts.duplicates);
+            drops.put(DROP_OVER_CAP, overCap);
+            s.put("drops", drops);
+            s.put("targets", targets);
+            summary.put(stage, s);
+            stages.add(
+                    new Planned(
+                            stage,
+                            shuffled(kept, info, stage, stage1, rank, p, out.buckets),
+                            out,
+                            p.batchSize()));
+        }
+        return new Blended(stages, summary, cached, paths);
     }
 
     /**
-     * Dedup, caps, shuffle and batch numbers of one stage; records its counts in {@code summary}.
+     * Counting keys of one stage: every row of the stage counts as unique or duplicate for its
+     * source; the unique ones also count towards the negatives histogram and their shuffle bucket.
      */
-    private static Dataset<Row> stage(
-            Dataset<Row> rows,
-            String stage,
-            boolean inBatch,
-            long seed,
-            BlendParams p,
-            Map<String, Object> summary) {
-        SparkSession spark = rows.sparkSession();
-        UserDefinedFunction rank =
-                udf(
-                        (UDF2<String, String, Long>) (id, salt) -> SeededHash.rank(seed, id, salt),
-                        DataTypes.LongType);
+    private static List<Column> stageKeys(
+            String stage, Column inStage, Column first, Rank rank, int maxNegatives) {
+        Column kind = when(first, lit(KIND_UNIQUE)).otherwise(lit(KIND_DUPLICATE));
+        return List.of(
+                when(inStage, key(kind, lit(stage), col(TrainingContract.SOURCE), lit(0L))),
+                when(
+                        first,
+                        key(
+                                lit(KIND_NEGATIVES),
+                                lit(stage),
+                                lit(null).cast(DataTypes.StringType),
+                                size(slice(col(TrainingContract.NEGATIVES), 1, maxNegatives))
+                                        .cast(DataTypes.LongType))),
+                when(
+                        first,
+                        key(
+                                lit(KIND_BUCKET),
+                                lit(stage),
+                                lit(null).cast(DataTypes.StringType),
+                                bucket(rank.of(stage)).cast(DataTypes.LongType))));
+    }
 
-        // 1. Exact (query, positive) duplicates: the first by (source, example id) stays.
-        Dataset<Row> ranked =
-                rows.withColumn(
-                        DUP_RANK,
+    private static Column key(Column kind, Column group, Column source, Column value) {
+        return struct(kind.as("kind"), group.as("group"), source.as("source"), value.as("value"));
+    }
+
+    /** The top {@link #BUCKET_BITS} bits of a shuffle key, from 0, in the key's signed order. */
+    private static Column bucket(Column shuffleKey) {
+        return shiftright(shuffleKey, Long.SIZE - BUCKET_BITS)
+                .plus(BUCKETS / 2)
+                .cast(DataTypes.IntegerType);
+    }
+
+    /** Per source, the {@code targets} rows with the smallest seeded sample ranks (exact). */
+    private static Dataset<Row> capped(Dataset<Row> unique, Map<String, Long> targets, Rank rank) {
+        List<Row> t = new ArrayList<>();
+        targets.forEach((s, n) -> t.add(RowFactory.create(s, n)));
+        Dataset<Row> tdf =
+                unique.sparkSession()
+                        .createDataFrame(
+                                t,
+                                new StructType()
+                                        .add("t_source", DataTypes.StringType, false)
+                                        .add("t_target", DataTypes.LongType, false));
+        return unique.withColumn(
+                        SAMPLE_RANK,
                         row_number()
                                 .over(
-                                        Window.partitionBy(
-                                                        col(TrainingContract.QUERY),
-                                                        col(TrainingContract.POSITIVE))
+                                        Window.partitionBy(col(TrainingContract.SOURCE))
                                                 .orderBy(
-                                                        col(TrainingContract.SOURCE),
-                                                        col(TrainingContract.EXAMPLE_ID),
-                                                        col(INPUT))));
-        Dataset<Row> unique = ranked.filter(col(DUP_RANK).equalTo(1)).drop(DUP_RANK).persist();
-        Map<String, Long> duplicates = countBySource(ranked.filter(col(DUP_RANK).gt(1)));
-        Map<String, Long> afterDedup = countBySource(unique);
+                                                        rank.of("sample"),
+                                                        col(TrainingContract.EXAMPLE_ID))))
+                .join(broadcast(tdf), col(TrainingContract.SOURCE).equalTo(col("t_source")))
+                .filter(col(SAMPLE_RANK).leq(col("t_target")))
+                .drop(SAMPLE_RANK, "t_source", "t_target");
+    }
 
-        // 2. Caps and weights, exact per source: the smallest seeded ranks stay.
-        Map<String, Long> targets = new TreeMap<>();
-        Map<String, Long> overCap = new TreeMap<>();
-        boolean anyCut = false;
-        for (Map.Entry<String, Long> e : afterDedup.entrySet()) {
-            long t = p.target(e.getKey(), e.getValue());
-            targets.put(e.getKey(), t);
-            if (t < e.getValue()) {
-                anyCut = true;
-                overCap.put(e.getKey(), e.getValue() - t);
+    /** The profile's instructions per source, broadcast-joined to the rows. */
+    private static Dataset<Row> info(SparkSession spark, Map<String, SourceInfo> sources) {
+        List<Row> rows = new ArrayList<>();
+        for (SourceInfo s : sources.values()) {
+            rows.add(
+                    RowFactory.create(
+                            s.source(), s.instruction(), s.p2pInstruction(), s.symmetric()));
+        }
+        return spark.createDataFrame(
+                rows,
+                new StructType()
+                        .add("i_source", DataTypes.StringType, false)
+                        .add("i_instruction", DataTypes.StringType, false)
+                        .add("i_p2p", DataTypes.StringType, true)
+                        .add("i_symmetric", DataTypes.BooleanType, false));
+    }
+
+    /**
+     * The kept rows of a stage in the contract's columns, with instructions, truncated negatives
+     * and batch numbers, range-partitioned by shuffle bucket and sorted within each, so the part
+     * files hold consecutive batches in order. A row's position is the rows of the buckets before
+     * its own ({@code bucketRows}, counted beforehand) plus its rank within its bucket: no job
+     * numbers the partitions, and nothing depends on how the input was partitioned.
+     */
+    private static Dataset<Row> shuffled(
+            Dataset<Row> kept,
+            Dataset<Row> info,
+            String stage,
+            boolean inBatch,
+            Rank rank,
+            BlendParams p,
+            long[] bucketRows) {
+        long[] offsets = new long[BUCKETS];
+        for (int b = 1; b < BUCKETS; b++) {
+            offsets[b] = offsets[b - 1] + bucketRows[b - 1];
+        }
+        Column position =
+                element_at(lit(offsets), col(BUCKET).plus(1))
+                        .plus(
+                                row_number()
+                                        .over(
+                                                Window.partitionBy(col(BUCKET))
+                                                        .orderBy(
+                                                                col(SHUFFLE),
+                                                                col(TrainingContract.SOURCE),
+                                                                col(TrainingContract.EXAMPLE_ID))))
+                        .minus(1);
+        Column instruction =
+                when(
+                                col(QUERY_FIELD).equalTo(P2P_FIELD).and(col("i_p2p").isNotNull()),
+                                col("i_p2p"))
+                        .otherwise(col("i_instruction"));
+        int k = p.maxNegatives();
+        return kept.join(broadcast(info), col(TrainingContract.SOURCE).equalTo(col("i_source")))
+                .withColumn(SHUFFLE, rank.of(stage))
+                .withColumn(BUCKET, bucket(col(SHUFFLE)))
+                .repartitionByRange(col(BUCKET))
+                .withColumn(POSITION, position)
+                .select(
+                        col(TrainingContract.EXAMPLE_ID),
+                        lit(stage).as(TrainingContract.STAGE),
+                        col(TrainingContract.SOURCE),
+                        col(TrainingContract.TASK_TYPE),
+                        instruction.as(TrainingContract.INSTRUCTION),
+                        col(TrainingContract.QUERY),
+                        concat(
+                                        lit(TrainingContract.INSTRUCT_PREFIX),
+                                        instruction,
+                                        lit(TrainingContract.QUERY_SEPARATOR),
+                                        col(TrainingContract.QUERY))
+                                .as(TrainingContract.QUERY_TEXT),
+                        col(TrainingContract.POSITIVE),
+                        slice(col(TrainingContract.NEGATIVES), 1, k).as(TrainingContract.NEGATIVES),
+                        slice(col(TrainingContract.NEGATIVE_SCORES), 1, k)
+                                .as(TrainingContract.NEGATIVE_SCORES),
+                        col(TrainingContract.NEGATIVE_MINER),
+                        when(col("i_symmetric"), instruction)
+                                .otherwise(lit(null).cast(DataTypes.StringType))
+                                .as(TrainingContract.DOCUMENT_INSTRUCTION),
+                        lit(inBatch).as(TrainingContract.IN_BATCH_NEGATIVES),
+                        expr(POSITION + " div " + p.batchSize()).as(TrainingContract.BATCH_INDEX));
+    }
+
+    private static void unpersist(List<Dataset<Row>> cached) {
+        cached.forEach(d -> d.unpersist(false));
+    }
+
+    /** {@code SeededHash.rank(seed, example_id, salt)} as a column. */
+    private static final class Rank {
+        private final UserDefinedFunction udf;
+
+        Rank(long seed) {
+            udf =
+                    udf(
+                            (UDF2<String, String, Long>)
+                                    (id, salt) -> SeededHash.rank(seed, id, salt),
+                            DataTypes.LongType);
+        }
+
+        Column of(String salt) {
+            return udf.apply(col(TrainingContract.EXAMPLE_ID), lit(salt));
+        }
+    }
+
+    /** Counts of one stage's rows, from the counting job. */
+    private static final class StageTally {
+        final Map<String, Long> unique = new TreeMap<>();
+        final Map<String, Long> duplicates = new TreeMap<>();
+        final Map<String, Long> negatives = new TreeMap<>();
+        final long[] buckets = new long[BUCKETS];
+
+        long rows() {
+            return unique.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /**
+     * The result of one counting job: each row contributes a few (kind, group, source, value) keys,
+     * and the job counts the rows per key, so per-source counts, histograms and bucket sizes of
+     * both stages come from a single pass. At most a few thousand small rows reach the driver.
+     */
+    private static final class Tally {
+        final Map<String, Map<String, Long>> byInput = new TreeMap<>();
+        long truncated;
+        private final Map<String, StageTally> stages = new TreeMap<>();
+
+        static Tally of(Dataset<Row> rows, List<Column> keys) {
+            Tally t = new Tally();
+            for (Row r :
+                    rows.select(explode(array(keys.toArray(Column[]::new))).as("k"))
+                            .filter(col("k").isNotNull())
+                            .groupBy(col("k.kind"), col("k.group"), col("k.source"), col("k.value"))
+                            .agg(count(lit(1)))
+                            .collectAsList()) {
+                t.add(r.getString(0), r.getString(1), r.getString(2), r.getLong(3), r.getLong(4));
+            }
+            return t;
+        }
+
+        StageTally stage(String stage) {
+            return stages.computeIfAbsent(stage, s -> new StageTally());
+        }
+
+        private void add(String kind, String group, String source, long value, long n) {
+            switch (kind) {
+                case KIND_INPUT -> {
+                    byInput.computeIfAbsent(group, g -> new TreeMap<>())
+                            .merge(source, n, Long::sum);
+                    truncated += value * n;
+                }
+                case KIND_UNIQUE -> stage(group).unique.put(source, n);
+                case KIND_DUPLICATE -> stage(group).duplicates.put(source, n);
+                case KIND_NEGATIVES -> stage(group).negatives.put(String.valueOf(value), n);
+                case KIND_BUCKET -> stage(group).buckets[(int) value] = n;
+                default -> throw new IllegalStateException("blend: unknown count key " + kind);
             }
         }
-        Dataset<Row> kept = unique;
-        if (anyCut) {
-            List<Row> t = new ArrayList<>();
-            targets.forEach((s, n) -> t.add(RowFactory.create(s, n)));
-            Dataset<Row> tdf =
-                    spark.createDataFrame(
-                            t,
-                            new org.apache.spark.sql.types.StructType()
-                                    .add("t_source", DataTypes.StringType, false)
-                                    .add("t_target", DataTypes.LongType, false));
-            kept =
-                    unique.withColumn(
-                                    SAMPLE_RANK,
-                                    row_number()
-                                            .over(
-                                                    Window.partitionBy(col(TrainingContract.SOURCE))
-                                                            .orderBy(
-                                                                    rank.apply(
-                                                                            col(
-                                                                                    TrainingContract
-                                                                                            .EXAMPLE_ID),
-                                                                            lit("sample")),
-                                                                    col(
-                                                                            TrainingContract
-                                                                                    .EXAMPLE_ID))))
-                            .join(
-                                    broadcast(tdf),
-                                    col(TrainingContract.SOURCE).equalTo(col("t_source")))
-                            .filter(col(SAMPLE_RANK).leq(col("t_target")))
-                            .drop(SAMPLE_RANK, "t_source", "t_target");
-        }
-
-        // 3. Seeded global shuffle, then consecutive batch numbers over the sorted order.
-        Dataset<Row> sorted =
-                kept.withColumn(SHUFFLE, rank.apply(col(TrainingContract.EXAMPLE_ID), lit(stage)))
-                        .orderBy(
-                                col(SHUFFLE),
-                                col(TrainingContract.SOURCE),
-                                col(TrainingContract.EXAMPLE_ID))
-                        .select(
-                                col(TrainingContract.EXAMPLE_ID),
-                                lit(stage).as(TrainingContract.STAGE),
-                                col(TrainingContract.SOURCE),
-                                col(TrainingContract.TASK_TYPE),
-                                col(TrainingContract.INSTRUCTION),
-                                col(TrainingContract.QUERY),
-                                col(TrainingContract.QUERY_TEXT),
-                                col(TrainingContract.POSITIVE),
-                                col(TrainingContract.NEGATIVES),
-                                col(TrainingContract.NEGATIVE_SCORES),
-                                col(TrainingContract.NEGATIVE_MINER),
-                                col(TrainingContract.DOCUMENT_INSTRUCTION),
-                                lit(inBatch).as(TrainingContract.IN_BATCH_NEGATIVES));
-        long batch = p.batchSize();
-        JavaRDD<Row> numbered =
-                sorted.javaRDD()
-                        .zipWithIndex()
-                        .map(
-                                (Function<Tuple2<Row, Long>, Row>)
-                                        t -> withBatch(t._1(), t._2() / batch));
-        Dataset<Row> out = spark.createDataFrame(numbered, TrainingExamplesTable.SCHEMA);
-
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("in_batch_negatives", inBatch);
-        s.put("rows_in", afterDedupPlus(afterDedup, duplicates));
-        Map<String, Map<String, Long>> drops = new TreeMap<>();
-        drops.put(DROP_DUPLICATE, duplicates);
-        drops.put(DROP_OVER_CAP, overCap);
-        s.put("drops", drops);
-        s.put("targets", targets);
-        summary.put(stage, s);
-        unique.unpersist(false);
-        return out;
     }
 
-    private static Map<String, Long> afterDedupPlus(
-            Map<String, Long> afterDedup, Map<String, Long> duplicates) {
-        Map<String, Long> m = new TreeMap<>(afterDedup);
-        duplicates.forEach((k, v) -> m.merge(k, v, Long::sum));
-        return m;
-    }
-
-    private static Row withBatch(Row r, long batchIndex) {
-        Object[] v = new Object[r.length() + 1];
-        for (int i = 0; i < r.length(); i++) {
-            v[i] = r.get(i);
-        }
-        v[r.length()] = batchIndex;
-        return RowFactory.create(v);
-    }
-
-    static Map<String, Long> countBySource(Dataset<Row> df) {
-        Map<String, Long> m = new TreeMap<>();
-        for (Row r : df.groupBy(TrainingContract.SOURCE).agg(count(lit(1))).collectAsList()) {
-            m.put(r.getString(0), r.getLong(1));
-        }
-        return m;
-    }
+    /** A stage's rows, planned, with the counts of the rows it will write. */
+    private record Planned(String stage, Dataset<Row> rows, StageTally out, int batchSize) {}
 
     /** The two stages, planned; {@link #write} materialises them and completes the summary. */
     public static final class Blended {
-        private final Dataset<Row> stage1;
-        private final Dataset<Row> stage2;
+        private final List<Planned> stages;
         private final Map<String, Object> summary;
-        private final Dataset<Row> prepared;
+        private final List<Dataset<Row>> cached;
         private final Map<String, String> paths;
 
         Blended(
-                Dataset<Row> stage1,
-                Dataset<Row> stage2,
+                List<Planned> stages,
                 Map<String, Object> summary,
-                Dataset<Row> prepared,
+                List<Dataset<Row>> cached,
                 Map<String, String> paths) {
-            this.stage1 = stage1;
-            this.stage2 = stage2;
+            this.stages = stages;
             this.summary = summary;
-            this.prepared = prepared;
+            this.cached = cached;
             this.paths = paths;
-        }
-
-        public Dataset<Row> stage1() {
-            return stage1;
-        }
-
-        public Dataset<Row> stage2() {
-            return stage2;
         }
 
         /**
@@ -514,48 +634,34 @@ public final class Blend {
          * naming the inputs when a stage has no rows.
          */
         public Map<String, Object> write(String stageDir) {
-            writeStage(stage1, TrainingContract.STAGE1, stageDir + "/" + TrainingContract.STAGE1);
-            writeStage(stage2, TrainingContract.STAGE2, stageDir + "/" + TrainingContract.STAGE2);
-            prepared.unpersist(false);
+            try {
+                for (Planned st : stages) {
+                    writeStage(st, stageDir + "/" + st.stage());
+                }
+            } finally {
+                unpersist(cached);
+            }
             return summary;
         }
 
         @SuppressWarnings("unchecked")
-        private void writeStage(Dataset<Row> df, String stage, String path) {
-            Dataset<Row> rows = df.persist();
-            try {
-                Map<String, Long> out = countBySource(rows);
-                if (out.isEmpty()) {
-                    throw new BlendException(
-                            "blend: "
-                                    + stage
-                                    + " would be empty: no examples of its task types in "
-                                    + paths.values()
-                                    + " (did the mining stages write nothing?)");
-                }
-                rows.write().mode(SaveMode.Overwrite).parquet(path);
-                Map<String, Object> s = (Map<String, Object>) summary.get(stage);
-                s.put("path", path);
-                s.put("rows_out", out);
-                s.put("rows", out.values().stream().mapToLong(Long::longValue).sum());
-                Map<String, Long> hist = new TreeMap<>();
-                for (Row r :
-                        rows.groupBy(size(col(TrainingContract.NEGATIVES)).as("n"))
-                                .agg(count(lit(1)))
-                                .collectAsList()) {
-                    hist.put(String.valueOf(r.getInt(0)), r.getLong(1));
-                }
-                s.put("negatives_histogram", hist);
-                long batches =
-                        rows.agg(
-                                        org.apache.spark.sql.functions.max(
-                                                col(TrainingContract.BATCH_INDEX)))
-                                .first()
-                                .getLong(0);
-                s.put("batches", batches + 1);
-            } finally {
-                rows.unpersist(false);
+        private void writeStage(Planned st, String path) {
+            long rows = st.out().rows();
+            if (rows == 0) {
+                throw new BlendException(
+                        "blend: "
+                                + st.stage()
+                                + " would be empty: no examples of its task types in "
+                                + paths.values()
+                                + " (did the mining stages write nothing?)");
             }
+            st.rows().write().mode(SaveMode.Overwrite).parquet(path);
+            Map<String, Object> s = (Map<String, Object>) summary.get(st.stage());
+            s.put("path", path);
+            s.put("rows_out", st.out().unique);
+            s.put("rows", rows);
+            s.put("negatives_histogram", st.out().negatives);
+            s.put("batches", (rows + st.batchSize() - 1) / st.batchSize());
         }
     }
 }

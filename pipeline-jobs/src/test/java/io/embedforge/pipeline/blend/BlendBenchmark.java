@@ -4,6 +4,9 @@ import io.embedforge.pipeline.SparkTestBase;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -13,15 +16,27 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Blend vs a bare read + write of the same rows (both stages), on synthetic mined examples written
- * as Parquet first. Prints wall times; numbers go to docs/stages/blend.md. Run: {@code mvn -o -q
- * -pl pipeline-jobs -am test -Dtest=BlendBenchmark -Dsurefire.failIfNoSpecifiedTests=false
- * -DexcludedGroups=none -Dembedforge.bench.rows=50000}.
+ * as Parquet first. Prints wall times and the number of Spark jobs of each side (a listener counts
+ * them: every job is a scheduling round trip, which dominates on small data); numbers go to
+ * docs/stages/blend.md. Run: {@code mvn -o -q -pl pipeline-jobs -am test -Dtest=BlendBenchmark
+ * -Dsurefire.failIfNoSpecifiedTests=false -DexcludedGroups=none -Dembedforge.bench.rows=20000
+ * -Dembedforge.bench.rounds=3}.
  */
 @Tag("benchmark")
 class BlendBenchmark extends SparkTestBase {
     @Test
     void blendVersusReadWrite(@TempDir Path dir) {
         int n = Integer.getInteger("embedforge.bench.rows", 50_000);
+        int rounds = Integer.getInteger("embedforge.bench.rounds", 2);
+        AtomicInteger jobs = new AtomicInteger();
+        SparkListener counter =
+                new SparkListener() {
+                    @Override
+                    public void onJobStart(SparkListenerJobStart start) {
+                        jobs.incrementAndGet();
+                    }
+                };
+        spark().sparkContext().addSparkListener(counter);
         Map<String, String> paths = new LinkedHashMap<>();
         BlendTestData.inputs(spark(), n, 4)
                 .forEach(
@@ -30,7 +45,8 @@ class BlendBenchmark extends SparkTestBase {
                             df.write().mode(SaveMode.Overwrite).parquet(p);
                             paths.put(stage, p);
                         });
-        for (int round = 0; round < 2; round++) {
+        for (int round = 0; round < rounds; round++) {
+            jobs.set(0);
             long t0 = System.nanoTime();
             long rows = 0;
             for (String stage : new String[] {"stage1", "stage2"}) {
@@ -62,6 +78,7 @@ class BlendBenchmark extends SparkTestBase {
                                 .count();
             }
             double bare = (System.nanoTime() - t0) / 1e9;
+            int bareJobs = jobs.getAndSet(0);
             t0 = System.nanoTime();
             Map<String, Dataset<Row>> in = new LinkedHashMap<>();
             paths.forEach((k, v) -> in.put(k, spark().read().parquet(v)));
@@ -69,17 +86,21 @@ class BlendBenchmark extends SparkTestBase {
                     Blend.apply(in, BlendTestData.SOURCES, BlendParams.defaults(), 42L, paths)
                             .write(dir.resolve("blend").toString());
             double blend = (System.nanoTime() - t0) / 1e9;
+            int blendJobs = jobs.get();
             System.out.printf(
                     java.util.Locale.ROOT,
-                    "BlendBenchmark round %d: rows written %d (bare) / %s+%s (blend); bare read+write"
-                            + " %.1f s, blend %.1f s, ratio %.2f%n",
+                    "BlendBenchmark round %d: rows written %d (bare) / %s+%s (blend); bare"
+                        + " read+write %.1f s (%d jobs), blend %.1f s (%d jobs), ratio %.2f%n",
                     round,
                     rows,
                     ((Map<?, ?>) s.get("stage1")).get("rows"),
                     ((Map<?, ?>) s.get("stage2")).get("rows"),
                     bare,
+                    bareJobs,
                     blend,
+                    blendJobs,
                     blend / bare);
         }
+        spark().sparkContext().removeSparkListener(counter);
     }
 }

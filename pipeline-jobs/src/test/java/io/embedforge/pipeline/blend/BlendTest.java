@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.embedforge.contract.TrainingContract;
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.schema.TrainingExamplesTable;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -16,8 +18,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RuntimeConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -138,13 +142,154 @@ class BlendTest extends SparkTestBase {
     }
 
     @Test
-    void identicalRowsWhateverThePartitioning(@TempDir Path dir) {
+    @SuppressWarnings("unchecked")
+    void duplicatesAreDecidedPerStage(@TempDir Path dir) {
+        Map<String, Dataset<Row>> in = inputs(20, 3);
+        // arxiv (stage 2 only) sorts before msmarco: m1 is a duplicate in stage 2, not in stage 1;
+        // a duplicate within nq is dropped from both stages
+        in.put(
+                "label-negatives",
+                in.get("label-negatives")
+                        .union(
+                                spark().createDataFrame(
+                                                List.of(
+                                                        BlendTestData.lab(
+                                                                "arxiv", "x1", "mq1", "mp1",
+                                                                "title")),
+                                                BlendTestData.LABEL_SCHEMA)));
+        in.put(
+                "mine-dense",
+                in.get("mine-dense")
+                        .union(
+                                spark().createDataFrame(
+                                                List.of(
+                                                        BlendTestData.ex(
+                                                                "nq",
+                                                                "n1b",
+                                                                "retrieval",
+                                                                "nq1",
+                                                                "np1",
+                                                                1,
+                                                                "dense")),
+                                                in.get("mine-dense").schema())));
+        Map<String, Object> s = blend(in, BlendParams.defaults(), dir);
+        Map<String, Map<String, Long>> drops1 =
+                (Map<String, Map<String, Long>>)
+                        ((Map<String, Object>) s.get("stage1")).get("drops");
+        Map<String, Map<String, Long>> drops2 =
+                (Map<String, Map<String, Long>>)
+                        ((Map<String, Object>) s.get("stage2")).get("drops");
+        assertEquals(Map.of("nq", 2L), drops1.get(Blend.DROP_DUPLICATE));
+        assertEquals(Map.of("msmarco", 1L, "nq", 2L), drops2.get(Blend.DROP_DUPLICATE));
+        Set<Object> ids1 =
+                read(dir, "stage1").stream()
+                        .map(r -> r.getAs("example_id"))
+                        .collect(Collectors.toSet());
+        Set<Object> ids2 =
+                read(dir, "stage2").stream()
+                        .map(r -> r.getAs("example_id"))
+                        .collect(Collectors.toSet());
+        assertTrue(ids1.contains("m1") && ids1.contains("n1") && !ids1.contains("n1b"));
+        assertTrue(!ids2.contains("m1") && ids2.contains("x1") && ids2.contains("n1"));
+        assertTrue(!ids2.contains("n1b"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyRowIsCountedOnce(@TempDir Path dir) {
+        BlendParams p =
+                BlendParams.fromConfig(
+                        null,
+                        16,
+                        7,
+                        45L,
+                        null,
+                        Map.of("arxiv", new BlendParams.SourceMix(null, 0.5)));
+        Map<String, Object> s = blend(inputs(60, 3), p, dir);
+        Map<String, Long> rowsIn = (Map<String, Long>) s.get("rows_in");
+        Map<String, Map<String, Long>> byInput =
+                (Map<String, Map<String, Long>>) s.get("rows_in_by_input");
+        assertEquals(
+                rowsIn.values().stream().mapToLong(Long::longValue).sum(),
+                byInput.values().stream()
+                        .flatMap(m -> m.values().stream())
+                        .mapToLong(Long::longValue)
+                        .sum());
+        assertEquals(
+                60L + 61L + 40L + 60L, rowsIn.values().stream().mapToLong(Long::longValue).sum());
+        for (String st : List.of(TrainingContract.STAGE1, TrainingContract.STAGE2)) {
+            Map<String, Object> stage = (Map<String, Object>) s.get(st);
+            Map<String, Long> in = (Map<String, Long>) stage.get("rows_in");
+            Map<String, Long> out = (Map<String, Long>) stage.get("rows_out");
+            Map<String, Map<String, Long>> drops =
+                    (Map<String, Map<String, Long>>) stage.get("drops");
+            for (Map.Entry<String, Long> e : in.entrySet()) {
+                long dropped =
+                        drops.values().stream()
+                                .mapToLong(m -> m.getOrDefault(e.getKey(), 0L))
+                                .sum();
+                assertEquals(
+                        e.getValue(),
+                        out.getOrDefault(e.getKey(), 0L) + dropped,
+                        st + " " + e.getKey());
+            }
+            if (st.equals(TrainingContract.STAGE2)) {
+                assertEquals(rowsIn, in, "every input row is in stage 2");
+            }
+            List<Row> rows = read(dir, st);
+            Map<String, Long> written =
+                    rows.stream()
+                            .collect(
+                                    Collectors.groupingBy(
+                                            r -> r.<String>getAs("source"),
+                                            TreeMap::new,
+                                            Collectors.counting()));
+            assertEquals(written, out, st);
+            assertEquals((long) rows.size(), stage.get("rows"));
+            Map<String, Long> hist = (Map<String, Long>) stage.get("negatives_histogram");
+            assertEquals(
+                    (long) rows.size(), hist.values().stream().mapToLong(Long::longValue).sum());
+            assertEquals(
+                    rows.get(rows.size() - 1).<Long>getAs("batch_index") + 1, stage.get("batches"));
+        }
+    }
+
+    @Test
+    void identicalRowsWhateverThePartitioning(@TempDir Path dir) throws IOException {
         blend(inputs(60, 1), BlendParams.defaults(), dir.resolve("a"));
-        blend(inputs(60, 7), BlendParams.defaults(), dir.resolve("b"));
+        // 7 shuffle partitions that adaptive execution may not merge: several part files
+        RuntimeConfig conf = spark().conf();
+        String partitions = conf.get("spark.sql.shuffle.partitions");
+        String coalesce = conf.get("spark.sql.adaptive.coalescePartitions.enabled");
+        try {
+            conf.set("spark.sql.shuffle.partitions", "7");
+            conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false");
+            blend(inputs(60, 7), BlendParams.defaults(), dir.resolve("b"));
+        } finally {
+            conf.set("spark.sql.shuffle.partitions", partitions);
+            conf.set("spark.sql.adaptive.coalescePartitions.enabled", coalesce);
+        }
         for (String st : List.of(TrainingContract.STAGE1, TrainingContract.STAGE2)) {
             List<String> a = read(dir.resolve("a"), st).stream().map(Row::toString).toList();
             List<String> bb = read(dir.resolve("b"), st).stream().map(Row::toString).toList();
             assertEquals(a, bb, st);
+            // files in name order hold the batches in order, as the trainer reads them
+            List<Path> files;
+            try (Stream<Path> ls = Files.list(dir.resolve("b").resolve(st))) {
+                files = ls.filter(f -> f.toString().endsWith(".parquet")).sorted().toList();
+            }
+            assertTrue(files.size() > 1, st + " part files: " + files);
+            long last = -1;
+            for (Path f : files) {
+                for (Row r :
+                        spark().read()
+                                .parquet(f.toString())
+                                .select(TrainingContract.BATCH_INDEX)
+                                .collectAsList()) {
+                    assertTrue(r.getLong(0) >= last, st + " " + f);
+                    last = r.getLong(0);
+                }
+            }
         }
         // another seed gives another order
         Map<String, Object> other =
