@@ -22,7 +22,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -116,10 +118,14 @@ class DenseBenchmark extends SparkTestBase {
                 "| ratio stage / plain: wall / CPU | %.2f / %.2f |",
                 stage / plain, stageCpu / plainCpu);
 
-        // 2. Scoring: PyTorch float32 matmul peak vs the block scorer vs the Spark search.
+        // 2. Scoring: PyTorch float32 matmul peak vs the block scorer vs the Spark search, all on
+        // the search's score-matrix shape (a tile of query rows x one candidate block).
         int dim = 384;
-        int nq = 1024;
-        int nc = 4096;
+        int queryBlock = Integer.getInteger("bench.query.block", DenseParams.QUERY_BLOCK_DEFAULT);
+        int corpusBlock =
+                Integer.getInteger("bench.corpus.block", DenseParams.CORPUS_BLOCK_DEFAULT);
+        int nq = Math.min(queryBlock, BlockedSearch.SCORE_TILE / corpusBlock);
+        int nc = corpusBlock;
         Random rnd = new Random(1);
         float[] q = randomVectors(rnd, nq, dim);
         float[] c = randomVectors(rnd, nc, dim);
@@ -162,13 +168,13 @@ class DenseBenchmark extends SparkTestBase {
                         + " | %.1f (%.0f%% of peak) / %.1f (%.0f%% of peak) |",
                 scorer, 100 * scorer / peak, scorerCpu, 100 * scorerCpu / peakCpu);
 
-        int sq = Integer.getInteger("bench.search.queries", 2048);
-        int sc = Integer.getInteger("bench.search.corpus", 16384);
-        Dataset<Row> qs = vectors(rnd, "q", sq, dim);
-        Dataset<Row> cs = vectors(rnd, "d", sc, dim);
+        int sq = Integer.getInteger("bench.search.queries", 8192);
+        int sc = Integer.getInteger("bench.search.corpus", 65536);
+        Dataset<Row> qs = vectors("q", sq, dim);
+        Dataset<Row> cs = vectors("d", sc, dim);
         long c2 = cpu();
         long t2 = System.nanoTime();
-        BlockedSearch.search(qs, cs, 50, 1024, 4096, THREADS)
+        BlockedSearch.search(qs, cs, 50, queryBlock, corpusBlock, THREADS)
                 .write()
                 .format("noop")
                 .mode("overwrite")
@@ -176,9 +182,17 @@ class DenseBenchmark extends SparkTestBase {
         double search = 2.0 * sq * sc * dim / (System.nanoTime() - t2);
         double searchCpu = 2.0 * sq * sc * dim / (cpu() - c2);
         line(
-                "| Spark blocked search %d x %d end to end: GFLOP per wall s / per CPU s"
-                        + " | %.1f (%.0f%% of peak) / %.1f (%.0f%% of peak) |",
-                sq, sc, search, 100 * search / peak, searchCpu, 100 * searchCpu / peakCpu);
+                "| Spark blocked search %d x %d (blocks %d x %d), top-50, end to end:"
+                        + " GFLOP per wall s / per CPU s | %.1f (%.0f%% of peak) / %.1f (%.0f%% of"
+                        + " peak) |",
+                sq,
+                sc,
+                queryBlock,
+                corpusBlock,
+                search,
+                100 * search / peak,
+                searchCpu,
+                100 * searchCpu / peakCpu);
         line(
                 "| load average (1 min) at the end | %.1f |",
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean()
@@ -201,22 +215,25 @@ class DenseBenchmark extends SparkTestBase {
         return v;
     }
 
-    private static Dataset<Row> vectors(Random rnd, String prefix, int n, int dim) {
+    /** n random unit-variance vectors made on the executors (seeded by index), cached. */
+    private static Dataset<Row> vectors(String prefix, int n, int dim) {
         StructType schema =
                 new StructType()
                         .add("source", DataTypes.StringType)
                         .add("id", DataTypes.StringType)
                         .add("vec", DataTypes.createArrayType(DataTypes.FloatType, false));
-        List<Row> rows = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            float[] v = randomVectors(rnd, 1, dim);
-            List<Float> list = new ArrayList<>(dim);
-            for (float x : v) {
-                list.add(x);
-            }
-            rows.add(RowFactory.create("bench", prefix + i, list));
-        }
-        Dataset<Row> ds = spark().createDataFrame(rows, schema).repartition(2).cache();
+        Dataset<Row> ds =
+                spark().range(0, n, 1, 4)
+                        .map(
+                                (MapFunction<Long, Row>)
+                                        i ->
+                                                RowFactory.create(
+                                                        "bench",
+                                                        prefix + i,
+                                                        randomVectors(
+                                                                new Random(i * 31 + dim), 1, dim)),
+                                Encoders.row(schema))
+                        .cache();
         ds.count();
         return ds;
     }
