@@ -44,9 +44,9 @@ public final class BlockScorer {
     }
 
     /**
-     * As {@link #topK(float[], int, float[], int, int, String[], int, int)}, keeping of query r only
-     * the candidates scoring at least {@code floors[r]}: the score of the k-th hit it already has
-     * from earlier blocks, below which nothing can enter its top k. Most candidates of a large
+     * As {@link #topK(float[], int, float[], int, int, String[], int, int)}, keeping of query r
+     * only the candidates scoring at least {@code floors[r]}: the score of the k-th hit it already
+     * has from earlier blocks, below which nothing can enter its top k. Most candidates of a large
      * corpus then cost one comparison.
      *
      * @param floors per query, the lowest score still of interest; null for none
@@ -107,9 +107,9 @@ public final class BlockScorer {
     }
 
     /**
-     * Bounded heap selection of the k best of one row scoring at least {@code floor}; the root is the
-     * worst kept. Once the heap is full, a candidate scoring below the root is rejected by one float
-     * comparison, which is what nearly every candidate of a large block gets.
+     * Bounded heap selection of the k best of one row scoring at least {@code floor}; the root is
+     * the worst kept. Once the heap is full, a candidate scoring below the root is rejected by one
+     * float comparison, which is what nearly every candidate of a large block gets.
      */
     private static TopK select(float[] s, int off, int n, String[] ids, int k, float floor) {
         int[] heap = new int[k];

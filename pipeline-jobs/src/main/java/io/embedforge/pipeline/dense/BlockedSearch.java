@@ -31,16 +31,16 @@ import scala.jdk.javaapi.CollectionConverters;
  * collecting embeddings anywhere.
  *
  * <p>Queries and candidates of a source are hashed into blocks of about {@code query_block} and
- * {@code corpus_block} rows ({@code ceil(n / block)} blocks, by the xxhash64 of the id). One shuffle
- * sends each query to the partition of its query block and each candidate to every query block of
- * its source, sorted so that a task reads a query block, then the candidate blocks one after the
- * other. It scores each candidate block with one matrix product ({@link BlockScorer}) and folds the
- * block's exact top-k into a running top-k per query by (score desc, id asc); a query's hits are
- * final after the last candidate block, so partial lists are never shuffled. A task holds one query
- * block, one candidate block, k hits per query and one score matrix of at most {@link #SCORE_TILE}
- * floats (a large query block is scored in tiles of rows): memory is bounded by the block sizes,
- * not the corpus. The shuffle carries the corpus once per query block of its source, so large
- * query blocks keep it small.
+ * {@code corpus_block} rows ({@code ceil(n / block)} blocks, by the xxhash64 of the id). One
+ * shuffle sends each query to the partition of its query block and each candidate to every query
+ * block of its source, sorted so that a task reads a query block, then the candidate blocks one
+ * after the other. It scores each candidate block with one matrix product ({@link BlockScorer}) and
+ * folds the block's exact top-k into a running top-k per query by (score desc, id asc); a query's
+ * hits are final after the last candidate block, so partial lists are never shuffled. A task holds
+ * one query block, one candidate block, k hits per query and one score matrix of at most {@link
+ * #SCORE_TILE} floats (a large query block is scored in tiles of rows): memory is bounded by the
+ * block sizes, not the corpus. The shuffle carries the corpus once per query block of its source,
+ * so large query blocks keep it small.
  *
  * <p>Planned on the driver; the scoring runs on executors. Because ties are broken by id and every
  * block keeps its exact top-k, the result does not depend on block sizes or partitions.
@@ -207,8 +207,8 @@ public final class BlockedSearch {
     }
 
     /**
-     * Walks a partition of vector rows sorted by (source, query block, candidate block): the queries
-     * of a query block come first (candidate block -1), then the candidates sent to it, one
+     * Walks a partition of vector rows sorted by (source, query block, candidate block): the
+     * queries of a query block come first (candidate block -1), then the candidates sent to it, one
      * candidate block after the other. Candidates sent to a query block that hashing left empty are
      * skipped. Emits the final hits of a query block once its last candidate block has been folded
      * in. Runs on executors.
@@ -318,9 +318,7 @@ public final class BlockedSearch {
                 }
 
                 private boolean inBlock(String source, long qb) {
-                    return next != null
-                            && next.getQb() == qb
-                            && next.getSource().equals(source);
+                    return next != null && next.getQb() == qb && next.getSource().equals(source);
                 }
 
                 private BlockRow advance() {
@@ -330,12 +328,11 @@ public final class BlockedSearch {
                 }
             };
         }
-
     }
 
     /**
-     * The (id, vector) rows of one block, copied into one row-major float array; every vector
-     * must have the block's dimension.
+     * The (id, vector) rows of one block, copied into one row-major float array; every vector must
+     * have the block's dimension.
      */
     private static final class Vectors {
         private final String role;
@@ -403,8 +400,7 @@ public final class BlockedSearch {
         void merge(BlockScorer.TopK block, String[] blockIds) {
             int[] index = block.index();
             float[] blockScores = block.score();
-            if (index.length == 0
-                    || (ids.length == k && blockScores[0] < scores[ids.length - 1])) {
+            if (index.length == 0 || (ids.length == k && blockScores[0] < scores[ids.length - 1])) {
                 return; // nothing in the block beats the worst hit kept
             }
             int n = Math.min(k, ids.length + index.length);

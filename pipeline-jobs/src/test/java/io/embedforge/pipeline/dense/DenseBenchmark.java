@@ -10,6 +10,7 @@ import io.embedforge.encoder.EncoderConfig;
 import io.embedforge.encoder.PyTorchThreads;
 import io.embedforge.encoder.SharedEncoders;
 import io.embedforge.encoder.TextEncoder;
+import io.embedforge.pipeline.ChildJvm;
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
@@ -22,9 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -170,8 +169,10 @@ class DenseBenchmark extends SparkTestBase {
 
         int sq = Integer.getInteger("bench.search.queries", 8192);
         int sc = Integer.getInteger("bench.search.corpus", 65536);
-        Dataset<Row> qs = vectors("q", sq, dim);
-        Dataset<Row> cs = vectors("d", sc, dim);
+        Dataset<Row> qs = SearchMemoryProbe.vectors(spark(), "q", sq, dim).cache();
+        Dataset<Row> cs = SearchMemoryProbe.vectors(spark(), "d", sc, dim).cache();
+        qs.count();
+        cs.count();
         long c2 = cpu();
         long t2 = System.nanoTime();
         BlockedSearch.search(qs, cs, 50, queryBlock, corpusBlock, THREADS)
@@ -193,11 +194,53 @@ class DenseBenchmark extends SparkTestBase {
                 100 * search / peak,
                 searchCpu,
                 100 * searchCpu / peakCpu);
+
+        // 3. Memory: the same search in a JVM of its own (-Xmx512m), corpus 1x and 10x.
+        int mq = Integer.getInteger("bench.memory.queries", 2048);
+        int mc = Integer.getInteger("bench.memory.corpus", 32768);
+        for (int factor : new int[] {1, 10}) {
+            String[] probe = memoryProbe(mq, mc * factor, queryBlock, corpusBlock);
+            line(
+                    "| search %d x %d in its own local[2] JVM (-Xmx512m): seconds / old-gen peak MB"
+                            + " / RSS peak MB | %s / %s / %s |",
+                    mq, mc * factor, probe[1], probe[2], probe[3]);
+        }
         line(
                 "| load average (1 min) at the end | %.1f |",
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage());
         Files.writeString(Paths.get("target", "dense-benchmark.md"), report.toString());
+    }
+
+    /** Runs {@link SearchMemoryProbe} in a child JVM; its output line split on spaces. */
+    private static String[] memoryProbe(int nq, int nc, int queryBlock, int corpusBlock)
+            throws Exception {
+        List<String> cmd =
+                ChildJvm.command(
+                        List.of("-Xmx512m", "-Dai.djl.offline=true"),
+                        ChildJvm.classPath(),
+                        SearchMemoryProbe.class.getName());
+        cmd.addAll(
+                List.of(
+                        Integer.toString(nq),
+                        Integer.toString(nc),
+                        Integer.toString(queryBlock),
+                        Integer.toString(corpusBlock)));
+        Path log = Files.createTempFile("search-memory-probe", ".log");
+        Process p =
+                new ProcessBuilder(cmd)
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
+        int exit = p.waitFor();
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        for (String l : lines) {
+            if (l.startsWith("PROBE ")) {
+                return l.split(" ");
+            }
+        }
+        throw new IllegalStateException(
+                "memory probe exited " + exit + " without a result: " + String.join("\n", lines));
     }
 
     /** CPU time of the whole JVM process (all threads, native ones included), in ns. */
@@ -213,29 +256,6 @@ class DenseBenchmark extends SparkTestBase {
             v[i] = (float) rnd.nextGaussian();
         }
         return v;
-    }
-
-    /** n random unit-variance vectors made on the executors (seeded by index), cached. */
-    private static Dataset<Row> vectors(String prefix, int n, int dim) {
-        StructType schema =
-                new StructType()
-                        .add("source", DataTypes.StringType)
-                        .add("id", DataTypes.StringType)
-                        .add("vec", DataTypes.createArrayType(DataTypes.FloatType, false));
-        Dataset<Row> ds =
-                spark().range(0, n, 1, 4)
-                        .map(
-                                (MapFunction<Long, Row>)
-                                        i ->
-                                                RowFactory.create(
-                                                        "bench",
-                                                        prefix + i,
-                                                        randomVectors(
-                                                                new Random(i * 31 + dim), 1, dim)),
-                                Encoders.row(schema))
-                        .cache();
-        ds.count();
-        return ds;
     }
 
     private static List<String> snliTexts(Path data, int n) throws Exception {
