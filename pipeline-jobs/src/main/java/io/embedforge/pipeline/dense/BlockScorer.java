@@ -40,11 +40,33 @@ public final class BlockScorer {
             String[] candidateIds,
             int k,
             int threads) {
+        return topK(queries, nq, candidates, nc, dim, candidateIds, k, threads, null);
+    }
+
+    /**
+     * As {@link #topK(float[], int, float[], int, int, String[], int, int)}, keeping of query r
+     * only the candidates scoring at least {@code floors[r]}: the score of the k-th hit it already
+     * has from earlier blocks, below which nothing can enter its top k. Most candidates of a large
+     * corpus then cost one comparison.
+     *
+     * @param floors per query, the lowest score still of interest; null for none
+     */
+    public static TopK[] topK(
+            float[] queries,
+            int nq,
+            float[] candidates,
+            int nc,
+            int dim,
+            String[] candidateIds,
+            int k,
+            int threads,
+            float[] floors) {
         float[] scores = scores(queries, nq, candidates, nc, dim, threads);
         TopK[] out = new TopK[nq];
         int kk = Math.min(k, nc);
         for (int r = 0; r < nq; r++) {
-            out[r] = select(scores, r * nc, nc, candidateIds, kk);
+            float floor = floors == null ? Float.NEGATIVE_INFINITY : floors[r];
+            out[r] = select(scores, r * nc, nc, candidateIds, kk, floor);
         }
         return out;
     }
@@ -84,11 +106,19 @@ public final class BlockScorer {
         return sa > sb || (sa == sb && ids[a].compareTo(ids[b]) < 0);
     }
 
-    /** Bounded heap selection of the k best of one row; the root is the worst kept. */
-    private static TopK select(float[] s, int off, int n, String[] ids, int k) {
+    /**
+     * Bounded heap selection of the k best of one row scoring at least {@code floor}; the root is
+     * the worst kept. Once the heap is full, a candidate scoring below the root is rejected by one
+     * float comparison, which is what nearly every candidate of a large block gets.
+     */
+    private static TopK select(float[] s, int off, int n, String[] ids, int k, float floor) {
         int[] heap = new int[k];
         int size = 0;
+        float worstKept = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
+            if (!(s[off + j] >= floor)) {
+                continue;
+            }
             if (size < k) {
                 heap[size] = j;
                 int i = size++;
@@ -103,9 +133,11 @@ public final class BlockScorer {
                         break;
                     }
                 }
-            } else if (better(s, off, ids, j, heap[0])) {
+                worstKept = s[off + heap[0]];
+            } else if (s[off + j] >= worstKept && better(s, off, ids, j, heap[0])) {
                 heap[0] = j;
                 siftDown(heap, size, s, off, ids);
+                worstKept = s[off + heap[0]];
             }
         }
         int[] index = new int[size];

@@ -3,22 +3,21 @@ package io.embedforge.pipeline.dense;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.ceil;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.sequence;
-import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.xxhash64;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.api.java.function.FlatMapFunction;
-import org.apache.spark.api.java.function.MapFunction;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -32,15 +31,19 @@ import scala.jdk.javaapi.CollectionConverters;
  * collecting embeddings anywhere.
  *
  * <p>Queries and candidates of a source are hashed into blocks of about {@code query_block} and
- * {@code corpus_block} rows ({@code ceil(n / block)} blocks, by the xxhash64 of the id). Every
- * query block is paired with every candidate block of its source through an equi-join on (source,
- * candidate block), so a joined row holds exactly one block of each side; each pair is scored with
- * one matrix product ({@link BlockScorer}) and yields a partial top-k per query; partial lists are
- * merged per query by (score desc, id asc). A task's memory is therefore bounded by the block sizes
- * (plus k hits per query and candidate block), not by the corpus.
+ * {@code corpus_block} rows ({@code ceil(n / block)} blocks, by the xxhash64 of the id). One
+ * shuffle sends each query to the partition of its query block and each candidate to every query
+ * block of its source, sorted so that a task reads a query block, then the candidate blocks one
+ * after the other. It scores each candidate block with one matrix product ({@link BlockScorer}) and
+ * folds the block's exact top-k into a running top-k per query by (score desc, id asc); a query's
+ * hits are final after the last candidate block, so partial lists are never shuffled. A task holds
+ * one query block, one candidate block, k hits per query and one score matrix of at most {@link
+ * #SCORE_TILE} floats (a large query block is scored in tiles of rows): memory is bounded by the
+ * block sizes, not the corpus. The shuffle carries the corpus once per query block of its source,
+ * so large query blocks keep it small.
  *
- * <p>Planned on the driver; the scoring closure runs on executors. Because ties are broken by id
- * and every block keeps its exact top-k, the result does not depend on block sizes or partitions.
+ * <p>Planned on the driver; the scoring runs on executors. Because ties are broken by id and every
+ * block keeps its exact top-k, the result does not depend on block sizes or partitions.
  */
 public final class BlockedSearch {
     /** Column: source of the query/candidate. */
@@ -68,6 +71,15 @@ public final class BlockedSearch {
                     .add(ID, DataTypes.StringType, false)
                     .add(HITS, DataTypes.createArrayType(HIT, false), false);
 
+    private static final String QUERY_BLOCK = "qb";
+    private static final String CORPUS_BLOCK = "cb";
+
+    /**
+     * Most scores one matrix product yields (16M floats, 64 MB): a query block larger than {@code
+     * SCORE_TILE / corpus_block} rows is scored in tiles of rows.
+     */
+    static final int SCORE_TILE = 1 << 24;
+
     private BlockedSearch() {}
 
     /**
@@ -88,165 +100,345 @@ public final class BlockedSearch {
             int queryBlock,
             int corpusBlock,
             int threads) {
-        queries = packed(queries);
-        candidates = packed(candidates);
-        Dataset<Row> qCounts = queries.groupBy(SOURCE).agg(count(lit(1)).as("nq"));
-        Dataset<Row> cCounts =
+        return search(queries, candidates, k, queryBlock, corpusBlock, threads, SCORE_TILE);
+    }
+
+    /** {@link #search} with a given bound on the floats of one score matrix. */
+    static Dataset<Row> search(
+            Dataset<Row> queries,
+            Dataset<Row> candidates,
+            int k,
+            int queryBlock,
+            int corpusBlock,
+            int threads,
+            int scoreTile) {
+        Dataset<Row> nqb =
+                queries.groupBy(SOURCE)
+                        .agg(count(lit(1)).as("nq"))
+                        .select(col(SOURCE), ceil(col("nq").divide(queryBlock)).as("nqb"));
+        Dataset<Row> ncb =
                 candidates
                         .groupBy(SOURCE)
                         .agg(count(lit(1)).as("nc"))
-                        .withColumn("ncb", ceil(col("nc").divide(corpusBlock)));
+                        .select(col(SOURCE), ceil(col("nc").divide(corpusBlock)).as("ncb"));
 
-        Dataset<Row> qBlocks =
-                queries.join(broadcast(qCounts), SOURCE)
-                        .withColumn(
-                                "qb", pmod(xxhash64(col(ID)), ceil(col("nq").divide(queryBlock))))
-                        .groupBy(SOURCE, "qb")
-                        .agg(collect_list(struct(col(ID), col(VEC))).as("qrows"));
-        Dataset<Row> cBlocks =
+        // Queries of the sources that have candidates; candidate block -1 sorts them first.
+        Dataset<Row> queryRows =
+                queries.join(broadcast(nqb), SOURCE)
+                        .join(broadcast(ncb.select(SOURCE)), SOURCE)
+                        .select(
+                                col(SOURCE),
+                                pmod(xxhash64(col(ID)), col("nqb")).as(QUERY_BLOCK),
+                                lit(-1L).as(CORPUS_BLOCK),
+                                col(ID),
+                                col(VEC));
+        // Every candidate, once per query block of its source.
+        Dataset<Row> candidateRows =
                 candidates
-                        .join(broadcast(cCounts), SOURCE)
-                        .withColumn("cb", pmod(xxhash64(col(ID)), col("ncb")))
-                        .groupBy(SOURCE, "cb")
-                        .agg(collect_list(struct(col(ID), col(VEC))).as("crows"));
-        Dataset<Row> pairs =
-                qBlocks.join(broadcast(cCounts.select(SOURCE, "ncb")), SOURCE)
-                        .withColumn("cb", explode(sequence(lit(0L), col("ncb").minus(1))))
-                        .join(cBlocks, new String[] {SOURCE, "cb"})
-                        .select(SOURCE, "qrows", "crows");
-
-        Dataset<Row> partial = pairs.flatMap(new ScorePair(k, threads), Encoders.row(SCHEMA));
-        return partial.groupBy(SOURCE, ID)
-                .agg(collect_list(col(HITS)).as("parts"))
-                .map(new MergeParts(k), Encoders.row(SCHEMA));
+                        .join(broadcast(ncb), SOURCE)
+                        .join(broadcast(nqb), SOURCE)
+                        .select(
+                                col(SOURCE),
+                                explode(sequence(lit(0L), col("nqb").minus(1))).as(QUERY_BLOCK),
+                                pmod(xxhash64(col(ID)), col("ncb")).as(CORPUS_BLOCK),
+                                col(ID),
+                                col(VEC));
+        return queryRows
+                .unionByName(candidateRows)
+                .as(Encoders.bean(BlockRow.class))
+                .repartition(col(SOURCE), col(QUERY_BLOCK))
+                .sortWithinPartitions(SOURCE, QUERY_BLOCK, CORPUS_BLOCK)
+                .mapPartitions(new SearchQueryBlocks(k, threads, scoreTile), Encoders.row(SCHEMA));
     }
 
     /**
-     * Merges the partial top-k lists of one query (one per candidate block) into its top k by
-     * (score desc, id asc); runs on executors. Done in Java: a SQL {@code array_sort} with a lambda
-     * comparator is interpreted and was the slowest step of the search.
+     * One vector on its way to a query block: a Java bean so that Spark hands the vector over as a
+     * {@code float[]} copied straight from its column, not as a list of boxed floats.
      */
-    private static final class MergeParts implements MapFunction<Row, Row> {
+    public static final class BlockRow implements Serializable {
         private static final long serialVersionUID = 1L;
-        private final int k;
+        private String source;
+        private long qb;
+        private long cb;
+        private String id;
+        private float[] vec;
 
-        MergeParts(int k) {
-            this.k = k;
+        public String getSource() {
+            return source;
         }
 
-        @Override
-        public Row call(Row row) {
-            List<List<Row>> parts = new ArrayList<>();
-            for (Object part : row.getList(2)) {
-                parts.add(CollectionConverters.asJava((scala.collection.Seq<Row>) part));
-            }
-            List<Row> all = new ArrayList<>();
-            for (List<Row> part : parts) {
-                all.addAll(part);
-            }
-            all.sort(
-                    (a, b) -> {
-                        int c = Float.compare(b.getFloat(1), a.getFloat(1));
-                        return c != 0 ? c : a.getString(0).compareTo(b.getString(0));
-                    });
-            List<Row> top = all.size() > k ? all.subList(0, k) : all;
-            return RowFactory.create(
-                    row.getString(0),
-                    row.getString(1),
-                    CollectionConverters.asScala(new ArrayList<>(top)));
+        public void setSource(String source) {
+            this.source = source;
+        }
+
+        /** Query block. */
+        public long getQb() {
+            return qb;
+        }
+
+        public void setQb(long qb) {
+            this.qb = qb;
+        }
+
+        /** Candidate block; -1 for a query. */
+        public long getCb() {
+            return cb;
+        }
+
+        public void setCb(long cb) {
+            this.cb = cb;
+        }
+
+        public String getId() {
+            return id;
+        }
+
+        public void setId(String id) {
+            this.id = id;
+        }
+
+        public float[] getVec() {
+            return vec;
+        }
+
+        public void setVec(float[] vec) {
+            this.vec = vec;
         }
     }
-
-    /** Schema of the packed vectors: float32 little-endian bytes instead of array&lt;float&gt;. */
-    private static final StructType PACKED =
-            new StructType()
-                    .add(SOURCE, DataTypes.StringType, false)
-                    .add(ID, DataTypes.StringType, false)
-                    .add(VEC, DataTypes.BinaryType, false);
 
     /**
-     * Packs each vector into bytes once, so block rows are read without boxing every float (the Row
-     * API boxes array elements; a block pair would otherwise box both blocks again).
+     * Walks a partition of vector rows sorted by (source, query block, candidate block): the
+     * queries of a query block come first (candidate block -1), then the candidates sent to it, one
+     * candidate block after the other. Candidates sent to a query block that hashing left empty are
+     * skipped. Emits the final hits of a query block once its last candidate block has been folded
+     * in. Runs on executors.
      */
-    private static Dataset<Row> packed(Dataset<Row> vectors) {
-        return vectors.select(SOURCE, ID, VEC)
-                .map(
-                        (MapFunction<Row, Row>)
-                                r -> {
-                                    List<Float> v = r.getList(2);
-                                    ByteBuffer b =
-                                            ByteBuffer.allocate(v.size() * Float.BYTES)
-                                                    .order(ByteOrder.LITTLE_ENDIAN);
-                                    for (Float x : v) {
-                                        b.putFloat(x);
-                                    }
-                                    return RowFactory.create(
-                                            r.getString(0), r.getString(1), b.array());
-                                },
-                        Encoders.row(PACKED));
-    }
-
-    /** Scores one (query block, candidate block) pair; runs on executors. */
-    private static final class ScorePair implements FlatMapFunction<Row, Row> {
+    private static final class SearchQueryBlocks implements MapPartitionsFunction<BlockRow, Row> {
         private static final long serialVersionUID = 1L;
         private final int k;
         private final int threads;
+        private final int scoreTile;
 
-        ScorePair(int k, int threads) {
+        SearchQueryBlocks(int k, int threads, int scoreTile) {
             this.k = k;
             this.threads = threads;
+            this.scoreTile = scoreTile;
         }
 
         @Override
-        public Iterator<Row> call(Row pair) {
-            String source = pair.getString(0);
-            List<Row> qrows = pair.getList(1);
-            List<Row> crows = pair.getList(2);
-            int dim = ((byte[]) qrows.get(0).get(1)).length / Float.BYTES;
-            float[] q = flatten(qrows, dim, "query");
-            float[] c = flatten(crows, dim, "candidate");
-            String[] cIds = new String[crows.size()];
-            for (int i = 0; i < cIds.length; i++) {
-                cIds[i] = crows.get(i).getString(0);
-            }
-            BlockScorer.TopK[] top =
-                    BlockScorer.topK(q, qrows.size(), c, crows.size(), dim, cIds, k, threads);
-            List<Row> out = new ArrayList<>(qrows.size());
-            for (int r = 0; r < qrows.size(); r++) {
-                BlockScorer.TopK t = top[r];
-                List<Row> hits = new ArrayList<>(t.index().length);
-                for (int j = 0; j < t.index().length; j++) {
-                    hits.add(RowFactory.create(cIds[t.index()[j]], t.score()[j]));
+        public Iterator<Row> call(Iterator<BlockRow> blocks) {
+            return new Iterator<>() {
+                private Iterator<Row> pending = Collections.emptyIterator();
+                private BlockRow next = blocks.hasNext() ? blocks.next() : null;
+
+                @Override
+                public boolean hasNext() {
+                    while (!pending.hasNext() && next != null) {
+                        pending = searchOneQueryBlock();
+                    }
+                    return pending.hasNext();
                 }
-                out.add(
-                        RowFactory.create(
-                                source,
-                                qrows.get(r).getString(0),
-                                CollectionConverters.asScala(hits)));
-            }
-            return out.iterator();
+
+                @Override
+                public Row next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    return pending.next();
+                }
+
+                /** Consumes the rows of one query block: its queries, then its candidates. */
+                private Iterator<Row> searchOneQueryBlock() {
+                    String source = next.getSource();
+                    long qb = next.getQb();
+                    if (next.getCb() >= 0) {
+                        // Hashing left this query block empty: nobody to score candidates for.
+                        while (inBlock(source, qb)) {
+                            advance();
+                        }
+                        return Collections.emptyIterator();
+                    }
+                    Vectors queries = new Vectors("query", -1);
+                    while (inBlock(source, qb) && next.getCb() < 0) {
+                        queries.add(advance());
+                    }
+                    int dim = queries.dim();
+                    float[] q = queries.flat();
+                    RunningTopK[] best = new RunningTopK[queries.size()];
+                    for (int r = 0; r < best.length; r++) {
+                        best[r] = new RunningTopK(k);
+                    }
+                    while (inBlock(source, qb)) {
+                        long cb = next.getCb();
+                        Vectors candidates = new Vectors("candidate", dim);
+                        while (inBlock(source, qb) && next.getCb() == cb) {
+                            candidates.add(advance());
+                        }
+                        float[] c = candidates.flat();
+                        String[] cIds = candidates.ids();
+                        // Query rows in tiles, so one score matrix stays under scoreTile floats.
+                        int tile = Math.max(1, scoreTile / cIds.length);
+                        for (int from = 0; from < best.length; from += tile) {
+                            int rows = Math.min(tile, best.length - from);
+                            float[] qTile =
+                                    rows == best.length
+                                            ? q
+                                            : Arrays.copyOfRange(
+                                                    q, from * dim, (from + rows) * dim);
+                            float[] floors = new float[rows];
+                            for (int r = 0; r < rows; r++) {
+                                floors[r] = best[from + r].floor();
+                            }
+                            BlockScorer.TopK[] top =
+                                    BlockScorer.topK(
+                                            qTile,
+                                            rows,
+                                            c,
+                                            cIds.length,
+                                            dim,
+                                            cIds,
+                                            k,
+                                            threads,
+                                            floors);
+                            for (int r = 0; r < rows; r++) {
+                                best[from + r].merge(top[r], cIds);
+                            }
+                        }
+                    }
+                    String[] qIds = queries.ids();
+                    List<Row> out = new ArrayList<>(best.length);
+                    for (int r = 0; r < best.length; r++) {
+                        out.add(
+                                RowFactory.create(
+                                        source,
+                                        qIds[r],
+                                        CollectionConverters.asScala(best[r].hits())));
+                    }
+                    return out.iterator();
+                }
+
+                private boolean inBlock(String source, long qb) {
+                    return next != null && next.getQb() == qb && next.getSource().equals(source);
+                }
+
+                private BlockRow advance() {
+                    BlockRow current = next;
+                    next = blocks.hasNext() ? blocks.next() : null;
+                    return current;
+                }
+            };
+        }
+    }
+
+    /**
+     * The (id, vector) rows of one block, copied into one row-major float array; every vector must
+     * have the block's dimension.
+     */
+    private static final class Vectors {
+        private final String role;
+        private final List<String> ids = new ArrayList<>();
+        private int dim;
+        private float[] flat = new float[0];
+
+        /** {@code dim} -1: taken from the first vector. */
+        Vectors(String role, int dim) {
+            this.role = role;
+            this.dim = dim;
         }
 
-        private static float[] flatten(List<Row> rows, int dim, String role) {
-            float[] flat = new float[rows.size() * dim];
-            for (int i = 0; i < rows.size(); i++) {
-                byte[] bytes = (byte[]) rows.get(i).get(1);
-                if (bytes.length != dim * Float.BYTES) {
-                    throw new IllegalStateException(
-                            role
-                                    + " "
-                                    + rows.get(i).getString(0)
-                                    + " has an embedding of "
-                                    + bytes.length / Float.BYTES
-                                    + " floats, expected "
-                                    + dim);
-                }
-                ByteBuffer.wrap(bytes)
-                        .order(ByteOrder.LITTLE_ENDIAN)
-                        .asFloatBuffer()
-                        .get(flat, i * dim, dim);
+        void add(BlockRow row) {
+            float[] vec = row.getVec();
+            if (dim < 0) {
+                dim = vec.length;
             }
-            return flat;
+            if (vec.length != dim) {
+                throw new IllegalStateException(
+                        role
+                                + " "
+                                + row.getId()
+                                + " has an embedding of "
+                                + vec.length
+                                + " floats, expected "
+                                + dim);
+            }
+            int n = ids.size();
+            if ((n + 1) * dim > flat.length) {
+                flat = Arrays.copyOf(flat, Math.max(dim, 2 * flat.length));
+            }
+            System.arraycopy(vec, 0, flat, n * dim, dim);
+            ids.add(row.getId());
+        }
+
+        int size() {
+            return ids.size();
+        }
+
+        int dim() {
+            return dim;
+        }
+
+        String[] ids() {
+            return ids.toArray(new String[0]);
+        }
+
+        float[] flat() {
+            return flat.length == ids.size() * dim ? flat : Arrays.copyOf(flat, ids.size() * dim);
+        }
+    }
+
+    /** The k best hits of one query over the candidate blocks folded in so far, best first. */
+    static final class RunningTopK {
+        private final int k;
+        private String[] ids = new String[0];
+        private float[] scores = new float[0];
+
+        RunningTopK(int k) {
+            this.k = k;
+        }
+
+        /** Folds in one block's exact top-k (indices into {@code blockIds}, best first). */
+        void merge(BlockScorer.TopK block, String[] blockIds) {
+            int[] index = block.index();
+            float[] blockScores = block.score();
+            if (index.length == 0 || (ids.length == k && blockScores[0] < scores[ids.length - 1])) {
+                return; // nothing in the block beats the worst hit kept
+            }
+            int n = Math.min(k, ids.length + index.length);
+            String[] mergedIds = new String[n];
+            float[] mergedScores = new float[n];
+            int a = 0;
+            int b = 0;
+            for (int out = 0; out < n; out++) {
+                boolean takeKept =
+                        b == index.length
+                                || (a < ids.length
+                                        && (scores[a] > blockScores[b]
+                                                || (scores[a] == blockScores[b]
+                                                        && ids[a].compareTo(blockIds[index[b]])
+                                                                < 0)));
+                if (takeKept) {
+                    mergedIds[out] = ids[a];
+                    mergedScores[out] = scores[a++];
+                } else {
+                    mergedIds[out] = blockIds[index[b]];
+                    mergedScores[out] = blockScores[b++];
+                }
+            }
+            ids = mergedIds;
+            scores = mergedScores;
+        }
+
+        /** The score a candidate needs to matter: the k-th best so far, or -inf before k hits. */
+        float floor() {
+            return ids.length == k ? scores[k - 1] : Float.NEGATIVE_INFINITY;
+        }
+
+        List<Row> hits() {
+            List<Row> hits = new ArrayList<>(ids.length);
+            for (int i = 0; i < ids.length; i++) {
+                hits.add(RowFactory.create(ids[i], scores[i]));
+            }
+            return hits;
         }
     }
 }

@@ -69,7 +69,7 @@ public record DenseParams(
     public static final double MARGIN_POS_DEFAULT = 0.05;
     public static final String SAMPLING_DEFAULT = "top";
     public static final long SEED_DEFAULT = 42L;
-    public static final int QUERY_BLOCK_DEFAULT = 1024;
+    public static final int QUERY_BLOCK_DEFAULT = 8192;
     public static final int CORPUS_BLOCK_DEFAULT = 4096;
     public static final int MAX_TEXT_CHARS_DEFAULT = 20_000;
     public static final int ENCODE_CHUNK_DEFAULT = 1024;

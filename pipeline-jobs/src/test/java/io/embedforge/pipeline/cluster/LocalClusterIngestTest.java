@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.embedforge.pipeline.ChildJvm;
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
@@ -16,7 +17,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -71,14 +71,7 @@ class LocalClusterIngestTest extends SparkTestBase {
         tmp = repoRoot().resolve("pipeline-jobs/target/local-cluster-test");
         FileTrees.delete(tmp);
         Files.createDirectories(tmp);
-        classPath =
-                Stream.of(
-                                System.getProperty(
-                                                "surefire.test.class.path",
-                                                System.getProperty("java.class.path"))
-                                        .split(File.pathSeparator))
-                        .filter(s -> !s.isBlank())
-                        .collect(Collectors.toList());
+        classPath = ChildJvm.classPath();
         sparkHome = tmp.resolve("spark-home");
         Path jars = Files.createDirectories(sparkHome.resolve("jars"));
         // Spark's launcher looks for the Scala version of a build tree; an empty folder says 2.13.
@@ -179,24 +172,17 @@ class LocalClusterIngestTest extends SparkTestBase {
     /** Starts {@code embedforge ingest} in a child JVM on {@code master}. */
     private static Process start(String master, Path out, boolean ui, int uiPort)
             throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-opens") || arg.startsWith("-XX:+IgnoreUnrecognized")) {
-                cmd.add(arg);
-            }
-        }
-        cmd.add("-Xmx1g");
-        cmd.add("-Dfile.encoding=UTF-8");
-        cmd.add("-Dspark.jars=" + appJar.toUri());
-        cmd.add("-Dspark.sql.shuffle.partitions=4");
-        cmd.add("-Dspark.ui.enabled=" + ui);
+        List<String> options = new ArrayList<>();
+        options.add("-Xmx1g");
+        options.add("-Dfile.encoding=UTF-8");
+        options.add("-Dspark.jars=" + appJar.toUri());
+        options.add("-Dspark.sql.shuffle.partitions=4");
+        options.add("-Dspark.ui.enabled=" + ui);
         if (ui) {
-            cmd.add("-Dspark.ui.port=" + uiPort);
+            options.add("-Dspark.ui.port=" + uiPort);
         }
-        cmd.add("-cp");
-        cmd.add(String.join(File.pathSeparator, classPath));
-        cmd.add("io.embedforge.pipeline.cli.EmbedForge");
+        List<String> cmd =
+                ChildJvm.command(options, classPath, "io.embedforge.pipeline.cli.EmbedForge");
         cmd.add("ingest");
         cmd.add("--master");
         cmd.add(master);

@@ -10,6 +10,7 @@ import io.embedforge.encoder.EncoderConfig;
 import io.embedforge.encoder.PyTorchThreads;
 import io.embedforge.encoder.SharedEncoders;
 import io.embedforge.encoder.TextEncoder;
+import io.embedforge.pipeline.ChildJvm;
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
@@ -116,10 +117,14 @@ class DenseBenchmark extends SparkTestBase {
                 "| ratio stage / plain: wall / CPU | %.2f / %.2f |",
                 stage / plain, stageCpu / plainCpu);
 
-        // 2. Scoring: PyTorch float32 matmul peak vs the block scorer vs the Spark search.
+        // 2. Scoring: PyTorch float32 matmul peak vs the block scorer vs the Spark search, all on
+        // the search's score-matrix shape (a tile of query rows x one candidate block).
         int dim = 384;
-        int nq = 1024;
-        int nc = 4096;
+        int queryBlock = Integer.getInteger("bench.query.block", DenseParams.QUERY_BLOCK_DEFAULT);
+        int corpusBlock =
+                Integer.getInteger("bench.corpus.block", DenseParams.CORPUS_BLOCK_DEFAULT);
+        int nq = Math.min(queryBlock, BlockedSearch.SCORE_TILE / corpusBlock);
+        int nc = corpusBlock;
         Random rnd = new Random(1);
         float[] q = randomVectors(rnd, nq, dim);
         float[] c = randomVectors(rnd, nc, dim);
@@ -162,13 +167,15 @@ class DenseBenchmark extends SparkTestBase {
                         + " | %.1f (%.0f%% of peak) / %.1f (%.0f%% of peak) |",
                 scorer, 100 * scorer / peak, scorerCpu, 100 * scorerCpu / peakCpu);
 
-        int sq = Integer.getInteger("bench.search.queries", 2048);
-        int sc = Integer.getInteger("bench.search.corpus", 16384);
-        Dataset<Row> qs = vectors(rnd, "q", sq, dim);
-        Dataset<Row> cs = vectors(rnd, "d", sc, dim);
+        int sq = Integer.getInteger("bench.search.queries", 8192);
+        int sc = Integer.getInteger("bench.search.corpus", 65536);
+        Dataset<Row> qs = SearchMemoryProbe.vectors(spark(), "q", sq, dim).cache();
+        Dataset<Row> cs = SearchMemoryProbe.vectors(spark(), "d", sc, dim).cache();
+        qs.count();
+        cs.count();
         long c2 = cpu();
         long t2 = System.nanoTime();
-        BlockedSearch.search(qs, cs, 50, 1024, 4096, THREADS)
+        BlockedSearch.search(qs, cs, 50, queryBlock, corpusBlock, THREADS)
                 .write()
                 .format("noop")
                 .mode("overwrite")
@@ -176,14 +183,64 @@ class DenseBenchmark extends SparkTestBase {
         double search = 2.0 * sq * sc * dim / (System.nanoTime() - t2);
         double searchCpu = 2.0 * sq * sc * dim / (cpu() - c2);
         line(
-                "| Spark blocked search %d x %d end to end: GFLOP per wall s / per CPU s"
-                        + " | %.1f (%.0f%% of peak) / %.1f (%.0f%% of peak) |",
-                sq, sc, search, 100 * search / peak, searchCpu, 100 * searchCpu / peakCpu);
+                "| Spark blocked search %d x %d (blocks %d x %d), top-50, end to end:"
+                        + " GFLOP per wall s / per CPU s | %.1f (%.0f%% of peak) / %.1f (%.0f%% of"
+                        + " peak) |",
+                sq,
+                sc,
+                queryBlock,
+                corpusBlock,
+                search,
+                100 * search / peak,
+                searchCpu,
+                100 * searchCpu / peakCpu);
+
+        // 3. Memory: the same search in a JVM of its own (-Xmx512m), corpus 1x and 10x.
+        int mq = Integer.getInteger("bench.memory.queries", 2048);
+        int mc = Integer.getInteger("bench.memory.corpus", 32768);
+        for (int factor : new int[] {1, 10}) {
+            String[] probe = memoryProbe(mq, mc * factor, queryBlock, corpusBlock);
+            line(
+                    "| search %d x %d in its own local[2] JVM (-Xmx512m): seconds / old-gen peak MB"
+                            + " / RSS peak MB | %s / %s / %s |",
+                    mq, mc * factor, probe[1], probe[2], probe[3]);
+        }
         line(
                 "| load average (1 min) at the end | %.1f |",
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage());
         Files.writeString(Paths.get("target", "dense-benchmark.md"), report.toString());
+    }
+
+    /** Runs {@link SearchMemoryProbe} in a child JVM; its output line split on spaces. */
+    private static String[] memoryProbe(int nq, int nc, int queryBlock, int corpusBlock)
+            throws Exception {
+        List<String> cmd =
+                ChildJvm.command(
+                        List.of("-Xmx512m", "-Dai.djl.offline=true"),
+                        ChildJvm.classPath(),
+                        SearchMemoryProbe.class.getName());
+        cmd.addAll(
+                List.of(
+                        Integer.toString(nq),
+                        Integer.toString(nc),
+                        Integer.toString(queryBlock),
+                        Integer.toString(corpusBlock)));
+        Path log = Files.createTempFile("search-memory-probe", ".log");
+        Process p =
+                new ProcessBuilder(cmd)
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
+        int exit = p.waitFor();
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        for (String l : lines) {
+            if (l.startsWith("PROBE ")) {
+                return l.split(" ");
+            }
+        }
+        throw new IllegalStateException(
+                "memory probe exited " + exit + " without a result: " + String.join("\n", lines));
     }
 
     /** CPU time of the whole JVM process (all threads, native ones included), in ns. */
@@ -199,26 +256,6 @@ class DenseBenchmark extends SparkTestBase {
             v[i] = (float) rnd.nextGaussian();
         }
         return v;
-    }
-
-    private static Dataset<Row> vectors(Random rnd, String prefix, int n, int dim) {
-        StructType schema =
-                new StructType()
-                        .add("source", DataTypes.StringType)
-                        .add("id", DataTypes.StringType)
-                        .add("vec", DataTypes.createArrayType(DataTypes.FloatType, false));
-        List<Row> rows = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            float[] v = randomVectors(rnd, 1, dim);
-            List<Float> list = new ArrayList<>(dim);
-            for (float x : v) {
-                list.add(x);
-            }
-            rows.add(RowFactory.create("bench", prefix + i, list));
-        }
-        Dataset<Row> ds = spark().createDataFrame(rows, schema).repartition(2).cache();
-        ds.count();
-        return ds;
     }
 
     private static List<String> snliTexts(Path data, int n) throws Exception {

@@ -82,9 +82,15 @@ class DenseBlockedSearchTest extends SparkTestBase {
         return out;
     }
 
-    @ParameterizedTest(name = "query_block={0} corpus_block={1} partitions={2}")
-    @CsvSource({"1000,1000,1", "7,13,3", "1,5,4"})
-    void blockedSearchEqualsBruteForce(int qBlock, int cBlock, int partitions) {
+    @ParameterizedTest(name = "query_block={0} corpus_block={1} partitions={2} score_tile={3}")
+    @CsvSource({
+        "1000,1000,1,100000",
+        "7,13,3,100000",
+        "1,5,4,100000",
+        "3,2,2,100000",
+        "1000,40,2,90"
+    })
+    void blockedSearchEqualsBruteForce(int qBlock, int cBlock, int partitions, int scoreTile) {
         Random rnd = new Random(7);
         int dim = 24;
         List<Vec> qs = new ArrayList<>(random(rnd, "a", "q", 30, dim));
@@ -101,7 +107,8 @@ class DenseBlockedSearchTest extends SparkTestBase {
                                 k,
                                 qBlock,
                                 cBlock,
-                                1)
+                                1,
+                                scoreTile)
                         .collectAsList();
         assertEquals(qs.size(), rows.size());
         for (Row r : rows) {
