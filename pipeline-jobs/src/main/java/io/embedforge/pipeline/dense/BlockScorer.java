@@ -25,25 +25,6 @@ public final class BlockScorer {
     public record TopK(int[] index, float[] score) {}
 
     /**
-     * Scores {@code nq} queries against {@code nc} candidates (row-major, {@code dim} floats each).
-     *
-     * @param candidateIds ids of the candidates, used to break score ties
-     * @param k how many to keep per query (fewer when the block is smaller)
-     * @param threads libtorch intra-op threads (0 = all cores)
-     */
-    public static TopK[] topK(
-            float[] queries,
-            int nq,
-            float[] candidates,
-            int nc,
-            int dim,
-            String[] candidateIds,
-            int k,
-            int threads) {
-        return topK(queries, nq, candidates, nc, dim, candidateIds, k, threads, null);
-    }
-
-    /**
      * As {@link #topK(float[], int, float[], int, int, String[], int, int)}, keeping of query r
      * only the candidates scoring at least {@code floors[r]}: the score of the k-th hit it already
      * has from earlier blocks, below which nothing can enter its top k. Most candidates of a large

@@ -90,7 +90,7 @@ class BlendBenchmark extends SparkTestBase {
             System.out.printf(
                     java.util.Locale.ROOT,
                     "BlendBenchmark round %d: rows written %d (bare) / %s+%s (blend); bare"
-                        + " read+write %.1f s (%d jobs), blend %.1f s (%d jobs), ratio %.2f%n",
+                            + " read+write %.1f s (%d jobs), blend %.1f s (%d jobs), ratio %.2f%n",
                     round,
                     rows,
                     ((Map<?, ?>) s.get("stage1")).get("rows"),

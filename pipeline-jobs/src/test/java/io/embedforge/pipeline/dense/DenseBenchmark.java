@@ -154,7 +154,7 @@ class DenseBenchmark extends SparkTestBase {
         for (int rep = 0; rep < 4; rep++) {
             long cc = cpu();
             long t = System.nanoTime();
-            BlockScorer.topK(q, nq, c, nc, dim, ids, 50, THREADS);
+            BlockScorer.topK(q, nq, c, nc, dim, ids, 50, THREADS, null);
             scorer = Math.max(scorer, flops / (System.nanoTime() - t));
             scorerCpu = Math.max(scorerCpu, flops / (cpu() - cc));
         }

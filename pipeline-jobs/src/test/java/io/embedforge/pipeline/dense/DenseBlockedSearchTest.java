@@ -129,8 +129,20 @@ class DenseBlockedSearchTest extends SparkTestBase {
         float[][] q = {{1, 0}};
         float[] flatC = {1, 0, 1, 0, 0.5f, 0, 1, 0};
         String[] ids = {"d3", "d1", "d0", "d2"};
-        BlockScorer.TopK[] top = BlockScorer.topK(q[0], 1, flatC, 4, 2, ids, 3, 1);
+        BlockScorer.TopK[] top = BlockScorer.topK(q[0], 1, flatC, 4, 2, ids, 3, 1, null);
         assertEquals(
                 List.of(1, 3, 0), List.of(top[0].index()[0], top[0].index()[1], top[0].index()[2]));
+    }
+
+    @Test
+    void aFloorDropsOnlyCandidatesScoringBelowIt() {
+        float[] q = {1, 0};
+        float[] flatC = {0.9f, 0, 0.5f, 0, 0.2f, 0, 0.5f, 0};
+        String[] ids = {"d0", "d1", "d2", "d3"};
+        BlockScorer.TopK[] top = BlockScorer.topK(q, 1, flatC, 4, 2, ids, 3, 1, new float[] {0.5f});
+        assertEquals(
+                List.of(0, 1, 3), List.of(top[0].index()[0], top[0].index()[1], top[0].index()[2]));
+        top = BlockScorer.topK(q, 1, flatC, 4, 2, ids, 3, 1, new float[] {0.95f});
+        assertEquals(0, top[0].index().length);
     }
 }
