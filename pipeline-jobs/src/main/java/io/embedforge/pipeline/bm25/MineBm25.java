@@ -53,10 +53,10 @@ import org.apache.spark.sql.types.DataTypes;
  * <p>Distribution: the pool is hashed into {@code num_shards} shards; each shard's index is built
  * in one executor task ({@link ShardSearch}, a co-group of the shard's texts with every query), and
  * per-shard top-k lists are merged with a window over (score desc, text id). Collection and term
- * statistics are computed with Spark over the whole pool and injected into each shard's searcher
- * ({@link GlobalStatsSearcher}), so scores and ranks do not depend on the number of shards. Each
- * query fetches {@code k = max_negatives + min_rank - 1 + |excluded texts|} hits per shard, which
- * is enough for the global top-k: the global rank of every hit is exact.
+ * statistics are computed with Spark over the whole pool and used by each shard's BM25 scorers
+ * ({@link ShardIndex}), so scores and ranks do not depend on the number of shards. Each query
+ * fetches {@code k = max_negatives + min_rank - 1 + |excluded texts|} hits per shard, which is
+ * enough for the global top-k: the global rank of every hit is exact.
  *
  * <p>Driver: plans the job and collects one row of collection statistics. Executors: analysis,
  * indexing, search. Nothing else reaches the driver.

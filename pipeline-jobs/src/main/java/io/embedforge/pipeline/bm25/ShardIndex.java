@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.lucene.document.Document;
@@ -16,17 +17,19 @@ import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexOptions;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.PostingsEnum;
 import org.apache.lucene.index.Term;
-import org.apache.lucene.index.TermStates;
-import org.apache.lucene.search.BooleanClause;
-import org.apache.lucene.search.BooleanQuery;
-import org.apache.lucene.search.Query;
+import org.apache.lucene.search.CollectionStatistics;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.HitQueue;
+import org.apache.lucene.search.LeafSimScorer;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.Sort;
 import org.apache.lucene.search.SortField;
-import org.apache.lucene.search.TermQuery;
-import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TermStatistics;
 import org.apache.lucene.search.similarities.BM25Similarity;
+import org.apache.lucene.search.similarities.Similarity;
 import org.apache.lucene.store.ByteBuffersDataOutput;
 import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.SingleInstanceLockFactory;
@@ -34,14 +37,33 @@ import org.apache.lucene.util.BytesRef;
 
 /**
  * One shard of the BM25 pool: an in-memory Lucene index of (id, text) pairs, searched with
- * BM25Similarity and the pool's global statistics ({@link GlobalStatsSearcher}).
+ * BM25Similarity and the pool's global statistics.
+ *
+ * <p>A shard answers every query of the pool, and the queries share most of their terms, so it
+ * scores term-at-a-time with Lucene's own pieces and keeps the result per term: the first query
+ * with a term reads the term's postings from the shard, scores each posting once with the {@link
+ * BM25Similarity} scorer built from the pool's global {@link CollectionStatistics} and the term's
+ * global {@link TermStatistics} (and the document's norm, through {@link LeafSimScorer}), and keeps
+ * (doc, score) arrays; every query then only adds the kept scores of its terms. Going through an
+ * {@code IndexSearcher} instead costs a query rewrite, a weight, a scorer per term and a collector
+ * per query and shard, which does not shrink with the shard: with small shards it was most of the
+ * time. The scores are those of the query Lucene's {@code QueryBuilder} builds from the same tokens
+ * (one SHOULD term clause per token): its rewrite folds a repeated term into one clause boosted by
+ * the repeat count, which is the boost its scorer is built with here, and the disjunction sums the
+ * clause scores in double and rounds the sum to float, as here. The order of the sum differs from
+ * Lucene's, which cannot change it while a double holds it exactly (largest to smallest clause
+ * score of a query below about 2^20, for up to a few hundred distinct terms). Collection and term
+ * statistics are global, so a document's score does not depend on the shard holding it.
  *
  * <p>The index is sorted by id and merged to one segment, so Lucene's tie-break among equal scores
- * (lower doc id first) is the id order: the same order the merge of all shards uses, which keeps
- * ties, and so the top-k cut of each shard, independent of how the pool is sharded.
+ * (lower doc id first, {@link HitQueue}) is the id order: the same order the merge of all shards
+ * uses, which keeps ties, and so the top-k cut of each shard, independent of how the pool is
+ * sharded.
  *
- * <p>Runs on executors, one per shard task; not thread-safe (it keeps the term dictionary entry of
- * every query term seen, one small object per distinct term); close it when done.
+ * <p>Runs on executors, one per shard task; not thread-safe; close it when done. Memory: besides
+ * the index, the scored postings of every distinct query term seen (8 bytes per posting, at most
+ * the shard's postings once per distinct repeat count of a term) and one double and one int per
+ * document.
  */
 public final class ShardIndex implements Closeable {
     /** Sorted id field (doc values only). */
@@ -51,19 +73,38 @@ public final class ShardIndex implements Closeable {
 
     private final ByteBuffersDirectory directory;
     private final DirectoryReader reader;
-    private final GlobalStatsSearcher searcher;
+    private final BM25Similarity similarity;
+    private final CollectionStatistics collection;
     private final String[] ids;
     private final String[] texts;
-    private final Map<String, TermStates> termStates = new HashMap<>();
+    private final Map<Clause, ScoredPostings> scored = new HashMap<>();
+
+    /** Score sum of each document for the query being searched, valid where its mark is set. */
+    private final double[] sums;
+
+    /** Number of the query that last touched each document (0: none yet). */
+    private final int[] marks;
+
+    /** Documents the query being searched matched, in the order they were first seen. */
+    private final int[] matched;
+
+    private int queryNumber;
 
     /** One hit: the text's id and text, and its BM25 score for the query. */
     public record Hit(String id, String text, float score) {}
+
+    /** A term clause of a query: the term and its boost (the times the query repeats it). */
+    private record Clause(String term, float boost) {}
+
+    /** A term's matching documents (increasing) and their BM25 scores for one clause. */
+    private record ScoredPostings(int[] docs, float[] scores) {
+        static final ScoredPostings NONE = new ScoredPostings(new int[0], new float[0]);
+    }
 
     private ShardIndex(
             ByteBuffersDirectory directory,
             String[] ids,
             String[] texts,
-            String analyzer,
             float k1,
             float b,
             GlobalStats global)
@@ -72,8 +113,11 @@ public final class ShardIndex implements Closeable {
         this.ids = ids;
         this.texts = texts;
         this.reader = DirectoryReader.open(directory);
-        this.searcher = new GlobalStatsSearcher(reader, LuceneText.FIELD, global);
-        this.searcher.setSimilarity(new BM25Similarity(k1, b));
+        this.similarity = new BM25Similarity(k1, b);
+        this.collection = global.toLucene(LuceneText.FIELD);
+        this.sums = new double[reader.maxDoc()];
+        this.marks = new int[reader.maxDoc()];
+        this.matched = new int[reader.maxDoc()];
     }
 
     /**
@@ -108,14 +152,13 @@ public final class ShardIndex implements Closeable {
             writer.forceMerge(1);
             writer.commit();
         }
-        return new ShardIndex(directory, ids, texts, analyzer, k1, b, global);
+        return new ShardIndex(directory, ids, texts, k1, b, global);
     }
 
     /**
      * An empty in-memory directory that keeps each file as one byte array. Lucene clones an index
-     * input for every term lookup and postings enum of a query, and cloning a file of the default
-     * {@code ByteBuffersDirectory} (many small buffers) duplicates every buffer: with small shards,
-     * that was most of the per-shard cost of a query.
+     * input for every term lookup and postings enum, and cloning a file of the default {@code
+     * ByteBuffersDirectory} (many small buffers) duplicates every buffer.
      */
     static ByteBuffersDirectory directory() {
         return new ByteBuffersDirectory(
@@ -130,39 +173,12 @@ public final class ShardIndex implements Closeable {
     }
 
     /**
-     * The BM25 query of analysed (non-empty) terms: what Lucene's {@code
-     * QueryBuilder.createBooleanQuery} builds from the same token stream (one SHOULD term clause
-     * per token, repeats included; a single token is a term query). Each term query carries this
-     * shard's {@link TermStates} of its term, looked up in the term dictionary once per shard and
-     * term rather than once per query and term: the queries of a pool share most of their terms.
-     */
-    private Query query(List<String> terms) throws IOException {
-        if (terms.size() == 1) {
-            return termQuery(terms.get(0));
-        }
-        BooleanQuery.Builder builder = new BooleanQuery.Builder();
-        for (String t : terms) {
-            builder.add(termQuery(t), BooleanClause.Occur.SHOULD);
-        }
-        return builder.build();
-    }
-
-    private TermQuery termQuery(String text) throws IOException {
-        Term term = new Term(LuceneText.FIELD, text);
-        TermStates states = termStates.get(text);
-        if (states == null) {
-            states = TermStates.build(searcher, term, true);
-            termStates.put(text, states);
-        }
-        return new TermQuery(term, states);
-    }
-
-    /**
      * The top {@code k} texts of this shard for the query of analysed {@code terms} (one SHOULD
      * term clause per token, as Lucene's {@code QueryBuilder} builds it), best first, equal scores
      * by id.
      *
-     * @param termStats global {@code (docFreq, totalTermFreq)} of the query's terms
+     * @param termStats global {@code (docFreq, totalTermFreq)} of the query's terms; the same for
+     *     every query (they are the pool's), so the first query with a term fixes its scores
      */
     public List<Hit> search(List<String> terms, int k, Map<String, long[]> termStats)
             throws IOException {
@@ -170,12 +186,111 @@ public final class ShardIndex implements Closeable {
         if (terms.isEmpty() || k <= 0 || reader.maxDoc() == 0) {
             return hits;
         }
-        searcher.setTermStatistics(termStats);
-        TopDocs top = searcher.search(query(terms), k);
-        for (ScoreDoc sd : top.scoreDocs) {
+        Map<String, Integer> repeats = new LinkedHashMap<>();
+        for (String t : terms) {
+            repeats.merge(t, 1, Integer::sum);
+        }
+        int query = ++queryNumber;
+        int matchCount = 0;
+        for (Map.Entry<String, Integer> e : repeats.entrySet()) {
+            Clause clause = new Clause(e.getKey(), e.getValue().floatValue());
+            ScoredPostings postings = scored.get(clause);
+            if (postings == null) {
+                postings = score(clause, termStats.get(clause.term()));
+                scored.put(clause, postings);
+            }
+            int[] docs = postings.docs();
+            float[] scores = postings.scores();
+            for (int i = 0; i < docs.length; i++) {
+                int doc = docs[i];
+                if (marks[doc] != query) {
+                    marks[doc] = query;
+                    sums[doc] = 0;
+                    matched[matchCount++] = doc;
+                }
+                sums[doc] += scores[i];
+            }
+        }
+        for (ScoreDoc sd : top(matchCount, k)) {
             hits.add(new Hit(ids[sd.doc], texts[sd.doc], sd.score));
         }
         return hits;
+    }
+
+    /**
+     * The best {@code k} of the {@code matchCount} matched documents, best first: Lucene's {@link
+     * HitQueue} order (score desc, then doc id), filled as {@code TopScoreDocCollector} fills it.
+     * The matched documents are not in doc id order, so an equal score with a lower doc id also
+     * enters the queue.
+     */
+    private ScoreDoc[] top(int matchCount, int k) {
+        if (matchCount == 0) {
+            return new ScoreDoc[0];
+        }
+        int size = Math.min(k, matchCount);
+        HitQueue queue = new HitQueue(size, true);
+        ScoreDoc least = queue.top();
+        for (int i = 0; i < matchCount; i++) {
+            int doc = matched[i];
+            float score = (float) sums[doc];
+            if (score > least.score || (score == least.score && doc < least.doc)) {
+                least.doc = doc;
+                least.score = score;
+                least = queue.updateTop();
+            }
+        }
+        ScoreDoc[] top = new ScoreDoc[size];
+        for (int i = size - 1; i >= 0; i--) {
+            top[i] = queue.pop();
+        }
+        return top;
+    }
+
+    /**
+     * The clause's postings in this shard, each scored as Lucene's {@code TermQuery} weight scores
+     * it: {@link BM25Similarity#scorer} with the clause's boost and the global statistics, applied
+     * to the posting's frequency and the document's norm by {@link LeafSimScorer}.
+     *
+     * @param global global {@code (docFreq, totalTermFreq)} of the term, or null if unknown
+     */
+    private ScoredPostings score(Clause clause, long[] global) throws IOException {
+        Term term = new Term(LuceneText.FIELD, clause.term());
+        int docFreq = reader.docFreq(term);
+        if (docFreq == 0) {
+            return ScoredPostings.NONE;
+        }
+        if (global == null) {
+            throw new IllegalStateException(
+                    "no global statistics for term '"
+                            + clause.term()
+                            + "' held by this shard (docFreq="
+                            + docFreq
+                            + "): the statistics were computed with another analyzer");
+        }
+        Similarity.SimScorer scorer =
+                similarity.scorer(
+                        clause.boost(),
+                        collection,
+                        new TermStatistics(term.bytes(), global[0], global[1]));
+        int[] docs = new int[docFreq];
+        float[] scores = new float[docFreq];
+        int n = 0;
+        for (LeafReaderContext leaf : reader.leaves()) {
+            PostingsEnum postings = leaf.reader().postings(term, PostingsEnum.FREQS);
+            if (postings == null) {
+                continue;
+            }
+            LeafSimScorer leafScorer =
+                    new LeafSimScorer(scorer, leaf.reader(), LuceneText.FIELD, true);
+            for (int doc = postings.nextDoc();
+                    doc != DocIdSetIterator.NO_MORE_DOCS;
+                    doc = postings.nextDoc()) {
+                docs[n] = leaf.docBase + doc;
+                scores[n] = leafScorer.score(doc, postings.freq());
+                n++;
+            }
+        }
+        return new ScoredPostings(docs, scores);
     }
 
     @Override
