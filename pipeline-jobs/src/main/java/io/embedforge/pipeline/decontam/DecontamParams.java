@@ -4,8 +4,11 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.embedforge.pipeline.common.Ordered;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Settings of {@code decontaminate}, bound from YAML with snake_case keys (absent keys take their
@@ -51,6 +54,38 @@ public record DecontamParams(
         }
         nearDuplicates = nearDuplicates == null ? Map.of() : Ordered.map(nearDuplicates);
         check(maxNgramDf >= 1, "max_ngram_df", maxNgramDf, "must be >= 1");
+    }
+
+    /**
+     * This configuration with every near-duplicate rule that names no eval sources checked against
+     * all source instances of its dataset (emotion against emotion_test, too): a profile declares
+     * an eval split as a second instance of the dataset, whose rows carry that instance's name, so
+     * "the source itself" alone would find no eval text.
+     *
+     * @param datasetOfInstance the dataset (source file) of every source instance of the profile
+     */
+    public DecontamParams withEvalSourcesOfSameDataset(Map<String, String> datasetOfInstance) {
+        Map<String, NearDuplicateRule> rules = new TreeMap<>();
+        nearDuplicates.forEach(
+                (source, rule) -> {
+                    String dataset = datasetOfInstance.get(source);
+                    if (rule.evalSources() != null || dataset == null) {
+                        rules.put(source, rule);
+                        return;
+                    }
+                    List<String> siblings = new ArrayList<>();
+                    datasetOfInstance.forEach(
+                            (instance, d) -> {
+                                if (d.equals(dataset)) {
+                                    siblings.add(instance);
+                                }
+                            });
+                    Collections.sort(siblings);
+                    rules.put(
+                            source,
+                            new NearDuplicateRule(siblings, rule.ngram(), rule.threshold()));
+                });
+        return new DecontamParams(evalSplits, trainSplits, rules, maxNgramDf);
     }
 
     /** Every setting at its default. */

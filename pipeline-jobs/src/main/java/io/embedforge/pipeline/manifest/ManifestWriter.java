@@ -40,7 +40,7 @@ public final class ManifestWriter {
         return writeStage(
                 conf,
                 outRoot,
-                new StageRecord(stage, stage, null, null, null),
+                new StageRecord(stage, stage, null, null, null, null),
                 config,
                 started,
                 finished,
@@ -55,9 +55,15 @@ public final class ManifestWriter {
      * @param fingerprint hash of its inputs and settings (null = not tracked)
      * @param params its resolved settings (null = none)
      * @param inputs its input paths with sizes and hashes or modification times (null = none)
+     * @param memory its peak memory (null = not measured)
      */
     public record StageRecord(
-            String stage, String dir, String fingerprint, Object params, Object inputs) {}
+            String stage,
+            String dir,
+            String fingerprint,
+            Object params,
+            Object inputs,
+            Object memory) {}
 
     /**
      * Records one stage's section (stage, timings, fingerprint, params, inputs, result) in {@code
@@ -87,6 +93,9 @@ public final class ManifestWriter {
         }
         if (record.inputs() != null) {
             stageNode.set("inputs", JSON.valueToTree(record.inputs()));
+        }
+        if (record.memory() != null) {
+            stageNode.set("memory", JSON.valueToTree(record.memory()));
         }
         stageNode.set("result", JSON.valueToTree(section));
 

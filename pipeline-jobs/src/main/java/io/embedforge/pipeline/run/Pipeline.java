@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -131,7 +132,9 @@ public final class Pipeline {
     public Object params(String stage) {
         return switch (stage) {
             case INGEST -> null;
-            case DECONTAMINATE -> StageParams.parse(config, stage, DecontamParams.class, false);
+            case DECONTAMINATE ->
+                    StageParams.parse(config, stage, DecontamParams.class, false)
+                            .withEvalSourcesOfSameDataset(datasetOfInstance());
             case MINE_DENSE -> StageParams.parse(config, stage, DenseParams.class, true);
             case MINE_BM25 -> StageParams.parse(config, stage, Bm25Params.class, false);
             case LABEL_NEGATIVES -> StageParams.parse(config, stage, LabelParams.class, true);
@@ -139,6 +142,12 @@ public final class Pipeline {
             case REPORT -> StageParams.parse(config, stage, ReportParams.class, true);
             default -> throw new IllegalArgumentException("unknown stage " + stage);
         };
+    }
+
+    private Map<String, String> datasetOfInstance() {
+        Map<String, String> datasets = new TreeMap<>();
+        config.sources().forEach(s -> datasets.put(s.name(), s.dataset()));
+        return datasets;
     }
 
     /** Runs (or skips) one stage; its upstream stages must have committed outputs. */

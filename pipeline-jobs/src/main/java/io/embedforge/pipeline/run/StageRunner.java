@@ -78,6 +78,7 @@ public final class StageRunner {
             return new Outcome(stage, true, fingerprint, 0);
         }
         Instant started = Instant.now();
+        PeakMemory memory = PeakMemory.start();
         log.printf(Locale.ROOT, "== %-16s started %s%n", stage, started);
         spark.sparkContext().setJobGroup(stage, "embedforge " + stage, false);
         String tmpRoot = out + "/" + TMP_DIR + "/" + dir + "-" + UUID.randomUUID();
@@ -115,10 +116,11 @@ public final class StageRunner {
             spark.sparkContext().clearJobGroup();
         }
         Instant finished = Instant.now();
+        PeakMemory.Reading peak = memory.read();
         ManifestWriter.writeStage(
                 conf,
                 out,
-                new ManifestWriter.StageRecord(stage, dir, fingerprint, params, inputs),
+                new ManifestWriter.StageRecord(stage, dir, fingerprint, params, inputs, peak),
                 config,
                 started,
                 finished,
@@ -130,7 +132,12 @@ public final class StageRunner {
         ManifestWriter.write(conf, out + "/" + dir + "/" + MARKER, marker);
         double secs = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
         log.printf(
-                Locale.ROOT, "== %-16s finished in %.1f s -> %s%n", stage, secs, out + "/" + dir);
+                Locale.ROOT,
+                "== %-16s finished in %.1f s (%s) -> %s%n",
+                stage,
+                secs,
+                peak.describe(),
+                out + "/" + dir);
         return new Outcome(stage, false, fingerprint, secs);
     }
 

@@ -128,4 +128,28 @@ class DecontaminateTest extends SparkTestBase {
         assertEquals(List.of("a a"), Decontaminate.ngrams("a a a", 2));
         assertEquals(List.of(), Decontaminate.ngrams("  ", 2));
     }
+
+    @Test
+    void aRuleWithoutEvalSourcesChecksEveryInstanceOfItsDataset() {
+        DecontamParams p =
+                DecontamParams.fromConfig(
+                                null,
+                                null,
+                                Map.of(
+                                        "emotion",
+                                        NearDuplicateRule.fromConfig(null, 2, 0.5),
+                                        "banking77",
+                                        NearDuplicateRule.fromConfig(List.of("x"), 2, 0.5)),
+                                null)
+                        .withEvalSourcesOfSameDataset(
+                                Map.of(
+                                        "emotion", "emotion",
+                                        "emotion_test", "emotion",
+                                        "banking77", "banking77",
+                                        "banking77_test", "banking77"));
+        assertEquals(
+                List.of("emotion", "emotion_test"),
+                p.nearDuplicates().get("emotion").evalSourcesOf("emotion"));
+        assertEquals(List.of("x"), p.nearDuplicates().get("banking77").evalSourcesOf("banking77"));
+    }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.run.PeakMemory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -39,7 +40,12 @@ class ManifestRoundTripTest {
                         conf,
                         out.toString(),
                         new ManifestWriter.StageRecord(
-                                "blend", "blend", "f00d", Map.of("k", 1), inputs),
+                                "blend",
+                                "blend",
+                                "f00d",
+                                Map.of("k", 1),
+                                inputs,
+                                new PeakMemory.Reading(900L, 640L)),
                         config,
                         t0,
                         t0.plusMillis(1500),
@@ -62,6 +68,8 @@ class ManifestRoundTripTest {
         assertEquals(1.5, stage.get("seconds").asDouble());
         assertEquals(14, stage.at("/result/negatives_histogram/7").asLong());
         assertEquals("ab", stage.at("/inputs/files/0/sha256").asText());
+        assertEquals(900, stage.at("/memory/rss_peak_mb").asLong());
+        assertEquals(640, stage.at("/memory/heap_peak_mb").asLong());
         assertEquals(42, read.get("seed").asLong());
         assertNotNull(read.at("/versions/spark").asText());
         assertEquals(config.resolved().toString(), read.get("config").toString());
