@@ -21,7 +21,6 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Random;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -49,12 +48,10 @@ class DenseBenchmark extends SparkTestBase {
     private static final int TEXTS = Integer.getInteger("bench.texts", 1024);
     private static final int BATCH = Integer.getInteger("bench.batch", 32);
     private static final int THREADS = Integer.getInteger("bench.threads", 2);
-    private final StringBuilder report = new StringBuilder();
+    private final BenchReport report = new BenchReport();
 
     private void line(String format, Object... args) {
-        String s = String.format(Locale.ROOT, format, args);
-        System.out.println(s);
-        report.append(s).append('\n');
+        report.line(format, args);
     }
 
     @Test
@@ -209,7 +206,7 @@ class DenseBenchmark extends SparkTestBase {
                 "| load average (1 min) at the end | %.1f |",
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage());
-        Files.writeString(Paths.get("target", "dense-benchmark.md"), report.toString());
+        report.write(Paths.get("target", "dense-benchmark.md"));
     }
 
     /** Runs {@link SearchMemoryProbe} in a child JVM; its output line split on spaces. */
