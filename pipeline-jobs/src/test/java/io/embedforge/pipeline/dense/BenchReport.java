@@ -1,6 +1,7 @@
 package io.embedforge.pipeline.dense;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -18,6 +19,16 @@ final class BenchReport {
         String s = String.format(Locale.ROOT, format, args);
         System.out.println(s);
         text.append(s).append('\n');
+    }
+
+    /**
+     * CPU time of the whole JVM process (all threads, native ones included), in ns: on a machine
+     * shared with other tenants it moves far less than wall time.
+     */
+    static long cpu() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** Writes every line so far to {@code file}. */
