@@ -76,7 +76,11 @@ public final class PeakMemory {
         return new Reading(rssReset ? rssHighWaterMarkMb() : null, heap >> 20);
     }
 
-    private static Long rssHighWaterMarkMb() {
+    /**
+     * The process's resident high-water mark (VmHWM of {@code /proc/self/status}) in MiB: since the
+     * last reset, or since start when nothing reset it; null when not measurable (not Linux).
+     */
+    public static Long rssHighWaterMarkMb() {
         try {
             for (String line : Files.readAllLines(STATUS, StandardCharsets.US_ASCII)) {
                 if (line.startsWith("VmHWM:")) {

@@ -1,9 +1,8 @@
 package io.embedforge.pipeline.dense;
 
+import io.embedforge.pipeline.run.PeakMemory;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Random;
 import org.apache.spark.api.java.function.MapFunction;
@@ -68,17 +67,7 @@ public final class SearchMemoryProbe {
                 "PROBE %.1f %d %d%n",
                 seconds,
                 oldGenPeak >> 20,
-                rssHighWaterMarkKb() >> 10);
-    }
-
-    /** VmHWM of /proc/self/status: the process's peak resident memory, native memory included. */
-    private static long rssHighWaterMarkKb() throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return -1;
+                PeakMemory.rssHighWaterMarkMb());
     }
 
     /**
