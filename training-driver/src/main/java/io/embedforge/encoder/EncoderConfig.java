@@ -28,7 +28,8 @@ import java.util.HexFormat;
  * @param queryPrefix prepended to every query text (E5: {@code "query: "})
  * @param passagePrefix prepended to every passage text (E5: {@code "passage: "})
  * @param batchSize texts per forward pass
- * @param intraOpThreads threads of one forward pass; 0 means every core of the JVM
+ * @param intraOpThreads threads of one forward pass; 0 means every core of the JVM (in the Spark
+ *     mining stage: the task's cores, with the executor's tasks running passes concurrently)
  * @param dimension expected embedding size; 0 accepts what the model gives
  */
 public record EncoderConfig(

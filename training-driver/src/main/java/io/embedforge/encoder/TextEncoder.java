@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 
 /**
  * A text encoder on DJL: Hugging Face tokenizer, an ONNX (OnnxRuntime) or TorchScript (PyTorch)
@@ -37,10 +38,11 @@ import java.util.Set;
  * and cut into batches of {@code batch_size}, each padded only to its own longest text, so padding
  * costs little even with mixed lengths. The vectors come back in input order.
  *
- * <p>Thread safety: the model is shared; forward passes are serialised by a lock and each uses
- * {@code intra_op_threads} threads (all cores by default), which is how one model per executor JVM
- * keeps the cores busy without oversubscribing them. Tokenisation runs outside the lock, so a
- * second task tokenises while the first one runs the model.
+ * <p>Thread safety: the model is shared by threads; each forward pass uses {@code intra_op_threads}
+ * threads (all cores by default) and at most {@code cores / intra_op_threads} passes run at once,
+ * so one model per executor JVM keeps the cores busy without oversubscribing them: one pass at a
+ * time over every core, or (Spark tasks with one thread each) one pass per core. Tokenisation and
+ * pooling run outside that limit.
  *
  * <p>Close it (try-with-resources) to free the native model and tokenizer.
  */
@@ -52,7 +54,7 @@ public final class TextEncoder implements AutoCloseable {
     private final Model model;
     private final HuggingFaceTokenizer tokenizer;
     private final List<String> inputNames;
-    private final Object forwardLock = new Object();
+    private final Semaphore forwardSlots;
     private volatile int dimension;
 
     private TextEncoder(
@@ -65,6 +67,17 @@ public final class TextEncoder implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.inputNames = inputNames;
         this.dimension = config.dimension();
+        this.forwardSlots = new Semaphore(forwardSlots(config), true);
+    }
+
+    /**
+     * How many forward passes may run at once: as many as the JVM's cores hold at {@code
+     * intra_op_threads} each (one when a pass uses every core).
+     */
+    static int forwardSlots(EncoderConfig config) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int threads = config.intraOpThreads() > 0 ? config.intraOpThreads() : cores;
+        return Math.max(1, cores / threads);
     }
 
     /**
@@ -312,7 +325,8 @@ public final class TextEncoder implements AutoCloseable {
         Shape shape = new Shape(b, len);
         float[] hidden;
         Shape outShape;
-        synchronized (forwardLock) {
+        forwardSlots.acquireUninterruptibly();
+        try {
             try (NDManager manager = model.getNDManager().newSubManager()) {
                 NDList input = new NDList();
                 for (String name : inputNames) {
@@ -342,6 +356,8 @@ public final class TextEncoder implements AutoCloseable {
             } catch (TranslateException e) {
                 throw new IllegalStateException("encoder forward pass failed: " + e, e);
             }
+        } finally {
+            forwardSlots.release();
         }
         return pool(hidden, outShape, mask, b, len);
     }

@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,6 +79,48 @@ class TextEncoderTest {
                 assertEquals(single[k], batched[i][k], 1e-4, "text " + i + " dim " + k);
             }
         }
+    }
+
+    @Test
+    void concurrentPassesOnOneThreadEachMatchOnePassOverEveryCore() throws Exception {
+        List<String> texts =
+                List.of(
+                        "A cat sits on the mat.",
+                        "Stock prices fell sharply after the announcement.",
+                        "how do I bake bread at home",
+                        "The river flooded the valley in the spring of 1927.",
+                        "short");
+        float[][] expected = encoder.encodePassages(texts);
+        try (TextEncoder oneThread =
+                TextEncoder.load(EncoderConfig.defaults().withBatchSize(2).withIntraOpThreads(1))) {
+            List<Callable<float[][]>> calls = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                calls.add(() -> oneThread.encodePassages(texts));
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                for (Future<float[][]> f : pool.invokeAll(calls)) {
+                    float[][] got = f.get();
+                    for (int i = 0; i < texts.size(); i++) {
+                        for (int k = 0; k < got[i].length; k++) {
+                            assertEquals(
+                                    expected[i][k], got[i][k], 1e-4, "text " + i + " dim " + k);
+                        }
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void forwardSlotsFillTheCoresAtTheConfiguredThreadsPerPass() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        EncoderConfig d = EncoderConfig.defaults();
+        assertEquals(1, TextEncoder.forwardSlots(d));
+        assertEquals(cores, TextEncoder.forwardSlots(d.withIntraOpThreads(1)));
+        assertEquals(1, TextEncoder.forwardSlots(d.withIntraOpThreads(cores + 1)));
     }
 
     @Test

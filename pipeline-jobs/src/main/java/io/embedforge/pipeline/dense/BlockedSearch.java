@@ -1,13 +1,15 @@
 package io.embedforge.pipeline.dense;
 
+import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.ceil;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.sequence;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import java.io.Serializable;
@@ -18,6 +20,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -112,40 +115,40 @@ public final class BlockedSearch {
             int corpusBlock,
             int threads,
             int scoreTile) {
-        Dataset<Row> nqb =
-                queries.groupBy(SOURCE)
-                        .agg(count(lit(1)).as("nq"))
-                        .select(col(SOURCE), ceil(col("nq").divide(queryBlock)).as("nqb"));
-        Dataset<Row> ncb =
-                candidates
+        // Blocks per source from one small aggregation; only sources with queries and candidates.
+        Dataset<Row> blocks =
+                queries.select(col(SOURCE), lit(1L).as("q"), lit(0L).as("c"))
+                        .unionByName(
+                                candidates.select(col(SOURCE), lit(0L).as("q"), lit(1L).as("c")))
                         .groupBy(SOURCE)
-                        .agg(count(lit(1)).as("nc"))
-                        .select(col(SOURCE), ceil(col("nc").divide(corpusBlock)).as("ncb"));
+                        .agg(sum(col("q")).as("nq"), sum(col("c")).as("nc"))
+                        .filter(col("nq").gt(0).and(col("nc").gt(0)))
+                        .select(
+                                col(SOURCE),
+                                ceil(col("nq").divide(queryBlock)).as("nqb"),
+                                ceil(col("nc").divide(corpusBlock)).as("ncb"));
 
-        // Queries of the sources that have candidates; candidate block -1 sorts them first.
-        Dataset<Row> queryRows =
-                queries.join(broadcast(nqb), SOURCE)
-                        .join(broadcast(ncb.select(SOURCE)), SOURCE)
+        // One join for both sides: a query goes to its query block with candidate block -1 (sorted
+        // before the candidates), a candidate to every query block of its source.
+        Column isQuery = col("is_query");
+        Column queryBlocks =
+                when(isQuery, array(pmod(xxhash64(col(ID)), col("nqb"))))
+                        .otherwise(sequence(lit(0L), col("nqb").minus(1)));
+        Column corpusBlockOfRow =
+                when(isQuery, lit(-1L)).otherwise(pmod(xxhash64(col(ID)), col("ncb")));
+        Dataset<Row> rows =
+                queries.select(col(SOURCE), lit(true).as("is_query"), col(ID), col(VEC))
+                        .unionByName(
+                                candidates.select(
+                                        col(SOURCE), lit(false).as("is_query"), col(ID), col(VEC)))
+                        .join(broadcast(blocks), SOURCE)
                         .select(
                                 col(SOURCE),
-                                pmod(xxhash64(col(ID)), col("nqb")).as(QUERY_BLOCK),
-                                lit(-1L).as(CORPUS_BLOCK),
+                                explode(queryBlocks).as(QUERY_BLOCK),
+                                corpusBlockOfRow.as(CORPUS_BLOCK),
                                 col(ID),
                                 col(VEC));
-        // Every candidate, once per query block of its source.
-        Dataset<Row> candidateRows =
-                candidates
-                        .join(broadcast(ncb), SOURCE)
-                        .join(broadcast(nqb), SOURCE)
-                        .select(
-                                col(SOURCE),
-                                explode(sequence(lit(0L), col("nqb").minus(1))).as(QUERY_BLOCK),
-                                pmod(xxhash64(col(ID)), col("ncb")).as(CORPUS_BLOCK),
-                                col(ID),
-                                col(VEC));
-        return queryRows
-                .unionByName(candidateRows)
-                .as(Encoders.bean(BlockRow.class))
+        return rows.as(Encoders.bean(BlockRow.class))
                 .repartition(col(SOURCE), col(QUERY_BLOCK))
                 .sortWithinPartitions(SOURCE, QUERY_BLOCK, CORPUS_BLOCK)
                 .mapPartitions(new SearchQueryBlocks(k, threads, scoreTile), Encoders.row(SCHEMA));

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -158,16 +159,28 @@ class DenseStCompareBenchmark extends SparkTestBase {
         }
         Files.write(pairsFile, pairLines, StandardCharsets.UTF_8);
         Files.write(corpusFile, snli.corpus(), StandardCharsets.UTF_8);
+        // Ours reads its inputs as Parquet, as the pipeline does (a driver-side local relation
+        // would be evaluated by the planner on the driver); each task encodes on 1 of the 2 cores.
+        String retrievalPath = work.resolve("ours-in").resolve("retrieval").toString();
+        String corpusPath = work.resolve("ours-in").resolve("corpus").toString();
+        spark().createDataFrame(snli.examples(), RetrievalTable.SCHEMA)
+                .write()
+                .mode(SaveMode.Overwrite)
+                .parquet(retrievalPath);
+        spark().createDataFrame(snli.docs(), CorpusTable.SCHEMA)
+                .write()
+                .mode(SaveMode.Overwrite)
+                .parquet(corpusPath);
         DenseParams params =
                 DenseParams.builder()
-                        .encoder(cfg)
+                        .encoder(cfg.withIntraOpThreads(0))
                         .negatives(NEGATIVES)
                         .range(1, RANGE_MAX)
                         .positiveFilter("none")
                         .sampling("top")
                         .scoringThreads(THREADS)
                         .build();
-        SharedEncoders.get(cfg).encodePassages(snli.corpus().subList(0, 64));
+        SharedEncoders.get(cfg.withIntraOpThreads(1)).encodePassages(snli.corpus().subList(0, 64));
 
         Map<String, Set<String>> oursNegatives = null;
         Map<String, Set<String>> theirNegatives = null;
@@ -182,8 +195,8 @@ class DenseStCompareBenchmark extends SparkTestBase {
             long t0 = System.nanoTime();
             DenseMiningJob.Result r =
                     DenseMiningJob.apply(
-                            spark().createDataFrame(snli.examples(), RetrievalTable.SCHEMA),
-                            spark().createDataFrame(snli.docs(), CorpusTable.SCHEMA),
+                            spark().read().parquet(retrievalPath),
+                            spark().read().parquet(corpusPath),
                             params,
                             null);
             List<Row> out = r.examples().collectAsList();
