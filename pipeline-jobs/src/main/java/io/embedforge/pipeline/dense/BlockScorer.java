@@ -2,19 +2,23 @@ package io.embedforge.pipeline.dense;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.embedforge.encoder.PyTorchThreads;
+import java.util.Arrays;
 
 /**
  * Exact inner-product top-k of one query block against one candidate block: one matrix product
- * {@code Q C^T} on DJL's PyTorch engine (BLAS on CPU), then a bounded selection per query row in
- * Java. Ties are broken by candidate id (ascending), so the per-block top-k and their merge give
- * exactly the brute-force answer whatever the block boundaries.
+ * {@code Q C^T} and a row-wise top-k on DJL's PyTorch engine (BLAS on CPU), so only k scores and
+ * indices per query cross into Java, not the whole score matrix. Ties are broken by candidate id
+ * (ascending), so the per-block top-k and their merge give exactly the brute-force answer whatever
+ * the block boundaries: the engine returns the best {@code k + 1} per row; when the {@code
+ * (k+1)}-th ties the k-th (or a score is NaN) the engine's choice among equal scores is arbitrary,
+ * so that row's scores are copied and selected in Java instead.
  *
- * <p>Runs on executors. Matrix products of concurrent tasks are serialised by a JVM-wide lock and
- * each uses {@code scoring_threads} libtorch threads (all cores by default); the selection runs
- * outside the lock.
+ * <p>Runs on executors. Block products of concurrent tasks are serialised by a JVM-wide lock and
+ * each uses {@code scoring_threads} libtorch threads (all cores by default).
  */
 public final class BlockScorer {
     private static final Object MATMUL_LOCK = new Object();
@@ -25,10 +29,9 @@ public final class BlockScorer {
     public record TopK(int[] index, float[] score) {}
 
     /**
-     * As {@link #topK(float[], int, float[], int, int, String[], int, int)}, keeping of query r
+     * The k best candidates of each query row (fewer when the block is smaller), keeping of query r
      * only the candidates scoring at least {@code floors[r]}: the score of the k-th hit it already
-     * has from earlier blocks, below which nothing can enter its top k. Most candidates of a large
-     * corpus then cost one comparison.
+     * has from earlier blocks, below which nothing can enter its top k.
      *
      * @param floors per query, the lowest score still of interest; null for none
      */
@@ -42,19 +45,86 @@ public final class BlockScorer {
             int k,
             int threads,
             float[] floors) {
-        float[] scores = scores(queries, nq, candidates, nc, dim, threads);
+        checkShapes(queries, nq, candidates, nc, dim);
         TopK[] out = new TopK[nq];
         int kk = Math.min(k, nc);
+        if (kk == 0) {
+            Arrays.fill(out, new TopK(new int[0], new float[0]));
+            return out;
+        }
+        int probe = Math.min(kk + 1, nc);
+        float[] values;
+        long[] index;
+        synchronized (MATMUL_LOCK) {
+            PyTorchThreads.set(threads);
+            try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDArray q = manager.create(queries, new Shape(nq, dim));
+                NDArray c = manager.create(candidates, new Shape(nc, dim));
+                NDArray scores = q.matMul(c.transpose());
+                NDList top = scores.topK(probe, 1, true, true);
+                values = top.get(0).toFloatArray();
+                index = top.get(1).toLongArray();
+                for (int r = 0; r < nq; r++) {
+                    if (ambiguous(values, r * probe, probe, kk)) {
+                        float[] row = scores.get(r).toFloatArray();
+                        out[r] = select(row, 0, nc, candidateIds, kk, floor(floors, r));
+                    }
+                }
+            }
+        }
         for (int r = 0; r < nq; r++) {
-            float floor = floors == null ? Float.NEGATIVE_INFINITY : floors[r];
-            out[r] = select(scores, r * nc, nc, candidateIds, kk, floor);
+            if (out[r] == null) {
+                out[r] = fromEngine(values, index, r * probe, kk, candidateIds, floor(floors, r));
+            }
         }
         return out;
     }
 
-    /** The nq x nc score matrix, row-major, computed by one PyTorch matrix product. */
-    public static float[] scores(
-            float[] queries, int nq, float[] candidates, int nc, int dim, int threads) {
+    private static float floor(float[] floors, int r) {
+        return floors == null ? Float.NEGATIVE_INFINITY : floors[r];
+    }
+
+    /**
+     * True when the engine's top {@code kk} of a row may differ from ours: a NaN among them, or the
+     * next score equal to the k-th (then which of the tied candidates made it is arbitrary).
+     */
+    private static boolean ambiguous(float[] values, int off, int probe, int kk) {
+        for (int j = 0; j < probe; j++) {
+            if (Float.isNaN(values[off + j])) {
+                return true;
+            }
+        }
+        return probe > kk && values[off + kk] == values[off + kk - 1];
+    }
+
+    /** The engine's best {@code kk} of one row, ordered by (score desc, id asc), floor applied. */
+    private static TopK fromEngine(
+            float[] values, long[] index, int off, int kk, String[] ids, float floor) {
+        int[] idx = new int[kk];
+        float[] score = new float[kk];
+        int n = 0;
+        for (int j = 0; j < kk; j++) {
+            float v = values[off + j];
+            if (!(v >= floor)) {
+                continue;
+            }
+            int id = (int) index[off + j];
+            int at = n++;
+            // Insertion sort: the engine's order is already by score, so this only reorders ties.
+            while (at > 0
+                    && (score[at - 1] < v
+                            || (score[at - 1] == v && ids[idx[at - 1]].compareTo(ids[id]) > 0))) {
+                idx[at] = idx[at - 1];
+                score[at] = score[at - 1];
+                at--;
+            }
+            idx[at] = id;
+            score[at] = v;
+        }
+        return new TopK(Arrays.copyOf(idx, n), Arrays.copyOf(score, n));
+    }
+
+    private static void checkShapes(float[] queries, int nq, float[] candidates, int nc, int dim) {
         if (queries.length != nq * dim || candidates.length != nc * dim) {
             throw new IllegalArgumentException(
                     "block shapes disagree: "
@@ -69,14 +139,6 @@ public final class BlockScorer {
                             + nc
                             + "x"
                             + dim);
-        }
-        synchronized (MATMUL_LOCK) {
-            PyTorchThreads.set(threads);
-            try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-                NDArray q = manager.create(queries, new Shape(nq, dim));
-                NDArray c = manager.create(candidates, new Shape(nc, dim));
-                return q.matMul(c.transpose()).toFloatArray();
-            }
         }
     }
 

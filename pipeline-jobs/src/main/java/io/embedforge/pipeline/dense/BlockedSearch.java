@@ -3,11 +3,13 @@ package io.embedforge.pipeline.dense;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.ceil;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.sequence;
+import static org.apache.spark.sql.functions.shiftleft;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
@@ -25,6 +27,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import scala.jdk.javaapi.CollectionConverters;
@@ -74,8 +77,9 @@ public final class BlockedSearch {
                     .add(ID, DataTypes.StringType, false)
                     .add(HITS, DataTypes.createArrayType(HIT, false), false);
 
-    private static final String QUERY_BLOCK = "qb";
+    private static final String GROUP = "group";
     private static final String CORPUS_BLOCK = "cb";
+    private static final String KEY = "key";
 
     /**
      * Most scores one matrix product yields (16M floats, 64 MB): a query block larger than {@code
@@ -126,10 +130,24 @@ public final class BlockedSearch {
                         .select(
                                 col(SOURCE),
                                 ceil(col("nq").divide(queryBlock)).as("nqb"),
-                                ceil(col("nc").divide(corpusBlock)).as("ncb"));
+                                ceil(col("nc").divide(corpusBlock)).as("ncb"))
+                        // Query blocks numbered across sources (the table has one row per source).
+                        .withColumn(
+                                "first_group",
+                                coalesce(
+                                        sum(col("nqb"))
+                                                .over(
+                                                        Window.partitionBy(lit(0))
+                                                                .orderBy(SOURCE)
+                                                                .rowsBetween(
+                                                                        Window.unboundedPreceding(),
+                                                                        -1)),
+                                        lit(0L)));
 
         // One join for both sides: a query goes to its query block with candidate block -1 (sorted
-        // before the candidates), a candidate to every query block of its source.
+        // before the candidates), a candidate to every query block of its source. The sort key is
+        // one long, (query block numbered across sources) << 32 | (candidate block + 1), so the
+        // sort compares longs only.
         Column isQuery = col("is_query");
         Column queryBlocks =
                 when(isQuery, array(pmod(xxhash64(col(ID)), col("nqb"))))
@@ -144,13 +162,22 @@ public final class BlockedSearch {
                         .join(broadcast(blocks), SOURCE)
                         .select(
                                 col(SOURCE),
-                                explode(queryBlocks).as(QUERY_BLOCK),
+                                col("first_group"),
+                                explode(queryBlocks).as("qb"),
                                 corpusBlockOfRow.as(CORPUS_BLOCK),
                                 col(ID),
+                                col(VEC))
+                        .withColumn(GROUP, col("first_group").plus(col("qb")))
+                        .select(
+                                col(SOURCE),
+                                shiftleft(col(GROUP), 32).plus(col(CORPUS_BLOCK).plus(1)).as(KEY),
+                                col(GROUP),
+                                col(ID),
                                 col(VEC));
-        return rows.as(Encoders.bean(BlockRow.class))
-                .repartition(col(SOURCE), col(QUERY_BLOCK))
-                .sortWithinPartitions(SOURCE, QUERY_BLOCK, CORPUS_BLOCK)
+        return rows.repartition(col(GROUP))
+                .sortWithinPartitions(KEY)
+                .drop(GROUP)
+                .as(Encoders.bean(BlockRow.class))
                 .mapPartitions(new SearchQueryBlocks(k, threads, scoreTile), Encoders.row(SCHEMA));
     }
 
@@ -161,8 +188,7 @@ public final class BlockedSearch {
     public static final class BlockRow implements Serializable {
         private static final long serialVersionUID = 1L;
         private String source;
-        private long qb;
-        private long cb;
+        private long key;
         private String id;
         private float[] vec;
 
@@ -174,22 +200,13 @@ public final class BlockedSearch {
             this.source = source;
         }
 
-        /** Query block. */
-        public long getQb() {
-            return qb;
+        /** (query block numbered across sources) << 32 | (candidate block + 1; 0 for a query). */
+        public long getKey() {
+            return key;
         }
 
-        public void setQb(long qb) {
-            this.qb = qb;
-        }
-
-        /** Candidate block; -1 for a query. */
-        public long getCb() {
-            return cb;
-        }
-
-        public void setCb(long cb) {
-            this.cb = cb;
+        public void setKey(long key) {
+            this.key = key;
         }
 
         public String getId() {
@@ -210,7 +227,7 @@ public final class BlockedSearch {
     }
 
     /**
-     * Walks a partition of vector rows sorted by (source, query block, candidate block): the
+     * Walks a partition of vector rows sorted by their key (query block, candidate block): the
      * queries of a query block come first (candidate block -1), then the candidates sent to it, one
      * candidate block after the other. Candidates sent to a query block that hashing left empty are
      * skipped. Emits the final hits of a query block once its last candidate block has been folded
@@ -226,6 +243,15 @@ public final class BlockedSearch {
             this.k = k;
             this.threads = threads;
             this.scoreTile = scoreTile;
+        }
+
+        /** The query block a row belongs to, numbered across sources. */
+        private static long group(BlockRow row) {
+            return row.getKey() >>> 32;
+        }
+
+        private static boolean isQuery(BlockRow row) {
+            return (row.getKey() & 0xFFFF_FFFFL) == 0;
         }
 
         @Override
@@ -253,16 +279,16 @@ public final class BlockedSearch {
                 /** Consumes the rows of one query block: its queries, then its candidates. */
                 private Iterator<Row> searchOneQueryBlock() {
                     String source = next.getSource();
-                    long qb = next.getQb();
-                    if (next.getCb() >= 0) {
+                    long group = group(next);
+                    if (!isQuery(next)) {
                         // Hashing left this query block empty: nobody to score candidates for.
-                        while (inBlock(source, qb)) {
+                        while (inBlock(group)) {
                             advance();
                         }
                         return Collections.emptyIterator();
                     }
                     Vectors queries = new Vectors("query", -1);
-                    while (inBlock(source, qb) && next.getCb() < 0) {
+                    while (inBlock(group) && isQuery(next)) {
                         queries.add(advance());
                     }
                     int dim = queries.dim();
@@ -271,10 +297,10 @@ public final class BlockedSearch {
                     for (int r = 0; r < best.length; r++) {
                         best[r] = new RunningTopK(k);
                     }
-                    while (inBlock(source, qb)) {
-                        long cb = next.getCb();
+                    while (inBlock(group)) {
+                        long key = next.getKey();
                         Vectors candidates = new Vectors("candidate", dim);
-                        while (inBlock(source, qb) && next.getCb() == cb) {
+                        while (inBlock(group) && next.getKey() == key) {
                             candidates.add(advance());
                         }
                         float[] c = candidates.flat();
@@ -320,8 +346,8 @@ public final class BlockedSearch {
                     return out.iterator();
                 }
 
-                private boolean inBlock(String source, long qb) {
-                    return next != null && next.getQb() == qb && next.getSource().equals(source);
+                private boolean inBlock(long group) {
+                    return next != null && group(next) == group;
                 }
 
                 private BlockRow advance() {

@@ -135,6 +135,25 @@ class DenseBlockedSearchTest extends SparkTestBase {
     }
 
     @Test
+    void aTieAtTheKthPlaceIsBrokenByIdNotByTheEngine() {
+        float[] q = {1, 0};
+        float[] flatC = {0.5f, 0, 1, 0, 0.5f, 0, 0.5f, 0, 0.5f, 0};
+        String[] ids = {"d4", "d0", "d2", "d1", "d3"};
+        BlockScorer.TopK[] top = BlockScorer.topK(q, 1, flatC, 5, 2, ids, 2, 1, null);
+        assertEquals(List.of(1, 3), List.of(top[0].index()[0], top[0].index()[1]));
+    }
+
+    @Test
+    void aNanScoreNeverBecomesAHit() {
+        float[] q = {1, 0, 0, 1};
+        float[] flatC = {Float.NaN, 0, 0.9f, 0.1f, 0.2f, 0.8f};
+        String[] ids = {"d0", "d1", "d2"};
+        BlockScorer.TopK[] top = BlockScorer.topK(q, 2, flatC, 3, 2, ids, 2, 1, null);
+        assertEquals(List.of(1, 2), List.of(top[0].index()[0], top[0].index()[1]));
+        assertEquals(List.of(2, 1), List.of(top[1].index()[0], top[1].index()[1]));
+    }
+
+    @Test
     void aFloorDropsOnlyCandidatesScoringBelowIt() {
         float[] q = {1, 0};
         float[] flatC = {0.9f, 0, 0.5f, 0, 0.2f, 0, 0.5f, 0};
