@@ -27,7 +27,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import scala.jdk.javaapi.CollectionConverters;
@@ -120,7 +119,7 @@ public final class BlockedSearch {
             int threads,
             int scoreTile) {
         // Blocks per source from one small aggregation; only sources with queries and candidates.
-        Dataset<Row> blocks =
+        Dataset<Row> perSource =
                 queries.select(col(SOURCE), lit(1L).as("q"), lit(0L).as("c"))
                         .unionByName(
                                 candidates.select(col(SOURCE), lit(0L).as("q"), lit(1L).as("c")))
@@ -130,19 +129,16 @@ public final class BlockedSearch {
                         .select(
                                 col(SOURCE),
                                 ceil(col("nq").divide(queryBlock)).as("nqb"),
-                                ceil(col("nc").divide(corpusBlock)).as("ncb"))
-                        // Query blocks numbered across sources (the table has one row per source).
-                        .withColumn(
-                                "first_group",
-                                coalesce(
-                                        sum(col("nqb"))
-                                                .over(
-                                                        Window.partitionBy(lit(0))
-                                                                .orderBy(SOURCE)
-                                                                .rowsBetween(
-                                                                        Window.unboundedPreceding(),
-                                                                        -1)),
-                                        lit(0L)));
+                                ceil(col("nc").divide(corpusBlock)).as("ncb"));
+        // Query blocks numbered across sources: a source's first block follows the blocks of the
+        // sources before it by name (a pairing of the one-row-per-source table with itself).
+        Dataset<Row> earlier =
+                perSource.select(col(SOURCE).as("earlier_source"), col("nqb").as("earlier_nqb"));
+        Dataset<Row> blocks =
+                perSource
+                        .join(broadcast(earlier), col("earlier_source").lt(col(SOURCE)), "left")
+                        .groupBy(SOURCE, "nqb", "ncb")
+                        .agg(coalesce(sum(col("earlier_nqb")), lit(0L)).as("first_group"));
 
         // One join for both sides: a query goes to its query block with candidate block -1 (sorted
         // before the candidates), a candidate to every query block of its source. The sort key is

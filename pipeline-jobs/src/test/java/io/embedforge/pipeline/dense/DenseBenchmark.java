@@ -47,6 +47,7 @@ import org.junit.jupiter.api.Test;
 class DenseBenchmark extends SparkTestBase {
     private static final int TEXTS = Integer.getInteger("bench.texts", 2048);
     private static final int ENCODE_ROUNDS = Integer.getInteger("bench.encode.rounds", 2);
+    private static final int SEARCH_ROUNDS = Integer.getInteger("bench.search.rounds", 3);
     private static final int BATCH = Integer.getInteger("bench.batch", 32);
     private static final int THREADS = Integer.getInteger("bench.threads", 2);
     private final BenchReport report = new BenchReport();
@@ -208,23 +209,34 @@ class DenseBenchmark extends SparkTestBase {
         Dataset<Row> cs = SearchMemoryProbe.vectors(spark(), "d", sc, dim).cache();
         qs.count();
         cs.count();
-        long c2 = BenchReport.cpu();
-        long t2 = System.nanoTime();
-        BlockedSearch.search(qs, cs, 50, queryBlock, corpusBlock, THREADS)
-                .write()
-                .format("noop")
-                .mode("overwrite")
-                .save();
-        double search = 2.0 * sq * sc * dim / (System.nanoTime() - t2);
-        double searchCpu = 2.0 * sq * sc * dim / (BenchReport.cpu() - c2);
+        // Warm rounds like the peak and the scorer above: the first also pays plan code
+        // generation and the JIT of the search path.
+        double search = 0;
+        double searchCpu = 0;
+        List<String> rounds = new ArrayList<>();
+        for (int round = 0; round < SEARCH_ROUNDS; round++) {
+            long c2 = BenchReport.cpu();
+            long t2 = System.nanoTime();
+            BlockedSearch.search(qs, cs, 50, queryBlock, corpusBlock, THREADS)
+                    .write()
+                    .format("noop")
+                    .mode("overwrite")
+                    .save();
+            double wall = 2.0 * sq * sc * dim / (System.nanoTime() - t2);
+            search = Math.max(search, wall);
+            searchCpu = Math.max(searchCpu, 2.0 * sq * sc * dim / (BenchReport.cpu() - c2));
+            rounds.add(String.format(java.util.Locale.ROOT, "%.1f", wall));
+        }
         line(
-                "| Spark blocked search %d x %d (blocks %d x %d), top-50, end to end:"
-                        + " GFLOP per wall s / per CPU s | %.1f (%.0f%% of peak) / %.1f (%.0f%% of"
-                        + " peak) |",
+                "| Spark blocked search %d x %d (blocks %d x %d), top-50, end to end, best of %d"
+                        + " rounds (%s): GFLOP per wall s / per CPU s | %.1f (%.0f%% of peak) /"
+                        + " %.1f (%.0f%% of peak) |",
                 sq,
                 sc,
                 queryBlock,
                 corpusBlock,
+                SEARCH_ROUNDS,
+                String.join(", ", rounds),
                 search,
                 100 * search / peak,
                 searchCpu,
