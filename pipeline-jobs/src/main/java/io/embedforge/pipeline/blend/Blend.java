@@ -657,7 +657,8 @@ public final class Blend {
             }
             st.rows().write().mode(SaveMode.Overwrite).parquet(path);
             Map<String, Object> s = (Map<String, Object>) summary.get(st.stage());
-            s.put("path", path);
+            // Relative to the blend folder: the write goes to a temporary folder committed later.
+            s.put("path", st.stage());
             s.put("rows_out", st.out().unique);
             s.put("rows", rows);
             s.put("negatives_histogram", st.out().negatives);

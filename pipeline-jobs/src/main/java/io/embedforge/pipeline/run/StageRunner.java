@@ -100,8 +100,10 @@ public final class StageRunner {
                 throw new IOException("cannot rename " + written + " to " + target);
             }
             fs.delete(new Path(tmpRoot), true);
+            deleteTmpIfEmpty(conf);
         } catch (Exception e) {
             deleteQuietly(conf, tmpRoot);
+            deleteTmpIfEmpty(conf);
             log.printf(
                     Locale.ROOT,
                     "== %-16s FAILED after %s: %s%n",
@@ -170,6 +172,19 @@ public final class StageRunner {
                 Locale.ROOT,
                 "%.1f s",
                 Duration.between(started, Instant.now()).toMillis() / 1000.0);
+    }
+
+    /** Removes {@code <out>/_tmp} once no stage has a temporary folder in it; best effort. */
+    private void deleteTmpIfEmpty(Configuration conf) {
+        try {
+            Path tmp = new Path(out + "/" + TMP_DIR);
+            FileSystem fs = tmp.getFileSystem(conf);
+            if (fs.exists(tmp) && fs.listStatus(tmp).length == 0) {
+                fs.delete(tmp, false);
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort: an empty temporary folder is never read
+        }
     }
 
     private static void deleteQuietly(Configuration conf, String path) {

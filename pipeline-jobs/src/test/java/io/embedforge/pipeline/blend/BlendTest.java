@@ -251,6 +251,7 @@ class BlendTest extends SparkTestBase {
                     (long) rows.size(), hist.values().stream().mapToLong(Long::longValue).sum());
             assertEquals(
                     rows.get(rows.size() - 1).<Long>getAs("batch_index") + 1, stage.get("batches"));
+            assertEquals(st, stage.get("path"), "path relative to the blend folder");
         }
     }
 

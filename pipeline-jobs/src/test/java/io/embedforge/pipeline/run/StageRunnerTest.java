@@ -60,6 +60,7 @@ class StageRunnerTest extends SparkTestBase {
         assertEquals("v1", Files.readString(out.resolve("x/data.txt")));
         assertEquals("fp1", runner.fingerprintOf("x"));
         assertEquals(List.of(), listTmp(out));
+        assertFalse(Files.exists(out.resolve(StageRunner.TMP_DIR)), "empty _tmp removed");
 
         // A folder without marker (killed before the commit finished) is re-run.
         Files.delete(out.resolve("x/" + StageRunner.MARKER));
