@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.blend;
 
+import io.embedforge.pipeline.BenchReport;
 import io.embedforge.pipeline.SparkTestBase;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -47,7 +48,7 @@ class BlendBenchmark extends SparkTestBase {
                         });
         for (int round = 0; round < rounds; round++) {
             jobs.set(0);
-            long c0 = cpuNanos();
+            long c0 = BenchReport.cpu();
             long t0 = System.nanoTime();
             long rows = 0;
             for (String stage : new String[] {"stage1", "stage2"}) {
@@ -79,9 +80,9 @@ class BlendBenchmark extends SparkTestBase {
                                 .count();
             }
             double bare = (System.nanoTime() - t0) / 1e9;
-            double bareCpu = (cpuNanos() - c0) / 1e9;
+            double bareCpu = (BenchReport.cpu() - c0) / 1e9;
             int bareJobs = jobs.getAndSet(0);
-            c0 = cpuNanos();
+            c0 = BenchReport.cpu();
             t0 = System.nanoTime();
             Map<String, Dataset<Row>> in = new LinkedHashMap<>();
             paths.forEach((k, v) -> in.put(k, spark().read().parquet(v)));
@@ -89,7 +90,7 @@ class BlendBenchmark extends SparkTestBase {
                     Blend.apply(in, BlendTestData.SOURCES, BlendParams.defaults(), 42L, paths)
                             .write(dir.resolve("blend").toString());
             double blend = (System.nanoTime() - t0) / 1e9;
-            double blendCpu = (cpuNanos() - c0) / 1e9;
+            double blendCpu = (BenchReport.cpu() - c0) / 1e9;
             int blendJobs = jobs.get();
             System.out.printf(
                     java.util.Locale.ROOT,
@@ -110,12 +111,5 @@ class BlendBenchmark extends SparkTestBase {
                     blendCpu / bareCpu);
         }
         spark().sparkContext().removeSparkListener(counter);
-    }
-
-    /** CPU time of the whole process (every Spark thread), less sensitive to other tenants. */
-    private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean)
-                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
     }
 }

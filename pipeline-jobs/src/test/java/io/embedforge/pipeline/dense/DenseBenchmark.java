@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import io.embedforge.encoder.EncoderConfig;
 import io.embedforge.encoder.PyTorchThreads;
 import io.embedforge.encoder.TextEncoder;
+import io.embedforge.pipeline.BenchReport;
 import io.embedforge.pipeline.ChildJvm;
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.common.StableIds;

@@ -11,6 +11,7 @@ import io.embedforge.encoder.ModelFormat;
 import io.embedforge.encoder.Pooling;
 import io.embedforge.encoder.SharedEncoders;
 import io.embedforge.encoder.TextEncoder;
+import io.embedforge.pipeline.BenchReport;
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;

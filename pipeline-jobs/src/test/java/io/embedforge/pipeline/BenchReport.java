@@ -1,4 +1,4 @@
-package io.embedforge.pipeline.dense;
+package io.embedforge.pipeline;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -11,11 +11,11 @@ import java.util.Locale;
  * end, so a run's numbers can be pasted into the docs as they were printed. Locale-independent
  * formatting: decimal points stay points whatever the machine's locale.
  */
-final class BenchReport {
+public final class BenchReport {
     private final StringBuilder text = new StringBuilder();
 
     /** Formats one line, prints it and keeps it for {@link #write}. */
-    void line(String format, Object... args) {
+    public void line(String format, Object... args) {
         String s = String.format(Locale.ROOT, format, args);
         System.out.println(s);
         text.append(s).append('\n');
@@ -25,14 +25,14 @@ final class BenchReport {
      * CPU time of the whole JVM process (all threads, native ones included), in ns: on a machine
      * shared with other tenants it moves far less than wall time.
      */
-    static long cpu() {
+    public static long cpu() {
         return ((com.sun.management.OperatingSystemMXBean)
                         ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
 
     /** Writes every line so far to {@code file}. */
-    void write(Path file) throws IOException {
+    public void write(Path file) throws IOException {
         Files.writeString(file, text.toString());
     }
 }
