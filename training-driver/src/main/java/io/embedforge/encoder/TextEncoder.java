@@ -75,9 +75,14 @@ public final class TextEncoder implements AutoCloseable {
      * intra_op_threads} each (one when a pass uses every core).
      */
     static int forwardSlots(EncoderConfig config) {
-        int cores = Runtime.getRuntime().availableProcessors();
-        int threads = config.intraOpThreads() > 0 ? config.intraOpThreads() : cores;
-        return Math.max(1, cores / threads);
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / threadsPerPass(config));
+    }
+
+    /** Threads of one forward pass: {@code intra_op_threads}, or every core when it is 0. */
+    private static int threadsPerPass(EncoderConfig config) {
+        return config.intraOpThreads() > 0
+                ? config.intraOpThreads()
+                : Runtime.getRuntime().availableProcessors();
     }
 
     /**
@@ -123,10 +128,7 @@ public final class TextEncoder implements AutoCloseable {
                             + " does not exist (a Hugging Face tokenizer.json is required)");
         }
 
-        int threads =
-                config.intraOpThreads() > 0
-                        ? config.intraOpThreads()
-                        : Runtime.getRuntime().availableProcessors();
+        int threads = threadsPerPass(config);
         Map<String, Object> options = new HashMap<>();
         if (format == ModelFormat.ONNX) {
             options.put("sessionOptions", ortSessionOptions());

@@ -81,13 +81,14 @@ public final class DenseEmbedder {
 
         @Override
         public Iterator<Row> call(Iterator<Row> input) {
+            EncoderConfig taskConfig = forThisTask(config);
             return new Iterator<>() {
                 private Iterator<Row> current = java.util.Collections.emptyIterator();
 
                 @Override
                 public boolean hasNext() {
                     while (!current.hasNext() && input.hasNext()) {
-                        current = encodeChunk(input).iterator();
+                        current = encodeChunk(input, taskConfig).iterator();
                     }
                     return current.hasNext();
                 }
@@ -102,7 +103,7 @@ public final class DenseEmbedder {
             };
         }
 
-        private List<Row> encodeChunk(Iterator<Row> input) {
+        private List<Row> encodeChunk(Iterator<Row> input, EncoderConfig taskConfig) {
             List<String> queryIds = new ArrayList<>();
             List<String> queryTexts = new ArrayList<>();
             List<String> passageIds = new ArrayList<>();
@@ -117,7 +118,7 @@ public final class DenseEmbedder {
                     passageTexts.add(r.getString(2));
                 }
             }
-            TextEncoder encoder = SharedEncoders.get(forThisTask(config));
+            TextEncoder encoder = SharedEncoders.get(taskConfig);
             List<Row> out = new ArrayList<>(queryIds.size() + passageIds.size());
             emit(out, QUERY, queryIds, encoder.encodeQueries(queryTexts));
             emit(out, PASSAGE, passageIds, encoder.encodePassages(passageTexts));
