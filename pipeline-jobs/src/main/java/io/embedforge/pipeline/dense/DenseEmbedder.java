@@ -1,5 +1,7 @@
 package io.embedforge.pipeline.dense;
 
+import static org.apache.spark.sql.functions.col;
+
 import io.embedforge.encoder.EncoderConfig;
 import io.embedforge.encoder.SharedEncoders;
 import io.embedforge.encoder.TextEncoder;
@@ -9,11 +11,13 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -23,6 +27,10 @@ import org.apache.spark.sql.types.StructType;
  * runs it in batches of {@code encoder.batch_size}, so the chunk is the unit of padding savings.
  * Unless {@code encoder.intra_op_threads} is set, each task's forward passes use the task's cores
  * and the tasks of an executor run their passes concurrently.
+ *
+ * <p>Columns of the input besides (kind, text_id, text) ride along after the embedding, so a caller
+ * can route each vector where it is needed (which sources search it, which queries it is a positive
+ * of) without joining the vectors back to the rows they came from.
  *
  * <p>This is also the Parquet layout of {@code dense/embeddings}: (kind, text_id, embedding), with
  * kind {@code query} or {@code passage} (they differ by prefix) and text_id the stable id of the
@@ -60,12 +68,20 @@ public final class DenseEmbedder {
     private DenseEmbedder() {}
 
     /**
-     * Encodes rows (kind, text_id, text) into rows (kind, text_id, embedding). Lazy: nothing runs
-     * until an action.
+     * Encodes rows (kind, text_id, text, other...) into rows (kind, text_id, embedding, other...).
+     * Lazy: nothing runs until an action.
      */
     public static Dataset<Row> encode(Dataset<Row> texts, EncoderConfig config, int chunk) {
-        return texts.select(KIND, TEXT_ID, TEXT)
-                .mapPartitions(new EncodePartition(config, chunk), Encoders.row(SCHEMA));
+        List<Column> columns = new ArrayList<>(List.of(col(KIND), col(TEXT_ID), col(TEXT)));
+        StructType out = SCHEMA;
+        for (StructField f : texts.schema().fields()) {
+            if (!List.of(KIND, TEXT_ID, TEXT).contains(f.name())) {
+                columns.add(col(f.name()));
+                out = out.add(f);
+            }
+        }
+        return texts.select(columns.toArray(new Column[0]))
+                .mapPartitions(new EncodePartition(config, chunk), Encoders.row(out));
     }
 
     /** The per-partition encoding loop; shipped to executors. */
@@ -104,25 +120,25 @@ public final class DenseEmbedder {
         }
 
         private List<Row> encodeChunk(Iterator<Row> input, EncoderConfig taskConfig) {
-            List<String> queryIds = new ArrayList<>();
-            List<String> queryTexts = new ArrayList<>();
-            List<String> passageIds = new ArrayList<>();
-            List<String> passageTexts = new ArrayList<>();
+            List<Row> queries = new ArrayList<>();
+            List<Row> passages = new ArrayList<>();
             for (int i = 0; i < chunk && input.hasNext(); i++) {
                 Row r = input.next();
-                if (QUERY.equals(r.getString(0))) {
-                    queryIds.add(r.getString(1));
-                    queryTexts.add(r.getString(2));
-                } else {
-                    passageIds.add(r.getString(1));
-                    passageTexts.add(r.getString(2));
-                }
+                (QUERY.equals(r.getString(0)) ? queries : passages).add(r);
             }
             TextEncoder encoder = SharedEncoders.get(taskConfig);
-            List<Row> out = new ArrayList<>(queryIds.size() + passageIds.size());
-            emit(out, QUERY, queryIds, encoder.encodeQueries(queryTexts));
-            emit(out, PASSAGE, passageIds, encoder.encodePassages(passageTexts));
+            List<Row> out = new ArrayList<>(queries.size() + passages.size());
+            emit(out, queries, encoder.encodeQueries(texts(queries)));
+            emit(out, passages, encoder.encodePassages(texts(passages)));
             return out;
+        }
+
+        private static List<String> texts(List<Row> rows) {
+            List<String> texts = new ArrayList<>(rows.size());
+            for (Row r : rows) {
+                texts.add(r.getString(2));
+            }
+            return texts;
         }
 
         /**
@@ -139,9 +155,18 @@ public final class DenseEmbedder {
             return config.withIntraOpThreads(task == null ? 1 : Math.max(1, task.cpus()));
         }
 
-        private static void emit(List<Row> out, String kind, List<String> ids, float[][] vecs) {
-            for (int i = 0; i < ids.size(); i++) {
-                out.add(RowFactory.create(kind, ids.get(i), vecs[i]));
+        /** (kind, text_id, embedding, the input's other columns) per input row. */
+        private static void emit(List<Row> out, List<Row> rows, float[][] vecs) {
+            for (int i = 0; i < rows.size(); i++) {
+                Row r = rows.get(i);
+                Object[] values = new Object[r.size()];
+                values[0] = r.get(0);
+                values[1] = r.get(1);
+                values[2] = vecs[i];
+                for (int c = 3; c < values.length; c++) {
+                    values[c] = r.get(c);
+                }
+                out.add(RowFactory.create(values));
             }
         }
     }

@@ -3,9 +3,9 @@ package io.embedforge.pipeline.dense;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_sort;
 import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.collect_set;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.concat_ws;
@@ -15,7 +15,6 @@ import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.posexplode;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.substring;
@@ -33,13 +32,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.api.java.function.FlatMapGroupsFunction;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -50,6 +53,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import scala.jdk.javaapi.CollectionConverters;
@@ -65,6 +69,12 @@ import scala.jdk.javaapi.CollectionConverters;
  * example gets the same text twice. Queries, candidates and positives are encoded on executors
  * ({@link DenseEmbedder}); {@link BlockedSearch} finds each query's top {@code range_max}; {@link
  * NegativeSelector} filters and samples.
+ *
+ * <p>A query is its normalised text within a source: the known positives of every example with that
+ * text, whatever its query id and including examples rejected for their positive, are excluded from
+ * the negatives of all of them, and the lowest of their positive scores is the one the
+ * positive-aware filters compare with. (Two ids with one text are the same question; a positive of
+ * one is a false negative for the other.)
  *
  * <p>{@link #apply} is the pure transformation tests call; {@link #run} reads {@code
  * inputRoot/retrieval} and {@code inputRoot/corpus} and writes {@code outputRoot/dense/{examples,
@@ -147,6 +157,54 @@ public final class DenseMiningJob {
         SELECTED = s;
     }
 
+    /** Routing column of an embedding: the sources whose search it enters as a query. */
+    private static final String QUERY_SOURCES = "query_sources";
+
+    /** Routing column of an embedding: the sources whose search it enters as a candidate. */
+    private static final String CANDIDATE_SOURCES = "candidate_sources";
+
+    /** Routing column of an embedding: the (source, q_tid) of the queries it is a positive of. */
+    private static final String POSITIVE_OF = "positive_of";
+
+    /** A query text of a source: where the rows of one selection group meet. */
+    private static final StructType QUERY_KEY =
+            new StructType()
+                    .add(SOURCE, DataTypes.StringType, true)
+                    .add("q_tid", DataTypes.StringType, true);
+
+    /** Column of {@link #GROUPED}: which {@link Part} a row is. */
+    private static final String PART = "part";
+
+    /** The kinds of rows that meet in the group of one query text. */
+    private enum Part {
+        EXAMPLE,
+        QUERY_VECTOR,
+        POSITIVE_VECTOR,
+        HIT
+    }
+
+    /** Rows grouped by query text: each {@link Part} fills its own columns, the rest are null. */
+    private static final StructType GROUPED =
+            new StructType()
+                    .add(SOURCE, DataTypes.StringType, true)
+                    .add("q_tid", DataTypes.StringType, true)
+                    .add(PART, DataTypes.IntegerType, false)
+                    .add(Columns.SPLIT, DataTypes.StringType, true)
+                    .add(Columns.EXAMPLE_ID, DataTypes.StringType, true)
+                    .add(RetrievalTable.QUERY_ID, DataTypes.StringType, true)
+                    .add(RetrievalTable.QUERY, DataTypes.StringType, true)
+                    .add(RetrievalTable.POSITIVE_ID, DataTypes.StringType, true)
+                    .add(RetrievalTable.POSITIVE, DataTypes.StringType, true)
+                    .add("p_tid", DataTypes.StringType, true)
+                    .add("valid", DataTypes.BooleanType, true)
+                    .add("positive_in_corpus", DataTypes.BooleanType, true)
+                    .add("vec", DataTypes.createArrayType(DataTypes.FloatType, false), true)
+                    .add("rank", DataTypes.IntegerType, true)
+                    .add("c_tid", DataTypes.StringType, true)
+                    .add("doc_ids", DataTypes.createArrayType(DataTypes.StringType, false), true)
+                    .add("text", DataTypes.StringType, true)
+                    .add("score", DataTypes.DoubleType, true);
+
     private DenseMiningJob() {}
 
     /**
@@ -154,8 +212,8 @@ public final class DenseMiningJob {
      *
      * @param examples rows of {@link #SCHEMA}
      * @param rejects rows of {@link RejectsTable#SCHEMA}
-     * @param newEmbeddings embeddings encoded by this run (kind, text_id, embedding), persisted;
-     *     {@link #run} appends them to the store
+     * @param encoded embeddings encoded by this run with their routing columns, persisted; {@link
+     *     #newEmbeddings} is the part {@link #run} appends to the store
      * @param selected examples with their counters (internal; feeds {@link #summary})
      * @param candidates (source, c_tid, doc_ids, text) of every candidate, persisted (internal;
      *     feeds {@link #summary})
@@ -163,19 +221,31 @@ public final class DenseMiningJob {
     public record Result(
             Dataset<Row> examples,
             Dataset<Row> rejects,
-            Dataset<Row> newEmbeddings,
+            Dataset<Row> encoded,
             Dataset<Row> selected,
             Dataset<Row> candidates) {
+        /** Embeddings encoded by this run: rows of {@link DenseEmbedder#SCHEMA}. */
+        public Dataset<Row> newEmbeddings() {
+            return encoded.select(
+                    DenseEmbedder.KIND, DenseEmbedder.TEXT_ID, DenseEmbedder.EMBEDDING);
+        }
+
         /** Frees the cached intermediate datasets once outputs are written. */
         public void unpersist() {
             selected.unpersist();
-            newEmbeddings.unpersist();
+            encoded.unpersist();
             candidates.unpersist();
         }
     }
 
     /**
      * Mines dense negatives.
+     *
+     * <p>After encoding, three shuffles finish the job: the blocked search, the join of its hits
+     * with the candidates' texts, and one grouping by (source, query text) that brings together the
+     * query's examples, its vector, its positives' vectors and its hits, where positive scores,
+     * exclusions and the selection are computed. Each embedding row carries the sources that search
+     * it and the queries it is a positive of, so no vector is joined back to its rows.
      *
      * @param retrieval rows of {@link RetrievalTable#SCHEMA}
      * @param corpus rows of {@link CorpusTable#SCHEMA} (may be empty)
@@ -207,10 +277,12 @@ public final class DenseMiningJob {
                         .withColumn("q_norm", norm.apply(col(RetrievalTable.QUERY)))
                         .withColumn("p_norm", norm.apply(col(RetrievalTable.POSITIVE)))
                         .withColumn("p_tid", tid.apply(col("p_norm")))
+                        .withColumn("q_bad", badText(col("q_norm"), "query", maxChars))
                         .withColumn(
                                 "bad",
-                                badText(col("q_norm"), "query", maxChars)
-                                        .otherwise(badText(col("p_norm"), "positive", maxChars)));
+                                coalesce(
+                                        col("q_bad"), badText(col("p_norm"), "positive", maxChars)))
+                        .withColumn("q_tid", when(col("q_bad").isNull(), tid.apply(col("q_norm"))));
         Dataset<Row> exRejects =
                 ex.filter(col("bad").isNotNull())
                         .select(
@@ -230,15 +302,7 @@ public final class DenseMiningJob {
                                                 1,
                                                 RejectsTable.RAW_EXCERPT_CHARS)
                                         .as(RejectsTable.RAW));
-        Dataset<Row> valid =
-                ex.filter(col("bad").isNull()).withColumn("q_tid", tid.apply(col("q_norm")));
-
-        // Every positive of a query is excluded, including those of rejected examples.
-        Dataset<Row> exclusions =
-                ex.groupBy(SOURCE, RetrievalTable.QUERY_ID)
-                        .agg(
-                                collect_set(col(RetrievalTable.POSITIVE_ID)).as("pos_ids"),
-                                collect_set(col("p_tid")).as("pos_tids"));
+        Dataset<Row> valid = ex.filter(col("bad").isNull());
 
         // Candidates: corpus rows, or the positives' pool for sources without a corpus.
         Dataset<Row> cp =
@@ -285,132 +349,177 @@ public final class DenseMiningJob {
                                 first(col("text")).as("text"))
                         .persist(StorageLevel.MEMORY_AND_DISK());
 
-        // Embeddings: reuse stored ones, encode the rest once, persist.
+        // Example rows of each query text: every example whose query is usable, including those
+        // rejected for their positive (whose positive is still excluded), with whether the
+        // positive is in the source's corpus (always, for a source mined over its positives).
+        Dataset<Row> corpusIds =
+                corpus.select(col(SOURCE), col(CorpusTable.DOC_ID).as(RetrievalTable.POSITIVE_ID))
+                        .distinct()
+                        .withColumn("in_corpus", lit(true));
+        Dataset<Row> exampleRows =
+                ex.filter(col("q_tid").isNotNull())
+                        .join(corpusIds, new String[] {SOURCE, RetrievalTable.POSITIVE_ID}, "left")
+                        .join(
+                                broadcast(corpusSources.withColumn("has_corpus", lit(true))),
+                                new String[] {SOURCE},
+                                "left")
+                        .select(
+                                col(SOURCE),
+                                col("q_tid"),
+                                col(Columns.SPLIT),
+                                col(Columns.EXAMPLE_ID),
+                                col(RetrievalTable.QUERY_ID),
+                                col(RetrievalTable.QUERY),
+                                col(RetrievalTable.POSITIVE_ID),
+                                col(RetrievalTable.POSITIVE),
+                                col("p_tid"),
+                                col("bad").isNull().as("valid"),
+                                coalesce(col("in_corpus"), col("has_corpus").isNull())
+                                        .as("positive_in_corpus"));
+
+        // Texts to embed, once per (kind, text id), with where each vector goes: the sources
+        // whose search it enters as a query or as a candidate, and the queries it is a positive
+        // of.
         Dataset<Row> needed =
                 valid.select(
                                 lit(DenseEmbedder.QUERY).as(DenseEmbedder.KIND),
                                 col("q_tid").as(DenseEmbedder.TEXT_ID),
-                                col("q_norm").as(DenseEmbedder.TEXT))
+                                col("q_norm").as(DenseEmbedder.TEXT),
+                                col(SOURCE).as("query_source"),
+                                lit(null).cast(DataTypes.StringType).as("candidate_source"),
+                                lit(null).cast(QUERY_KEY).as("positive_of"))
                         .unionByName(
                                 valid.select(
                                         lit(DenseEmbedder.PASSAGE).as(DenseEmbedder.KIND),
                                         col("p_tid").as(DenseEmbedder.TEXT_ID),
-                                        col("p_norm").as(DenseEmbedder.TEXT)))
+                                        col("p_norm").as(DenseEmbedder.TEXT),
+                                        lit(null).cast(DataTypes.StringType).as("query_source"),
+                                        lit(null).cast(DataTypes.StringType).as("candidate_source"),
+                                        struct(col(SOURCE), col("q_tid")).as("positive_of")))
                         .unionByName(
                                 candidates.select(
                                         lit(DenseEmbedder.PASSAGE).as(DenseEmbedder.KIND),
                                         col("c_tid").as(DenseEmbedder.TEXT_ID),
-                                        col("text").as(DenseEmbedder.TEXT)))
-                        .dropDuplicates(DenseEmbedder.KIND, DenseEmbedder.TEXT_ID);
+                                        col("text").as(DenseEmbedder.TEXT),
+                                        lit(null).cast(DataTypes.StringType).as("query_source"),
+                                        col(SOURCE).as("candidate_source"),
+                                        lit(null).cast(QUERY_KEY).as("positive_of")))
+                        .groupBy(DenseEmbedder.KIND, DenseEmbedder.TEXT_ID)
+                        .agg(
+                                first(col(DenseEmbedder.TEXT)).as(DenseEmbedder.TEXT),
+                                collect_set(col("query_source")).as(QUERY_SOURCES),
+                                collect_set(col("candidate_source")).as(CANDIDATE_SOURCES),
+                                collect_set(col("positive_of")).as(POSITIVE_OF));
+
+        // Embeddings: reuse stored ones, encode the rest once, persist.
         String[] key = {DenseEmbedder.KIND, DenseEmbedder.TEXT_ID};
-        Dataset<Row> reused = null;
         Dataset<Row> toEncode = needed;
+        Dataset<Row> reused = null;
         if (storedEmbeddings != null) {
             Dataset<Row> stored =
-                    storedEmbeddings.select(
-                            DenseEmbedder.KIND, DenseEmbedder.TEXT_ID, DenseEmbedder.EMBEDDING);
+                    storedEmbeddings
+                            .select(
+                                    DenseEmbedder.KIND,
+                                    DenseEmbedder.TEXT_ID,
+                                    DenseEmbedder.EMBEDDING)
+                            .dropDuplicates(key);
             toEncode = needed.join(stored, key, "left_anti");
             reused =
-                    stored.join(
-                            needed.select(DenseEmbedder.KIND, DenseEmbedder.TEXT_ID),
-                            key,
-                            "left_semi");
+                    needed.join(stored, key)
+                            .select(
+                                    DenseEmbedder.KIND,
+                                    DenseEmbedder.TEXT_ID,
+                                    DenseEmbedder.EMBEDDING,
+                                    QUERY_SOURCES,
+                                    CANDIDATE_SOURCES,
+                                    POSITIVE_OF);
         }
         Dataset<Row> fresh =
                 DenseEmbedder.encode(toEncode, p.encoder(), p.encodeChunk())
                         .persist(StorageLevel.MEMORY_AND_DISK());
         Dataset<Row> emb = reused == null ? fresh : fresh.unionByName(reused);
-        Dataset<Row> qEmb =
-                emb.filter(col(DenseEmbedder.KIND).equalTo(DenseEmbedder.QUERY))
-                        .select(
-                                col(DenseEmbedder.TEXT_ID).as("id"),
-                                col(DenseEmbedder.EMBEDDING).as("vec"));
-        Dataset<Row> pEmb =
+        Dataset<Row> queryVectors = searchRows(emb, DenseEmbedder.QUERY, QUERY_SOURCES);
+        Dataset<Row> candidateVectors = searchRows(emb, DenseEmbedder.PASSAGE, CANDIDATE_SOURCES);
+        Dataset<Row> positiveVectors =
                 emb.filter(col(DenseEmbedder.KIND).equalTo(DenseEmbedder.PASSAGE))
                         .select(
-                                col(DenseEmbedder.TEXT_ID).as("id"),
-                                col(DenseEmbedder.EMBEDDING).as("vec"));
+                                explode(col(POSITIVE_OF)).as("of"),
+                                col(DenseEmbedder.TEXT_ID).as("p_tid"),
+                                col(DenseEmbedder.EMBEDDING).as("vec"))
+                        .select(
+                                col("of.source").as(SOURCE),
+                                col("of.q_tid"),
+                                col("p_tid"),
+                                col("vec"));
 
-        // Search: top range_max candidates per distinct query text of each source.
-        Dataset<Row> searchQueries =
-                valid.select(col(SOURCE), col("q_tid").as("id")).distinct().join(qEmb, "id");
-        Dataset<Row> searchCandidates =
-                candidates.select(col(SOURCE), col("c_tid").as("id")).join(pEmb, "id");
+        // Search: top range_max candidates per distinct query text of each source, with texts.
         Dataset<Row> hits =
                 BlockedSearch.search(
-                        searchQueries,
-                        searchCandidates,
+                        queryVectors,
+                        candidateVectors,
                         p.rangeMax(),
                         p.queryBlock(),
                         p.corpusBlock(),
                         p.scoringThreads());
-        Dataset<Row> rankedHits =
-                hits.select(col(SOURCE), col("id").as("q_tid"), posexplode(col("hits")))
+        Dataset<Row> hitRows =
+                hits.select(
+                                col(SOURCE),
+                                col(BlockedSearch.ID).as("q_tid"),
+                                posexplode(col(BlockedSearch.HITS)))
                         .select(
                                 col(SOURCE),
                                 col("q_tid"),
                                 col("pos").plus(1).as("rank"),
                                 col("col.id").as("c_tid"),
                                 col("col.score").cast(DataTypes.DoubleType).as("score"))
-                        .join(candidates, new String[] {SOURCE, "c_tid"})
-                        .groupBy(SOURCE, "q_tid")
-                        .agg(
-                                collect_list(
-                                                struct(
-                                                        col("c_tid"),
-                                                        col("doc_ids"),
-                                                        col("text"),
-                                                        col("score"),
-                                                        col("rank")))
-                                        .as("cands"));
+                        .join(candidates, new String[] {SOURCE, "c_tid"});
 
-        // Positive scores and the lowest positive score of each query.
-        Dataset<Row> withVecs =
-                valid.join(
-                                qEmb.withColumnRenamed("id", "q_tid")
-                                        .withColumnRenamed("vec", "q_vec"),
-                                "q_tid")
-                        .join(
-                                pEmb.withColumnRenamed("id", "p_tid")
-                                        .withColumnRenamed("vec", "p_vec"),
-                                "p_tid");
-        StructType scoredSchema =
-                withVecs.drop("q_vec", "p_vec", "bad")
-                        .schema()
-                        .add(POSITIVE_SCORE, DataTypes.DoubleType, false);
-        Dataset<Row> scored =
-                withVecs.drop("bad")
-                        .map(new PositiveScore(scoredSchema), Encoders.row(scoredSchema));
-        Dataset<Row> minPos =
-                scored.groupBy(SOURCE, RetrievalTable.QUERY_ID)
-                        .agg(min(col(POSITIVE_SCORE)).as("min_pos"));
-        Dataset<Row> corpusIds =
-                corpus.select(col(SOURCE), col(CorpusTable.DOC_ID).as(RetrievalTable.POSITIVE_ID))
-                        .distinct()
-                        .withColumn("in_corpus", lit(true));
-
-        Dataset<Row> joined =
-                scored.join(minPos, new String[] {SOURCE, RetrievalTable.QUERY_ID})
-                        .join(exclusions, new String[] {SOURCE, RetrievalTable.QUERY_ID})
-                        .join(rankedHits, new String[] {SOURCE, "q_tid"}, "left")
-                        .join(corpusIds, new String[] {SOURCE, RetrievalTable.POSITIVE_ID}, "left")
-                        .join(
-                                corpusSources.withColumn("has_corpus", lit(true)),
-                                new String[] {SOURCE},
-                                "left")
-                        .withColumn(
-                                "positive_in_corpus",
-                                coalesce(col("in_corpus"), col("has_corpus").isNull()));
+        // One grouping per query text: examples, query vector, positive vectors, hits.
+        Dataset<Row> grouped =
+                part(exampleRows, Part.EXAMPLE)
+                        .unionByName(
+                                part(
+                                        queryVectors.select(
+                                                col(SOURCE),
+                                                col(BlockedSearch.ID).as("q_tid"),
+                                                col(BlockedSearch.VEC).as("vec")),
+                                        Part.QUERY_VECTOR))
+                        .unionByName(part(positiveVectors, Part.POSITIVE_VECTOR))
+                        .unionByName(part(hitRows, Part.HIT));
         Dataset<Row> selected =
-                joined.map(new Select(p), Encoders.row(SELECTED))
+                grouped.groupByKey(new QueryTextKey(), Encoders.STRING())
+                        .flatMapGroups(new SelectForQueryText(p), Encoders.row(SELECTED))
                         .persist(StorageLevel.MEMORY_AND_DISK());
         Dataset<Row> examples =
                 selected.select(
-                        java.util.Arrays.stream(SCHEMA.fieldNames())
-                                .map(org.apache.spark.sql.functions::col)
-                                .toArray(Column[]::new));
+                        Arrays.stream(SCHEMA.fieldNames()).map(c -> col(c)).toArray(Column[]::new));
         Dataset<Row> rejects = exRejects.unionByName(cpRejects);
         return new Result(examples, rejects, fresh, selected, candidates);
+    }
+
+    /** The (source, id, vec) rows of one kind of embedding, once per source in its routing. */
+    private static Dataset<Row> searchRows(Dataset<Row> emb, String kind, String sources) {
+        return emb.filter(col(DenseEmbedder.KIND).equalTo(kind))
+                .select(
+                        explode(col(sources)).as(SOURCE),
+                        col(DenseEmbedder.TEXT_ID).as(BlockedSearch.ID),
+                        col(DenseEmbedder.EMBEDDING).as(BlockedSearch.VEC));
+    }
+
+    /** Pads rows to {@link #GROUPED} with typed nulls and tags them with their part. */
+    private static Dataset<Row> part(Dataset<Row> rows, Part part) {
+        Set<String> present = Set.of(rows.columns());
+        List<Column> columns = new ArrayList<>();
+        for (StructField f : GROUPED.fields()) {
+            if (f.name().equals(PART)) {
+                columns.add(lit(part.ordinal()).as(PART));
+            } else if (present.contains(f.name())) {
+                columns.add(col(f.name()));
+            } else {
+                columns.add(lit(null).cast(f.dataType()).as(f.name()));
+            }
+        }
+        return rows.select(columns.toArray(new Column[0]));
     }
 
     /** A when-chain giving struct(reason, detail) for an empty or over-long text, else null. */
@@ -593,65 +702,98 @@ public final class DenseMiningJob {
         }
     }
 
-    /** Adds the positive score (query · positive) to an example row; runs on executors. */
-    private static final class PositiveScore implements MapFunction<Row, Row> {
+    /** The group key of a {@link #GROUPED} row: its source and query text id. */
+    private static final class QueryTextKey implements MapFunction<Row, String> {
         private static final long serialVersionUID = 1L;
-        private final StructType outSchema;
-
-        PositiveScore(StructType outSchema) {
-            this.outSchema = outSchema;
-        }
 
         @Override
-        public Row call(Row row) {
-            List<Float> q = row.getList(row.fieldIndex("q_vec"));
-            List<Float> d = row.getList(row.fieldIndex("p_vec"));
-            double s = 0;
-            for (int i = 0; i < q.size(); i++) {
-                s += (double) q.get(i) * d.get(i);
-            }
-            Object[] values = new Object[outSchema.size()];
-            for (int i = 0; i < outSchema.size() - 1; i++) {
-                values[i] = row.get(row.fieldIndex(outSchema.fields()[i].name()));
-            }
-            values[values.length - 1] = s;
-            return RowFactory.create(values);
+        public String call(Row row) {
+            return row.getString(0) + '\u0000' + row.getString(1);
         }
     }
 
-    /** Applies {@link NegativeSelector} to one joined example row; runs on executors. */
-    private static final class Select implements MapFunction<Row, Row> {
+    /**
+     * Selects the negatives of every example of one query text from the rows of its group: the
+     * examples (valid or rejected for their positive), the query's vector, its positives' vectors
+     * and its hits. Every positive of the query text and its lowest positive score count for all of
+     * its examples, whatever their query ids. Runs on executors.
+     */
+    private static final class SelectForQueryText
+            implements FlatMapGroupsFunction<String, Row, Row> {
         private static final long serialVersionUID = 1L;
+        private static final int VEC = GROUPED.fieldIndex("vec");
         private final NegativeSelector selector;
 
-        Select(DenseParams params) {
+        SelectForQueryText(DenseParams params) {
             this.selector = new NegativeSelector(params);
         }
 
         @Override
-        public Row call(Row row) {
+        public Iterator<Row> call(String key, Iterator<Row> rows) {
+            List<Row> examples = new ArrayList<>();
+            float[] queryVector = null;
+            Map<String, float[]> positiveVectors = new HashMap<>();
             List<NegativeSelector.Candidate> hits = new ArrayList<>();
-            int ci = row.fieldIndex("cands");
-            if (!row.isNullAt(ci)) {
-                List<Row> cands = row.getList(ci);
-                for (Row c : cands) {
-                    hits.add(
-                            new NegativeSelector.Candidate(
-                                    c.getString(0),
-                                    c.getList(1),
-                                    c.getString(2),
-                                    c.getDouble(3),
-                                    c.getInt(4)));
+            for (Row row : (Iterable<Row>) () -> rows) {
+                switch (Part.values()[row.getInt(2)]) {
+                    case EXAMPLE -> examples.add(row);
+                    case QUERY_VECTOR -> queryVector = floats(row.getList(VEC));
+                    case POSITIVE_VECTOR ->
+                            positiveVectors.put(row.getAs("p_tid"), floats(row.getList(VEC)));
+                    case HIT ->
+                            hits.add(
+                                    new NegativeSelector.Candidate(
+                                            row.getAs("c_tid"),
+                                            row.getList(row.fieldIndex("doc_ids")),
+                                            row.getAs("text"),
+                                            row.getDouble(row.fieldIndex("score")),
+                                            row.getInt(row.fieldIndex("rank"))));
                 }
             }
+            Set<String> positiveIds = new HashSet<>();
+            Set<String> positiveTextIds = new HashSet<>();
+            Map<String, Double> positiveScores = new HashMap<>();
+            double minPositive = Double.POSITIVE_INFINITY;
+            for (Row e : examples) {
+                positiveIds.add(e.getAs(RetrievalTable.POSITIVE_ID));
+                positiveTextIds.add(e.getAs("p_tid"));
+                if (e.<Boolean>getAs("valid")) {
+                    double s = dot(queryVector, positiveVectors.get(e.<String>getAs("p_tid")), e);
+                    positiveScores.put(e.getAs(Columns.EXAMPLE_ID), s);
+                    minPositive = Math.min(minPositive, s);
+                }
+            }
+            List<Row> out = new ArrayList<>(positiveScores.size());
+            for (Row e : examples) {
+                if (e.<Boolean>getAs("valid")) {
+                    out.add(
+                            select(
+                                    e,
+                                    hits,
+                                    positiveIds,
+                                    positiveTextIds,
+                                    minPositive,
+                                    positiveScores.get(e.<String>getAs(Columns.EXAMPLE_ID))));
+                }
+            }
+            return out.iterator();
+        }
+
+        private Row select(
+                Row e,
+                List<NegativeSelector.Candidate> hits,
+                Set<String> positiveIds,
+                Set<String> positiveTextIds,
+                double minPositive,
+                double positiveScore) {
             NegativeSelector.Query q =
                     new NegativeSelector.Query(
-                            row.getAs(Columns.EXAMPLE_ID),
-                            row.getAs(RetrievalTable.QUERY_ID),
-                            row.getAs("q_tid"),
-                            toSet(row.getList(row.fieldIndex("pos_ids"))),
-                            toSet(row.getList(row.fieldIndex("pos_tids"))),
-                            row.getDouble(row.fieldIndex("min_pos")));
+                            e.getAs(Columns.EXAMPLE_ID),
+                            e.getAs(RetrievalTable.QUERY_ID),
+                            e.getAs("q_tid"),
+                            positiveIds,
+                            positiveTextIds,
+                            minPositive);
             NegativeSelector.Selection sel = selector.select(q, hits);
             int n = sel.negatives().size();
             List<String> texts = new ArrayList<>(n);
@@ -666,28 +808,50 @@ public final class DenseMiningJob {
             }
             Object[] values = new Object[SELECTED.size()];
             int i = 0;
-            values[i++] = row.getAs(SOURCE);
-            values[i++] = row.getAs(Columns.SPLIT);
-            values[i++] = row.getAs(Columns.EXAMPLE_ID);
+            values[i++] = e.getAs(SOURCE);
+            values[i++] = e.getAs(Columns.SPLIT);
+            values[i++] = e.getAs(Columns.EXAMPLE_ID);
             values[i++] = "retrieval";
-            values[i++] = row.getAs(RetrievalTable.QUERY);
-            values[i++] = row.getAs(RetrievalTable.POSITIVE);
+            values[i++] = e.getAs(RetrievalTable.QUERY);
+            values[i++] = e.getAs(RetrievalTable.POSITIVE);
             values[i++] = CollectionConverters.asScala(texts);
             values[i++] = CollectionConverters.asScala(ids);
             values[i++] = CollectionConverters.asScala(scores);
             values[i++] = CollectionConverters.asScala(ranks);
             values[i++] = MINER;
-            values[i++] = row.getAs(POSITIVE_SCORE);
-            values[i++] = row.getAs(RetrievalTable.QUERY_ID);
-            values[i++] = row.getAs("positive_in_corpus");
+            values[i++] = positiveScore;
+            values[i++] = e.getAs(RetrievalTable.QUERY_ID);
+            values[i++] = e.getAs("positive_in_corpus");
             for (long removed : sel.removed()) {
                 values[i++] = removed;
             }
             return RowFactory.create(values);
         }
 
-        private static Set<String> toSet(List<String> list) {
-            return new HashSet<>(list);
+        /** Query · positive in double; fails naming the example if a vector never arrived. */
+        private static double dot(float[] q, float[] d, Row example) {
+            if (q == null || d == null) {
+                throw new IllegalStateException(
+                        "no "
+                                + (q == null ? "query" : "positive")
+                                + " embedding reached example "
+                                + example.getAs(Columns.EXAMPLE_ID)
+                                + " of source "
+                                + example.getAs(SOURCE));
+            }
+            double s = 0;
+            for (int i = 0; i < q.length; i++) {
+                s += (double) q[i] * d[i];
+            }
+            return s;
+        }
+
+        private static float[] floats(List<Float> list) {
+            float[] f = new float[list.size()];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = list.get(i);
+            }
+            return f;
         }
     }
 }

@@ -69,6 +69,9 @@ class DenseMiningJobTest extends SparkTestBase {
         }
         // A query with two positives: both must be excluded from each other's negatives.
         rows.add(example("pairs", "q0", pairs[0][0], "p9b", "Bread needs flour, water and yeast."));
+        // Another query id with q0's text: its positive (the cake recipe, a likely hard negative
+        // of q0) is a known positive of that text, so neither query may get the other's positive.
+        rows.add(example("pairs", "q0-again", pairs[0][0], "p8", pairs[8][1]));
         rows.add(example("pairs", "qe", "   ", "pe", "An example with an empty query."));
         rows.add(
                 example(
@@ -139,21 +142,22 @@ class DenseMiningJobTest extends SparkTestBase {
                 retrieval.count(),
                 out.size()
                         + rejects.stream().filter(x -> x.getString(3).equals("retrieval")).count());
+        // Known positives per query text of a source, whatever the query ids.
         Map<String, Set<String>> positiveIds = new HashMap<>();
         Map<String, Set<String>> positiveTexts = new HashMap<>();
         for (Row x : retrieval.collectAsList()) {
-            String q = x.getString(0) + "/" + x.getString(3);
+            String q = x.getString(0) + "/" + x.getString(4);
             positiveIds.computeIfAbsent(q, k -> new HashSet<>()).add(x.getString(5));
             positiveTexts.computeIfAbsent(q, k -> new HashSet<>()).add(x.getString(6));
         }
-        Map<String, String> queryIdOf = new HashMap<>();
+        Map<String, String> queryTextOf = new HashMap<>();
         for (Row x : retrieval.collectAsList()) {
-            queryIdOf.put(x.getString(2), x.getString(0) + "/" + x.getString(3));
+            queryTextOf.put(x.getString(2), x.getString(0) + "/" + x.getString(4));
         }
         for (Row x : out) {
             assertEquals("retrieval", x.getString(3));
             assertEquals("dense", x.getString(10));
-            String q = queryIdOf.get(x.getString(2));
+            String q = queryTextOf.get(x.getString(2));
             List<String> negs = x.getList(6);
             List<String> negIds = x.getList(7);
             List<Double> scores = x.getList(8);
@@ -223,6 +227,43 @@ class DenseMiningJobTest extends SparkTestBase {
         assertEquals(out.size(), second.size());
         for (int i = 0; i < out.size(); i++) {
             assertEquals(out.get(i).getList(7), second.get(i).getList(7));
+        }
+    }
+
+    @Test
+    void positivesOfEveryQueryIdWithTheSameTextAreExcluded() {
+        String bread = "Knead the dough, let it rise, then bake the loaf at 220 C.";
+        String cake = "Mix flour, sugar, eggs and butter, then bake the cake for 30 minutes.";
+        List<Row> rows = new ArrayList<>();
+        rows.add(example("pairs", "a", "how do I bake bread", "bread", bread));
+        rows.add(example("pairs", "b", "how do I bake bread", "cake", cake));
+        String[][] others = {
+            {"what is the capital of France", "Paris is the capital and largest city of France."},
+            {"symptoms of the flu", "Influenza causes fever, cough, sore throat and body aches."},
+            {"how to change a car tyre", "Loosen the nuts, jack up the car and swap the wheel."},
+            {"why is the sky blue", "Rayleigh scattering of sunlight makes the sky look blue."},
+        };
+        for (int i = 0; i < others.length; i++) {
+            rows.add(example("pairs", "o" + i, others[i][0], "po" + i, others[i][1]));
+        }
+        DenseParams p =
+                DenseParams.builder().range(1, 10).negatives(3).positiveFilter("none").build();
+        DenseMiningJob.Result r =
+                DenseMiningJob.apply(
+                        spark().createDataFrame(rows, RetrievalTable.SCHEMA),
+                        spark().createDataFrame(List.of(), CorpusTable.SCHEMA),
+                        p,
+                        null);
+        List<Row> out = r.examples().collectAsList();
+        r.unpersist();
+        assertEquals(rows.size(), out.size());
+        for (Row x : out) {
+            if (x.getString(4).equals("how do I bake bread")) {
+                List<String> negatives = x.getList(6);
+                assertEquals(3, negatives.size(), negatives.toString());
+                assertFalse(negatives.contains(bread), "bread recipe mined for " + x);
+                assertFalse(negatives.contains(cake), "cake recipe mined for " + x);
+            }
         }
     }
 }
