@@ -72,10 +72,11 @@ public final class DenseEmbedder {
      * Lazy: nothing runs until an action.
      */
     public static Dataset<Row> encode(Dataset<Row> texts, EncoderConfig config, int chunk) {
-        List<Column> columns = new ArrayList<>(List.of(col(KIND), col(TEXT_ID), col(TEXT)));
+        List<String> encoded = List.of(KIND, TEXT_ID, TEXT);
+        List<Column> columns = new ArrayList<>(encoded.stream().map(c -> col(c)).toList());
         StructType out = SCHEMA;
         for (StructField f : texts.schema().fields()) {
-            if (!List.of(KIND, TEXT_ID, TEXT).contains(f.name())) {
+            if (!encoded.contains(f.name())) {
                 columns.add(col(f.name()));
                 out = out.add(f);
             }

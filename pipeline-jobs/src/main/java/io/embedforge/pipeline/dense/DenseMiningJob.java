@@ -721,6 +721,7 @@ public final class DenseMiningJob {
     private static final class SelectForQueryText
             implements FlatMapGroupsFunction<String, Row, Row> {
         private static final long serialVersionUID = 1L;
+        private static final int PART_INDEX = GROUPED.fieldIndex(PART);
         private static final int VEC = GROUPED.fieldIndex("vec");
         private final NegativeSelector selector;
 
@@ -735,7 +736,7 @@ public final class DenseMiningJob {
             Map<String, float[]> positiveVectors = new HashMap<>();
             List<NegativeSelector.Candidate> hits = new ArrayList<>();
             for (Row row : (Iterable<Row>) () -> rows) {
-                switch (Part.values()[row.getInt(2)]) {
+                switch (Part.values()[row.getInt(PART_INDEX)]) {
                     case EXAMPLE -> examples.add(row);
                     case QUERY_VECTOR -> queryVector = floats(row.getList(VEC));
                     case POSITIVE_VECTOR ->

@@ -100,10 +100,8 @@ public final class StageRunner {
                 throw new IOException("cannot rename " + written + " to " + target);
             }
             fs.delete(new Path(tmpRoot), true);
-            deleteTmpIfEmpty(conf);
         } catch (Exception e) {
             deleteQuietly(conf, tmpRoot);
-            deleteTmpIfEmpty(conf);
             log.printf(
                     Locale.ROOT,
                     "== %-16s FAILED after %s: %s%n",
@@ -115,6 +113,7 @@ public final class StageRunner {
             }
             throw new IllegalStateException("stage " + stage + " failed: " + e.getMessage(), e);
         } finally {
+            deleteTmpIfEmpty(conf);
             spark.sparkContext().clearJobGroup();
         }
         Instant finished = Instant.now();
