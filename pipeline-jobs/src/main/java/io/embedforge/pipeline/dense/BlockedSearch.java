@@ -39,13 +39,13 @@ import scala.jdk.javaapi.CollectionConverters;
  * {@code corpus_block} rows ({@code ceil(n / block)} blocks, by the xxhash64 of the id). One
  * shuffle sends each query to the partition of its query block and each candidate to every query
  * block of its source, sorted so that a task reads a query block, then the candidate blocks one
- * after the other. It scores each candidate block with one matrix product ({@link BlockScorer}) and
+ * after the other. It scores each candidate block with matrix products ({@link BlockScorer}) and
  * folds the block's exact top-k into a running top-k per query by (score desc, id asc); a query's
  * hits are final after the last candidate block, so partial lists are never shuffled. A task holds
  * one query block, one candidate block, k hits per query and one score matrix of at most {@link
- * #SCORE_TILE} floats (a large query block is scored in tiles of rows): memory is bounded by the
- * block sizes, not the corpus. The shuffle carries the corpus once per query block of its source,
- * so large query blocks keep it small.
+ * BlockScorer#SCORE_TILE} floats (the query block is scored in tiles of rows): memory is bounded by
+ * the block sizes, not the corpus. The shuffle carries the corpus once per query block of its
+ * source, so large query blocks keep it small.
  *
  * <p>Planned on the driver; the scoring runs on executors. Because ties are broken by id and every
  * block keeps its exact top-k, the result does not depend on block sizes or partitions.
@@ -80,12 +80,6 @@ public final class BlockedSearch {
     private static final String CORPUS_BLOCK = "cb";
     private static final String KEY = "key";
 
-    /**
-     * Most scores one matrix product yields (16M floats, 64 MB): a query block larger than {@code
-     * SCORE_TILE / corpus_block} rows is scored in tiles of rows.
-     */
-    static final int SCORE_TILE = 1 << 24;
-
     private BlockedSearch() {}
 
     /**
@@ -106,7 +100,8 @@ public final class BlockedSearch {
             int queryBlock,
             int corpusBlock,
             int threads) {
-        return search(queries, candidates, k, queryBlock, corpusBlock, threads, SCORE_TILE);
+        return search(
+                queries, candidates, k, queryBlock, corpusBlock, threads, BlockScorer.SCORE_TILE);
     }
 
     /** {@link #search} with a given bound on the floats of one score matrix. */
@@ -287,46 +282,32 @@ public final class BlockedSearch {
                     while (inBlock(group) && isQuery(next)) {
                         queries.add(advance());
                     }
-                    int dim = queries.dim();
-                    float[] q = queries.flat();
                     RunningTopK[] best = new RunningTopK[queries.size()];
                     for (int r = 0; r < best.length; r++) {
                         best[r] = new RunningTopK(k);
                     }
-                    while (inBlock(group)) {
-                        long key = next.getKey();
-                        Vectors candidates = new Vectors("candidate", dim);
-                        while (inBlock(group) && next.getKey() == key) {
-                            candidates.add(advance());
-                        }
-                        float[] c = candidates.flat();
-                        String[] cIds = candidates.ids();
-                        // Query rows in tiles, so one score matrix stays under scoreTile floats.
-                        int tile = Math.max(1, scoreTile / cIds.length);
-                        for (int from = 0; from < best.length; from += tile) {
-                            int rows = Math.min(tile, best.length - from);
-                            float[] qTile =
-                                    rows == best.length
-                                            ? q
-                                            : Arrays.copyOfRange(
-                                                    q, from * dim, (from + rows) * dim);
-                            float[] floors = new float[rows];
-                            for (int r = 0; r < rows; r++) {
-                                floors[r] = best[from + r].floor();
+                    float[] floors = new float[best.length];
+                    try (BlockScorer scorer =
+                            new BlockScorer(
+                                    queries.flat(),
+                                    best.length,
+                                    queries.dim(),
+                                    threads,
+                                    scoreTile)) {
+                        while (inBlock(group)) {
+                            long key = next.getKey();
+                            Vectors candidates = new Vectors("candidate", queries.dim());
+                            while (inBlock(group) && next.getKey() == key) {
+                                candidates.add(advance());
+                            }
+                            String[] cIds = candidates.ids();
+                            for (int r = 0; r < best.length; r++) {
+                                floors[r] = best[r].floor();
                             }
                             BlockScorer.TopK[] top =
-                                    BlockScorer.topK(
-                                            qTile,
-                                            rows,
-                                            c,
-                                            cIds.length,
-                                            dim,
-                                            cIds,
-                                            k,
-                                            threads,
-                                            floors);
-                            for (int r = 0; r < rows; r++) {
-                                best[from + r].merge(top[r], cIds);
+                                    scorer.topK(candidates.flat(), cIds.length, cIds, k, floors);
+                            for (int r = 0; r < best.length; r++) {
+                                best[r].merge(top[r], cIds);
                             }
                         }
                     }

@@ -164,4 +164,60 @@ class DenseBlockedSearchTest extends SparkTestBase {
         top = BlockScorer.topK(q, 1, flatC, 4, 2, ids, 3, 1, new float[] {0.95f});
         assertEquals(0, top[0].index().length);
     }
+
+    @Test
+    void aReusedScorerGivesTheExactTopKOfEveryBlockAndTileDespiteManyTies() {
+        // Small integer components: products are exact in float and most scores tie.
+        Random rnd = new Random(11);
+        int nq = 23;
+        int dim = 3;
+        int k = 5;
+        float[] q = new float[nq * dim];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = rnd.nextInt(3) - 1;
+        }
+        try (BlockScorer scorer = new BlockScorer(q, nq, dim, 2, 4 * 37)) {
+            for (int block = 0; block < 3; block++) {
+                int nc = 37;
+                float[] c = new float[nc * dim];
+                for (int i = 0; i < c.length; i++) {
+                    c[i] = rnd.nextInt(3) - 1;
+                }
+                String[] ids = new String[nc];
+                for (int j = 0; j < nc; j++) {
+                    ids[j] = String.format("b%d-%02d", block, (j * 17) % nc);
+                }
+                float[] floors = new float[nq];
+                for (int r = 0; r < nq; r++) {
+                    floors[r] = block == 1 ? Float.NEGATIVE_INFINITY : rnd.nextInt(3) - 1;
+                }
+                BlockScorer.TopK[] top = scorer.topK(c, nc, ids, k, floors);
+                for (int r = 0; r < nq; r++) {
+                    int row = r;
+                    List<Integer> expected = new ArrayList<>();
+                    for (int j = 0; j < nc; j++) {
+                        expected.add(j);
+                    }
+                    float[] s = new float[nc];
+                    for (int j = 0; j < nc; j++) {
+                        for (int d = 0; d < dim; d++) {
+                            s[j] += q[row * dim + d] * c[j * dim + d];
+                        }
+                    }
+                    expected.removeIf(j -> s[j] < floors[row]);
+                    expected.sort(
+                            Comparator.comparingDouble((Integer j) -> -s[j])
+                                    .thenComparing(j -> ids[j]));
+                    List<Integer> got = new ArrayList<>();
+                    for (int j : top[r].index()) {
+                        got.add(j);
+                    }
+                    assertEquals(
+                            expected.subList(0, Math.min(k, expected.size())),
+                            got,
+                            "block " + block + " row " + r);
+                }
+            }
+        }
+    }
 }
