@@ -1,6 +1,7 @@
 package io.embedforge.pipeline.cli;
 
 import io.embedforge.pipeline.config.ConfigException;
+import io.embedforge.pipeline.manifest.Versions;
 import io.embedforge.train.cli.EvalCommand;
 import io.embedforge.train.cli.ExportCommand;
 import io.embedforge.train.cli.TrainCommand;
@@ -67,9 +68,7 @@ public final class EmbedForge implements Runnable {
     public static final class VersionProvider implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {
-                "embedforge " + EmbedForge.class.getPackage().getImplementationVersion()
-            };
+            return new String[] {"embedforge " + Versions.embedforge()};
         }
     }
 }

@@ -14,13 +14,19 @@ public final class Versions {
 
     public static Map<String, String> all() {
         Map<String, String> v = new LinkedHashMap<>();
-        v.put("embedforge", String.valueOf(Versions.class.getPackage().getImplementationVersion()));
+        v.put("embedforge", embedforge());
         v.put("git_commit", gitCommit());
         v.put("java", System.getProperty("java.version"));
         v.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
         v.put("djl", safe(() -> ai.djl.engine.Engine.getDjlVersion()));
         v.put("lucene", org.apache.lucene.util.Version.LATEST.toString());
         return v;
+    }
+
+    /** The version in our jar's manifest; "unpackaged" when running from compiled classes. */
+    public static String embedforge() {
+        String version = Versions.class.getPackage().getImplementationVersion();
+        return version == null ? "unpackaged" : version;
     }
 
     /** The commit of the checkout the launcher runs from, or "unknown" outside a git checkout. */
