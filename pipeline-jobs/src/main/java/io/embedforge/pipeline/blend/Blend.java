@@ -20,10 +20,10 @@ import static org.apache.spark.sql.functions.when;
 
 import io.embedforge.contract.TrainingContract;
 import io.embedforge.pipeline.bm25.MineBm25;
-import io.embedforge.pipeline.bm25.NegativesTable;
 import io.embedforge.pipeline.common.SeededHash;
 import io.embedforge.pipeline.dense.DenseMiningJob;
 import io.embedforge.pipeline.labels.LabelNegatives;
+import io.embedforge.pipeline.schema.NegativesTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

@@ -23,7 +23,10 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
+import io.embedforge.pipeline.run.StageOutput;
+import io.embedforge.pipeline.run.Summaries;
 import io.embedforge.pipeline.schema.Columns;
+import io.embedforge.pipeline.schema.NegativesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
 import io.embedforge.pipeline.schema.StsTable;
 import java.util.LinkedHashMap;

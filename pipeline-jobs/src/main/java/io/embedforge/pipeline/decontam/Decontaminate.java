@@ -19,9 +19,9 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import io.embedforge.pipeline.bm25.LuceneText;
-import io.embedforge.pipeline.bm25.StageOutput;
-import io.embedforge.pipeline.bm25.Summaries;
 import io.embedforge.pipeline.common.TextNormalizer;
+import io.embedforge.pipeline.run.StageOutput;
+import io.embedforge.pipeline.run.Summaries;
 import io.embedforge.pipeline.schema.ClassificationTable;
 import io.embedforge.pipeline.schema.ClusteringTable;
 import io.embedforge.pipeline.schema.Columns;

@@ -23,15 +23,15 @@ import static org.apache.spark.sql.functions.substring;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
-import io.embedforge.pipeline.bm25.NegativesTable;
-import io.embedforge.pipeline.bm25.StageOutput;
-import io.embedforge.pipeline.bm25.Summaries;
 import io.embedforge.pipeline.common.SeededHash;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
+import io.embedforge.pipeline.run.StageOutput;
+import io.embedforge.pipeline.run.Summaries;
 import io.embedforge.pipeline.schema.ClassificationTable;
 import io.embedforge.pipeline.schema.ClusteringTable;
 import io.embedforge.pipeline.schema.Columns;
+import io.embedforge.pipeline.schema.NegativesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,7 +1,7 @@
 package io.embedforge.pipeline.blend;
 
-import io.embedforge.pipeline.bm25.NegativesTable;
 import io.embedforge.pipeline.labels.LabelNegatives;
+import io.embedforge.pipeline.schema.NegativesTable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

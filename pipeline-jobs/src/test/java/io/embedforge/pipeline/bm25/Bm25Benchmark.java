@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
+import io.embedforge.pipeline.run.StageOutput;
 import io.embedforge.pipeline.schema.StsTable;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.embedforge.pipeline.SparkTestBase;
-import io.embedforge.pipeline.bm25.NegativesTable;
-import io.embedforge.pipeline.bm25.StageOutput;
+import io.embedforge.pipeline.run.StageOutput;
 import io.embedforge.pipeline.schema.ClassificationTable;
 import io.embedforge.pipeline.schema.ClusteringTable;
+import io.embedforge.pipeline.schema.NegativesTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,6 +1,5 @@
-package io.embedforge.pipeline.bm25;
+package io.embedforge.pipeline.schema;
 
-import io.embedforge.pipeline.schema.Columns;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -11,7 +10,7 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>The negatives array holds 0 to {@code max_negatives} distinct texts and is never padded: a
  * binary label set or a thin BM25 pool gives a shorter array. The three negative_* arrays are
- * aligned with {@link #NEGATIVES}. Lives here until it moves to the schema package.
+ * aligned with {@link #NEGATIVES}.
  */
 public final class NegativesTable {
     /** Directory of the examples under a stage's output directory. */

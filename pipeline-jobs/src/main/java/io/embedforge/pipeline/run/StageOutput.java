@@ -1,5 +1,6 @@
-package io.embedforge.pipeline.bm25;
+package io.embedforge.pipeline.run;
 
+import io.embedforge.pipeline.schema.NegativesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;

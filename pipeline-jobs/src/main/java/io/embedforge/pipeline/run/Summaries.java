@@ -1,4 +1,4 @@
-package io.embedforge.pipeline.bm25;
+package io.embedforge.pipeline.run;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.size;
 
 import io.embedforge.pipeline.schema.Columns;
+import io.embedforge.pipeline.schema.NegativesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
 import java.util.LinkedHashMap;
 import java.util.List;
