@@ -12,9 +12,14 @@ import ai.djl.pytorch.jni.JniUtils;
 public final class PyTorchThreads {
     private PyTorchThreads() {}
 
+    /** A thread count as configured: 0 or less means every core of the JVM. */
+    public static int resolve(int threads) {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+
     /** Sets libtorch's intra-op threads; 0 or less means every core of the JVM. */
     public static synchronized void set(int threads) {
-        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        int n = resolve(threads);
         Engine.getEngine("PyTorch");
         if (JniUtils.getNumThreads() != n) {
             JniUtils.setNumThreads(n);

@@ -76,7 +76,7 @@ public final class BlockScorer implements AutoCloseable {
         this.queries = manager.create(queries, new Shape(nq, dim));
         this.nq = nq;
         this.dim = dim;
-        this.threads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        this.threads = PyTorchThreads.resolve(threads);
         this.scoreTile = scoreTile;
     }
 
