@@ -26,6 +26,7 @@ import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
 import io.embedforge.pipeline.schema.Columns;
 import io.embedforge.pipeline.schema.CorpusTable;
+import io.embedforge.pipeline.schema.NegativesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
 import io.embedforge.pipeline.schema.RetrievalTable;
 import java.io.IOException;
@@ -92,22 +93,22 @@ public final class DenseMiningJob {
     public static final String MINER = "dense";
 
     /** Output column: always {@code retrieval}. */
-    public static final String TASK_TYPE = "task_type";
+    public static final String TASK_TYPE = NegativesTable.TASK_TYPE;
 
     /** Output column: normalised texts of the negatives, best rank first. */
-    public static final String NEGATIVES = "negatives";
+    public static final String NEGATIVES = NegativesTable.NEGATIVES;
 
     /** Output column: document ids of the negatives. */
     public static final String NEGATIVE_IDS = "negative_ids";
 
     /** Output column: inner product of each negative with the query. */
-    public static final String NEGATIVE_SCORES = "negative_scores";
+    public static final String NEGATIVE_SCORES = NegativesTable.NEGATIVE_SCORES;
 
     /** Output column: 1-based rank of each negative in the query's retrieval list. */
-    public static final String NEGATIVE_RANKS = "negative_ranks";
+    public static final String NEGATIVE_RANKS = NegativesTable.NEGATIVE_RANKS;
 
     /** Output column: which miner found the negatives ({@value #MINER}). */
-    public static final String NEGATIVE_MINER = "negative_miner";
+    public static final String NEGATIVE_MINER = NegativesTable.NEGATIVE_MINER;
 
     /** Output column: inner product of the example's positive with its query. */
     public static final String POSITIVE_SCORE = "positive_score";
