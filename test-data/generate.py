@@ -14,6 +14,7 @@ import io
 import json
 import os
 import shutil
+import zlib
 from collections import OrderedDict
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -93,6 +94,31 @@ def line_file(inst, role, relpath, entries, header=None, gz=False):
     write_bytes(relpath, b"\n".join(out) + b"\n", gz=gz)
 
 
+def truncated_gz_file(inst, role, relpath, lines, keep):
+    """A gzip file cut after `keep` of its compressed bytes, as an interrupted download leaves it.
+
+    The lines that decompress whole from the kept bytes are read (and must be OK records); the
+    rest, from the first cut line on, is one `truncated_input` reject.
+    """
+    data = b"\n".join(b(x) for x in lines) + b"\n"
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0) as f:
+        f.write(data)
+    cut = buf.getvalue()[:keep]
+    readable = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(cut)
+    whole = readable.count(b"\n")
+    partial = readable[readable.rfind(b"\n") + 1:]
+    # The decoder may hold back a few bytes: keep the cut well inside a line.
+    assert 20 < len(partial) < len(data.split(b"\n")[whole]) - 20, (len(partial), whole)
+    for i in range(whole):
+        account(inst, role, OK, relpath, "line %d" % (i + 1))
+    account(inst, role, "truncated_input", relpath, "line %d" % (whole + 1),
+            "gzip cut after %d of its %d bytes: lines %d-%d cannot be read"
+            % (keep, len(buf.getvalue()), whole + 1, len(lines)))
+    with open(_path(relpath), "wb") as f:
+        f.write(cut)
+
+
 def jl(obj):
     return json.dumps(obj, ensure_ascii=False)
 
@@ -117,6 +143,9 @@ def banking77():
         ('"I am still waiting for my new card, when will it arrive?",card_arrival', OK, ""),
         ("How long does card delivery usually take?,card_arrival", OK, ""),
         ("How do I track the card you sent me?,card_arrival", OK, ""),
+        ('"Can I choose the colour of my card,card_arrival', "malformed_record",
+         "stray opening quote in the middle of the file: costs this record only (the quote runs to"
+         " line 9; lines 6-8 are read as they are)"),
         ("I think someone stole my card yesterday,lost_or_stolen_card", OK, ""),
         ("My wallet was taken and my card was in it,lost_or_stolen_card", OK, ""),
         ("What exchange rate do you use for euros?,exchange_rate", OK, ""),
@@ -127,7 +156,7 @@ def banking77():
         ("I entered the wrong PIN too many times and now it is blocked,pin_blocked", OK, ""),
         ("How do I unblock my PIN?,pin_blocked", OK, ""),
         ('"  How do I   unblock my PIN?  ",pin_blocked', DUP,
-         "same text/label as 'How do I unblock my PIN?' (line 13) after whitespace collapse"),
+         "same text/label as 'How do I unblock my PIN?' (line 14) after whitespace collapse"),
         ("Why was I charged for taking cash out?,cash_withdrawal_charge", OK, ""),
         ("Is there a fee for ATM withdrawals abroad?,cash_withdrawal_charge", OK, ""),
         ("I want a refund for a double charge,refund_request", "unknown_label",
@@ -337,6 +366,10 @@ def mtop_intent():
          "control_characters", "escaped \\u0007 (BEL) in text"),
         (r(14, "set an  alarm for 6 am ", 1, "CREATE_ALARM"), DUP,
          "same text/label as line 3 after whitespace collapse (id differs, id is not mapped)"),
+        (r(15, "what time is it in Tokyo", 6, "GET_TIME") + " trailing text", "malformed_record",
+         "text after the JSON object"),
+        (r(16, "skip this song", 2, "PLAY_MUSIC") + r(17, "pause the music", 2, "PLAY_MUSIC"),
+         "malformed_record", "two JSON objects on one line (the second was dropped silently)"),
     ])
 
 
@@ -377,6 +410,11 @@ def stsbenchmark():
          "empty_text", "sentence2 is three spaces"),
         (tsv("main-captions", "images", "2014", "0014", "0.000", "A red bus parked on a street.",
              "A woman reading a book in a library."), OK, ""),
+        (tsv("main-captions", "images", "2014", "0015", "4d", "A boy kicks a ball.",
+             "A child is kicking a football."), "wrong_type",
+         "score '4d' is not decimal syntax (Java's parseDouble reads 4.0)"),
+        (tsv("main-captions", "images", "2014", "0016", " 3.000", "Two dogs play in a park.",
+             "Dogs are playing on the grass."), "wrong_type", "score ' 3.000' has a leading space"),
     ])
     line_file("stsbenchmark_test", "records", "stsbenchmark/sts-test.csv", [
         (tsv("main-captions", "MSRvid", "2012test", "0101", "4.800", "A girl is playing the piano.",
@@ -441,6 +479,8 @@ def sts22():
         (jl({"lang": "en", "sentence1": "New vaccine approved for children.",
              "sentence2": ["Regulator approves", "child vaccine"], "score": 3.0}),
          "wrong_type", "sentence2 is a JSON array"),
+        (r("en", "Ferry services resume after the storm.", "Storm over, ferries sail again.", "0x1p1"),
+         "wrong_type", "score '0x1p1' is hexadecimal (Java's parseDouble reads 2.0)"),
     ], gz=True)
 
 
@@ -525,6 +565,10 @@ def biorxiv():
         ('{"doi": "10.1101/2021.01.10.400009", "title": "Broken record", "abstract": "x" '
          '"category": "genomics", "date": "2021-01-10"}', "malformed_record",
          "invalid JSON (missing comma)"),
+        (jl({"doi": "10.1101/2021.01.11.400010", "title": "Chromatin loops in\uffff stem cells",
+             "abstract": "Loop extrusion shapes gene expression.", "category": "genomics",
+             "date": "2021-01-11"}), "control_characters",
+         "noncharacter U+FFFF (valid UTF-8 EF BF BF) in title"),
     ])
 
 
@@ -548,6 +592,10 @@ def medrxiv():
         (jl({"doi": "10.1101/2021.01.08.400007", "title": "Telemedicine use in rural clinics",
              "abstract": "Video consultations doubled during the study period.", "category": None,
              "date": "2021-01-08"}), "missing_field", "category is null"),
+        ('{"doi": "10.1101/2021.01.09.400008", "title": "Sleep duration and \\ud800 blood pressure", '
+         '"abstract": "Short sleep was associated with hypertension.", "category": "epidemiology", '
+         '"date": "2021-01-09"}', "invalid_utf8",
+         "JSON escape \\ud800: half a surrogate pair (was written as '?')"),
     ])
 
 
@@ -597,6 +645,21 @@ def stackexchange():
         (jl(["How do I remove a stuck bike pedal?", "   "]), "empty_text", "positive is three spaces"),
         (jl(["How do I exit Vim?", "How to quit the Vim editor?"]), DUP, "exact duplicate of line 1"),
     ], gz=True)
+    truncated_gz_file("stackexchange", "records",
+                      "stackexchange/stackexchange_duplicate_questions_body_body.jsonl.gz", [
+        jl(["My sourdough starter smells like nail polish remover. Is it still usable?",
+            "Acetone smell from a sourdough starter: what does it mean and how do I fix it?"]),
+        jl(["Why does my cast iron pan have black flakes coming off after I season it?",
+            "Black flakes on a cast iron skillet after seasoning: causes and fixes"]),
+        jl(["How can I stop my laptop fan from running loudly while it is idle?",
+            "Laptop fan always running at high speed even when nothing is open"]),
+        jl(["What is the best way to store fresh herbs so they last more than a few days?",
+            "Keeping basil, parsley and coriander fresh in the fridge for a week or longer"]),
+        jl(["Is there a keyboard shortcut to move a window to another monitor on Windows?",
+            "Moving the active window between displays without the mouse in Windows 10"]),
+        jl(["How do I get rid of fruit flies in my kitchen without using chemicals?",
+            "Natural ways to trap and remove fruit flies from the kitchen"]),
+    ], keep=300)
 
 
 def nli():
@@ -1030,7 +1093,7 @@ its expected fate, and the counts, this table and the comments of `expected-coun
 | `arxiv/arxiv-metadata-oai-snapshot.json` | Kaggle snapshot JSONL | arxiv |
 | `biorxiv/`, `medrxiv/` `train.jsonl` | JSONL `title,abstract,category` | biorxiv, medrxiv |
 | `paq/PAQ_pairs.jsonl.gz` | sentence-transformers pairs `["q","pos"]` (gz) | paq |
-| `stackexchange/stackexchange_duplicate_questions_title_title.jsonl.gz` | same | stackexchange |
+| `stackexchange/stackexchange_duplicate_questions_{title_title,body_body}.jsonl.gz` | same (`body_body` cut short, as an interrupted download leaves it) | stackexchange |
 | `snli/snli_1.0_train.jsonl` | SNLI JSONL (parse-tree fields left out) | nli |
 | `squad/train-v1.1.json` | SQuAD v1.1 JSON | squad |
 | `nq_open/NQ-open.train.jsonl` | NQ-open JSONL `question, answer[]` | nq_open |
@@ -1038,10 +1101,13 @@ its expected fate, and the counts, this table and the comments of `expected-coun
 | `hotpotqa/ nq/ arguana/ bioasq/ fiqa/ fever/` | BEIR: `corpus.jsonl`, `queries.jsonl`, `qrels/train.tsv` | same names |
 
 Which reject reason is planted where (every reason of docs/config.md occurs at least once):
-`malformed_record` (bad JSON, JSON array instead of object, unbalanced CSV quote, wrong column
-count), `invalid_utf8` (raw bytes FF FE), `missing_field` (absent key, JSON null, Parquet null),
-`wrong_type` (object/array where text is expected, non-numeric score), `control_characters`
-(raw 0x01, escaped \\u0001 / \\u0007), `empty_text` (spaces, tabs, no-break/ideographic spaces,
+`malformed_record` (bad JSON, JSON array instead of object, text after a JSON object, two
+objects on one line, unbalanced CSV quote on the last line and in the middle of a file, wrong
+column count), `truncated_input` (a `.gz` cut short), `invalid_utf8` (raw bytes FF FE, a JSON
+escape of half a surrogate pair), `missing_field` (absent key, JSON null, Parquet null),
+`wrong_type` (object/array where text is expected, non-numeric score, scores outside decimal
+syntax: `4d`, ` 3.000`, `0x1p1`), `control_characters` (raw 0x01, escaped \\u0001 / \\u0007,
+the noncharacter U+FFFF), `empty_text` (spaces, tabs, no-break/ideographic spaces,
 whitespace-only file), `score_nan`, `score_out_of_range`, `duplicate_id` (corpus and queries),
 `dangling_doc_id`, `dangling_query_id`, `unknown_label`, `filtered` (SNLI non-entailment and
 `-`, qrels relevance 0). Also: exact duplicates that only match after whitespace collapse or NFC,

@@ -45,25 +45,24 @@ final class ColumnLayout {
                 return List.of();
             }
             String first = lines.next().text();
-            String d = spec.options().string("delimiter", ",");
             String quote = spec.options().string("quote", "\"");
             List<String> cells = new ArrayList<>();
-            if (d.equals("whitespace")) {
+            if (spec.options().string("delimiter", ",").equals("whitespace")) {
                 cells.addAll(java.util.Arrays.asList(first.strip().split("\\s+")));
+            } else if (quote.equals("none")) {
+                cells.addAll(
+                        java.util.Arrays.asList(
+                                first.split(
+                                        java.util.regex.Pattern.quote(
+                                                String.valueOf(CsvRecords.delimiter(spec))),
+                                        -1)));
             } else {
-                char delim = d.equals("\\t") ? '\t' : d.charAt(0);
-                org.apache.commons.csv.CSVFormat.Builder format =
-                        org.apache.commons.csv.CSVFormat.DEFAULT.builder().setDelimiter(delim);
-                format.setQuote(quote.equals("none") ? null : quote.charAt(0));
-                try (org.apache.commons.csv.CSVParser parser =
-                        org.apache.commons.csv.CSVParser.parse(first, format.get())) {
-                    for (org.apache.commons.csv.CSVRecord r : parser) {
-                        r.forEach(cells::add);
-                        break;
-                    }
-                } catch (java.io.IOException | RuntimeException e) {
+                CsvTokenizer.Token t =
+                        new CsvTokenizer(first, CsvRecords.delimiter(spec), quote.charAt(0)).next();
+                if (t == null || t.cells() == null) {
                     return List.of(first);
                 }
+                cells.addAll(t.cells());
             }
             if (!cells.isEmpty() && cells.get(0).startsWith("\uFEFF")) {
                 cells.set(0, cells.get(0).substring(1));
@@ -109,13 +108,12 @@ final class ColumnLayout {
                         fields.put(field, List.of(cells.get(idx)));
                     }
                 });
-        return new ExtractedRecord(
+        return ExtractedRecord.of(
                 spec.role(),
                 file,
                 position,
                 lineNumbered,
                 raw,
-                null,
                 Utf8.hasInvalid(raw),
                 fields,
                 java.util.Set.of());

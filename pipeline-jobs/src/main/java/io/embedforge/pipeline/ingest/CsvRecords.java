@@ -1,156 +1,147 @@
 package io.embedforge.pipeline.ingest;
 
 import io.embedforge.pipeline.config.InputSpec;
-import java.io.IOException;
-import java.io.StringReader;
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.function.Consumer;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
 
 /**
  * Quoted CSV/TSV, which may hold line breaks inside quoted fields and therefore is read a whole
- * file at a time. A record that breaks the quoting is rejected and parsing resumes at the next
- * line, so one stray quote costs one record, not the rest of the file. Runs on executors.
+ * file at a time. Records are cut by {@link CsvTokenizer} (RFC 4180): a record that breaks the
+ * quoting is rejected and parsing resumes on the line after its first line, so one stray quote
+ * costs one record, not the rest of the file. Each record is one physical record of the tally; the
+ * header is not. Runs on executors.
  */
 final class CsvRecords {
     private final InputSpec spec;
-    private final CSVFormat format;
+    private final char delimiter;
+    private final char quote;
     private final boolean header;
 
     CsvRecords(InputSpec spec) {
         this.spec = spec;
-        String delimiter = spec.options().string("delimiter", ",");
-        char delim = delimiter.equals("\\t") ? '\t' : delimiter.charAt(0);
-        char quote = spec.options().string("quote", "\"").charAt(0);
-        this.format =
-                CSVFormat.DEFAULT
-                        .builder()
-                        .setDelimiter(delim)
-                        .setQuote(quote)
-                        .setIgnoreEmptyLines(true)
-                        .setTrim(false)
-                        .get();
+        this.delimiter = delimiter(spec);
+        this.quote = spec.options().string("quote", "\"").charAt(0);
         this.header = spec.options().bool("header", true);
     }
 
-    /** Reads one file's text; a new instance per file, as it keeps the file's header. */
-    void read(String text, String file, Consumer<ExtractedRecord> out) {
-        int[] lineStarts = lineStarts(text);
-        int line = 0; // 0-based index of the line where parsing (re)starts
-        layout = header ? null : new ColumnLayout(spec, null);
-        while (line < lineStarts.length) {
-            int resumeAt = parseFrom(text, lineStarts, line, file, out);
-            if (resumeAt < 0) {
-                return;
-            }
-            line = resumeAt;
-        }
+    /** The delimiter character of a delimited input ({@code \t} spelled as two characters too). */
+    static char delimiter(InputSpec spec) {
+        String d = spec.options().string("delimiter", ",");
+        return d.equals("\\t") ? '\t' : d.charAt(0);
     }
-
-    private ColumnLayout layout;
 
     /**
-     * Parses from a line to the end or the first error; returns the line to resume at, or -1 when
-     * the text is done.
+     * Hands over the records of one file, then its tally. When a compressed file could not be read
+     * to its end, the records of its whole lines are read and the rest is one {@code
+     * truncated_input} record.
      */
-    private int parseFrom(
-            String text,
-            int[] lineStarts,
-            int firstLine,
-            String file,
-            Consumer<ExtractedRecord> out) {
-        long consumedLines = 0;
-        try (CSVParser parser =
-                CSVParser.parse(new StringReader(text.substring(lineStarts[firstLine])), format)) {
-            Iterator<CSVRecord> it = parser.iterator();
-            while (true) {
-                long startLine = firstLine + consumedLines + 1;
-                CSVRecord record;
-                try {
-                    if (!it.hasNext()) {
-                        return -1;
-                    }
-                    record = it.next();
-                } catch (UncheckedIOException | IllegalStateException e) {
-                    long failedAt =
-                            firstLine + Math.max(parser.getCurrentLineNumber(), consumedLines + 1);
-                    String raw = excerpt(text, lineStarts, (int) startLine - 1, (int) failedAt);
-                    out.accept(
-                            ExtractedRecord.malformed(
-                                    spec.role(),
-                                    file,
-                                    startLine,
-                                    true,
-                                    raw,
-                                    "CSV does not parse: " + rootMessage(e)));
-                    return (int) Math.min(failedAt, lineStarts.length);
-                }
-                consumedLines = parser.getCurrentLineNumber();
-                List<String> cells = new ArrayList<>(record.size());
-                record.forEach(cells::add);
-                if (layout == null) {
-                    if (cells.isEmpty()) {
-                        continue;
-                    }
-                    String first = cells.get(0);
-                    if (!first.isEmpty() && first.charAt(0) == '\uFEFF') {
-                        cells.set(0, first.substring(1));
-                    }
-                    layout = new ColumnLayout(spec, cells);
-                    List<String> missing = layout.missingColumns();
-                    if (!missing.isEmpty()) {
-                        throw new IllegalArgumentException(
-                                file
-                                        + ": header "
-                                        + cells
-                                        + " has no column "
-                                        + missing
-                                        + " named by the fields of input '"
-                                        + spec.role()
-                                        + "'");
-                    }
-                    continue;
-                }
-                out.accept(
-                        layout.record(
-                                cells,
-                                file,
-                                startLine,
-                                true,
-                                String.join(String.valueOf(format.getDelimiterString()), cells)));
+    void read(InputFiles.Content content, String file, Consumer<ExtractedRecord> out) {
+        String text = RecordReaders.text(content.bytes());
+        String cut = null;
+        if (content.truncation() != null) {
+            int lastLineEnd = text.lastIndexOf('\n') + 1;
+            cut = text.substring(lastLineEnd);
+            text = text.substring(0, lastLineEnd);
+        }
+        CsvTokenizer records = new CsvTokenizer(text, delimiter, quote);
+        ColumnLayout layout = header ? null : new ColumnLayout(spec, null);
+        long read = 0;
+        long cutLine = cut == null ? 0 : newlines(text) + 1;
+        for (CsvTokenizer.Token t = records.next(); t != null; t = records.next()) {
+            if (cut != null && t.unclosed()) {
+                // The open quote runs into the cut: this record is where the readable text ends.
+                cut = text.substring(t.start()) + cut;
+                cutLine = t.line();
+                break;
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            if (layout == null) {
+                layout = headerLayout(t, file);
+                continue;
+            }
+            read++;
+            out.accept(record(t, layout, records, file));
         }
+        if (cut != null) {
+            read++;
+            out.accept(
+                    ExtractedRecord.truncated(
+                            spec.role(),
+                            file,
+                            cutLine,
+                            true,
+                            cut,
+                            "the compressed file ends early or is damaged ("
+                                    + content.truncation()
+                                    + "): line "
+                                    + cutLine
+                                    + " and everything after it cannot be read"));
+        }
+        out.accept(ExtractedRecord.tally(spec.role(), file, read));
     }
 
-    private static String excerpt(String text, int[] lineStarts, int fromLine, int toLine) {
-        int from = lineStarts[Math.max(0, Math.min(fromLine, lineStarts.length - 1))];
-        int to = toLine < lineStarts.length ? lineStarts[toLine] : text.length();
-        return text.substring(from, Math.max(from, to));
+    /**
+     * The record of a token. A record spanning several lines that is malformed (a quote error, or
+     * the wrong number of cells once a stray quote made one quoted field of several lines) costs
+     * its first line only: parsing resumes on its second line, so it cannot swallow its neighbours.
+     */
+    private ExtractedRecord record(
+            CsvTokenizer.Token t, ColumnLayout layout, CsvTokenizer records, String file) {
+        if (t.error() != null) {
+            return ExtractedRecord.malformed(
+                    spec.role(), file, t.line(), true, t.raw(), "CSV does not parse: " + t.error());
+        }
+        ExtractedRecord r = layout.record(t.cells(), file, t.line(), true, t.raw());
+        int firstLineEnd = t.raw().indexOf('\n');
+        if (r.malformed() == null || firstLineEnd < 0) {
+            return r;
+        }
+        records.resumeOnSecondLine(t);
+        String first = t.raw().substring(0, firstLineEnd);
+        return ExtractedRecord.malformed(
+                spec.role(),
+                file,
+                t.line(),
+                true,
+                first.endsWith("\r") ? first.substring(0, first.length() - 1) : first,
+                r.malformed()
+                        + " in a quoted record of several lines; its first line is rejected and"
+                        + " reading resumes on the next");
     }
 
-    private static int[] lineStarts(String text) {
-        List<Integer> starts = new ArrayList<>();
-        starts.add(0);
-        for (int i = 0; i < text.length(); i++) {
-            if (text.charAt(i) == '\n' && i + 1 < text.length()) {
-                starts.add(i + 1);
+    /** The layout the header record names; fails the run when the header is unusable. */
+    private ColumnLayout headerLayout(CsvTokenizer.Token t, String file) {
+        if (t.error() != null) {
+            throw new IllegalArgumentException(
+                    file + ": the header (line " + t.line() + ") does not parse: " + t.error());
+        }
+        List<String> cells = t.cells();
+        String first = cells.get(0);
+        if (!first.isEmpty() && first.charAt(0) == '\uFEFF') {
+            cells.set(0, first.substring(1));
+        }
+        ColumnLayout layout = new ColumnLayout(spec, cells);
+        List<String> missing = layout.missingColumns();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(
+                    file
+                            + ": header "
+                            + cells
+                            + " has no column "
+                            + missing
+                            + " named by the fields of input '"
+                            + spec.role()
+                            + "'");
+        }
+        return layout;
+    }
+
+    private static long newlines(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) == '\n') {
+                n++;
             }
         }
-        return starts.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.getMessage();
+        return n;
     }
 }

@@ -5,13 +5,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
 
 /**
  * Unquoted delimited lines (TSV with {@code quote: none}, TREC topics and qrels): one record per
  * line, cells split on the delimiter (or on runs of whitespace), so files split into byte ranges
- * across tasks. Runs on executors.
+ * across tasks. Each line is one physical record; a header line is not. Runs on executors.
  */
 final class DelimitedRecords {
     private final InputSpec spec;
@@ -21,9 +20,8 @@ final class DelimitedRecords {
 
     DelimitedRecords(InputSpec spec) {
         this.spec = spec;
-        String d = spec.options().string("delimiter", ",");
-        this.whitespace = d.equals("whitespace");
-        this.delimiter = d.equals("\\t") ? '\t' : d.charAt(0);
+        this.whitespace = spec.options().string("delimiter", ",").equals("whitespace");
+        this.delimiter = whitespace ? ' ' : CsvRecords.delimiter(spec);
         this.header = spec.options().bool("header", true);
     }
 
@@ -56,26 +54,20 @@ final class DelimitedRecords {
                             + "'");
         }
         String file = unit.path();
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return lines.hasNext();
-            }
-
-            @Override
-            public ExtractedRecord next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                LineIterator.Line line = lines.next();
-                return layout.record(
-                        split(line.text()),
-                        file,
-                        line.position(),
-                        line.lineNumbered(),
-                        line.text());
-            }
-        };
+        return new LineRecords(
+                spec.role(),
+                file,
+                lines,
+                (line, out) -> {
+                    out.add(
+                            layout.record(
+                                    split(line.text()),
+                                    file,
+                                    line.position(),
+                                    line.lineNumbered(),
+                                    line.text()));
+                    return 1;
+                });
     }
 
     private List<String> split(String line) {

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,7 +24,25 @@ final class FileRecords {
         this.pattern = p == null ? null : Pattern.compile(p);
     }
 
-    ExtractedRecord record(String file, String content) {
+    /** Hands over the file's record, or what could not be read of it, then a tally of one. */
+    void read(InputFiles.Content content, String file, Consumer<ExtractedRecord> out) {
+        String text = RecordReaders.text(content.bytes());
+        out.accept(
+                content.truncation() == null
+                        ? record(file, text)
+                        : ExtractedRecord.truncated(
+                                spec.role(),
+                                file,
+                                -1,
+                                false,
+                                text,
+                                "the compressed file ends early or is damaged ("
+                                        + content.truncation()
+                                        + "): its text is incomplete"));
+        out.accept(ExtractedRecord.tally(spec.role(), file, 1));
+    }
+
+    private ExtractedRecord record(String file, String content) {
         Matcher m = pattern == null ? null : pattern.matcher(file);
         if (m != null && !m.find()) {
             return ExtractedRecord.malformed(
@@ -50,15 +69,7 @@ final class FileRecords {
                                 fields.put(field, List.of(value));
                             }
                         });
-        return new ExtractedRecord(
-                spec.role(),
-                file,
-                -1,
-                false,
-                content,
-                null,
-                Utf8.hasInvalid(content),
-                fields,
-                Set.of());
+        return ExtractedRecord.of(
+                spec.role(), file, -1, false, content, Utf8.hasInvalid(content), fields, Set.of());
     }
 }

@@ -142,7 +142,8 @@ public final class IngestJob {
         Map<String, long[]> outcomes = new TreeMap<>();
         for (Row r : outcomeCounts.collectAsList()) {
             outcomes.put(
-                    key(r.getString(0), r.getString(1)), new long[] {r.getLong(2), r.getLong(3)});
+                    key(r.getString(0), r.getString(1)),
+                    new long[] {r.getLong(2), r.getLong(3), r.getLong(4)});
         }
         Map<String, Long> duplicates = new TreeMap<>();
         for (Row r : duplicateCounts.collectAsList()) {
@@ -176,14 +177,15 @@ public final class IngestJob {
             List<InputFileInfo> files = new ArrayList<>();
             for (InputSpec in : source.inputs()) {
                 String k = key(source.name(), in.role());
-                long[] o = outcomes.getOrDefault(k, new long[2]);
+                long[] o = outcomes.getOrDefault(k, new long[3]);
+                checkRead(source.name(), in.role(), o[0], o[1]);
                 String table = IngestSchemas.table(source.taskType(), in.role());
                 roles.add(
                         new IngestReport.RoleCounts(
                                 in.role(),
                                 table,
                                 o[0],
-                                o[1] - o[0],
+                                o[2] - o[1],
                                 written.getOrDefault(key(source.name(), table), 0L),
                                 duplicates.getOrDefault(k, 0L),
                                 rejectCounts.getOrDefault(k, Map.of())));
@@ -200,6 +202,25 @@ public final class IngestJob {
             LOG.info("ingested {}: {}", source.name(), roles);
         }
         return new IngestReport(sources);
+    }
+
+    /**
+     * Fails when readers consumed another number of physical records than they handed to
+     * validation: a reader dropped (or invented) records, and no later count could show it.
+     */
+    private static void checkRead(String source, String role, long read, long records) {
+        if (read != records) {
+            throw new IllegalStateException(
+                    "ingest of source '"
+                            + source
+                            + "' input '"
+                            + role
+                            + "': the readers consumed "
+                            + read
+                            + " physical records but emitted "
+                            + records
+                            + " records; a reader lost (or invented) records");
+        }
     }
 
     private static String key(String source, String role) {

@@ -4,10 +4,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Counts of one ingest run, per source and input role, as written to the manifest. For every role
- * {@code read + expanded = written + rejected + duplicates}: each record read ends as output rows,
- * reject rows or counted duplicates ({@code expanded} counts the extra rows of records with several
- * positives).
+ * Counts of one ingest run, per source and input role, as written to the manifest. {@code read} is
+ * the physical records the readers consumed, counted as they consumed them (lines, RFC 4180
+ * records, files, rows; each record a {@code record_path} selects), which ingest checks against the
+ * records they emitted. For every role {@code read + expanded = written + rejected + duplicates}:
+ * each record read ends as output rows, reject rows or counted duplicates ({@code expanded} counts
+ * the extra rows of records with several positives).
  */
 public record IngestReport(List<SourceCounts> sources) {
 

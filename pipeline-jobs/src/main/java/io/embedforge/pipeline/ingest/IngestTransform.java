@@ -45,12 +45,16 @@ import org.apache.spark.storage.StorageLevel;
  * work.
  */
 public final class IngestTransform {
-    /** Counts per role: (source, input, read, outcomes). */
+    /**
+     * Counts per role: (source, input, read, records, outcomes): physical records the readers
+     * consumed (their tallies), records they emitted, and rows plus rejects validation made.
+     */
     public static final StructType OUTCOME_COUNTS =
             new StructType()
                     .add(Columns.SOURCE, DataTypes.StringType, false)
                     .add(RejectsTable.INPUT, DataTypes.StringType, false)
                     .add("read", DataTypes.LongType, false)
+                    .add("records", DataTypes.LongType, false)
                     .add("outcomes", DataTypes.LongType, false);
 
     private static final StructType DUPLICATE_COUNTS =
@@ -129,18 +133,21 @@ public final class IngestTransform {
                                                 RowFactory.create(
                                                         o.source(),
                                                         o.role(),
+                                                        o.read(),
                                                         o.first() ? 1L : 0L,
-                                                        1L)),
+                                                        o.isRecord() ? 1L : 0L)),
                                 OUTCOME_COUNTS)
                         .groupBy(Columns.SOURCE, RejectsTable.INPUT)
                         .agg(
                                 functions.sum("read").as("read"),
+                                functions.sum("records").as("records"),
                                 functions.sum("outcomes").as("outcomes"));
 
         List<Dataset<Row>> rejects = new ArrayList<>();
         rejects.add(
                 spark.createDataFrame(
-                        outcomes.filter(o -> !o.ok()).map(Outcome::reject), IngestSchemas.REJECTS));
+                        outcomes.filter(Outcome::rejected).map(Outcome::reject),
+                        IngestSchemas.REJECTS));
         List<Dataset<Row>> duplicateCounts = new ArrayList<>();
         Map<String, Dataset<Row>> tables = new LinkedHashMap<>();
         for (String kind : IngestSchemas.KINDS) {

@@ -22,6 +22,9 @@ import org.apache.hadoop.fs.Path;
  * glob in the message.
  */
 public final class InputPlanner {
+    private static final org.slf4j.Logger LOG =
+            org.slf4j.LoggerFactory.getLogger(InputPlanner.class);
+
     /** Files and units of one input. */
     public record Plan(List<InputFileInfo> files, List<FileUnit> units) {}
 
@@ -30,8 +33,9 @@ public final class InputPlanner {
     public static Plan plan(
             SourceConfig source, InputSpec input, Configuration conf, long splitSizeBytes) {
         TreeMap<String, FileStatus> files = new TreeMap<>();
+        java.util.Map<String, Path> listed = new java.util.HashMap<>();
         for (String glob : input.allPaths()) {
-            List<FileStatus> matched = glob(glob, conf);
+            List<FileStatus> matched = glob(glob, conf, listed);
             if (matched.isEmpty()) {
                 throw new ConfigException(
                         "source '"
@@ -103,7 +107,8 @@ public final class InputPlanner {
         }
     }
 
-    private static List<FileStatus> glob(String glob, Configuration conf) {
+    private static List<FileStatus> glob(
+            String glob, Configuration conf, java.util.Map<String, Path> listed) {
         try {
             Path path = new Path(glob);
             FileSystem fs = path.getFileSystem(conf);
@@ -114,7 +119,7 @@ public final class InputPlanner {
             }
             for (FileStatus st : matched) {
                 if (st.isDirectory()) {
-                    listFiles(fs, st.getPath(), out);
+                    listFiles(fs, st.getPath(), listed, out);
                 } else if (!hidden(st.getPath())) {
                     out.add(st);
                 }
@@ -125,18 +130,52 @@ public final class InputPlanner {
         }
     }
 
-    private static void listFiles(FileSystem fs, Path dir, List<FileStatus> out)
+    /**
+     * The files under {@code dir}, recursively. {@code listed} maps the real path of every folder
+     * listed so far to the path it was listed by: a folder reached again (a symbolic link to an
+     * enclosing folder, which is a cycle, or a second link to one folder) is skipped with a
+     * warning, so each file is read once. Followed blindly, a cycle is listed again at every level
+     * up to the operating system's link limit (40 on Linux), and its files read each time.
+     */
+    private static void listFiles(
+            FileSystem fs, Path dir, java.util.Map<String, Path> listed, List<FileStatus> out)
             throws IOException {
+        String real = realPath(fs, dir);
+        Path first = listed.putIfAbsent(real, dir);
+        if (first != null) {
+            boolean cycle = dir.toString().startsWith(first + "/");
+            LOG.warn(
+                    "not following {}: it is the folder {} already listed as {} ({}); its files"
+                            + " are read once, from there",
+                    dir,
+                    real,
+                    first,
+                    cycle ? "a symbolic link cycle" : "two paths to one folder");
+            return;
+        }
         for (FileStatus st : fs.listStatus(dir)) {
             if (hidden(st.getPath())) {
                 continue;
             }
             if (st.isDirectory()) {
-                listFiles(fs, st.getPath(), out);
+                listFiles(fs, st.getPath(), listed, out);
             } else {
                 out.add(st);
             }
         }
+    }
+
+    /**
+     * The folder's path with symbolic links resolved: by the local file system for {@code file:}
+     * paths (Hadoop's local file system follows links without resolving them), else by the file
+     * system (HDFS resolves its links; object stores have none).
+     */
+    private static String realPath(FileSystem fs, Path dir) throws IOException {
+        java.net.URI uri = fs.makeQualified(dir).toUri();
+        if ("file".equals(uri.getScheme())) {
+            return java.nio.file.Paths.get(uri).toRealPath().toString();
+        }
+        return fs.resolvePath(dir).toString();
     }
 
     private static boolean hidden(Path p) {

@@ -1,6 +1,7 @@
 package io.embedforge.pipeline.ingest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.embedforge.pipeline.config.InputSpec;
@@ -17,10 +18,14 @@ import java.util.function.Consumer;
 
 /**
  * Field extraction for JSON Lines and JSON documents. One line (or document) may hold several
- * records when a {@code record_path} with {@code []} is configured. Runs on executors.
+ * records when a {@code record_path} with {@code []} is configured. A line or document must be
+ * exactly one JSON value: anything after it ({@code {...} garbage}, a second object {@code
+ * {...}{...}}) makes it a {@code malformed_record}, never a silently dropped tail. Runs on
+ * executors.
  */
 final class JsonRecords {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper MAPPER =
+            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final InputSpec spec;
     private final JsonPath recordPath;
@@ -37,42 +42,43 @@ final class JsonRecords {
                         && selectors.values().stream().allMatch(JsonPath::startsWithIndex);
     }
 
-    /** Records of one JSON Lines unit, lazily. */
+    /** Records of one JSON Lines unit, lazily, ending with the unit's tally. */
     Iterator<ExtractedRecord> lines(LineIterator lines, String file) {
-        return new Iterator<>() {
-            private final List<ExtractedRecord> pending = new ArrayList<>();
-            private int index;
-
-            @Override
-            public boolean hasNext() {
-                while (index == pending.size()) {
-                    if (!lines.hasNext()) {
-                        return false;
-                    }
-                    pending.clear();
-                    index = 0;
-                    LineIterator.Line line = lines.next();
-                    parse(line.text(), file, line.position(), line.lineNumbered(), pending::add);
-                }
-                return true;
-            }
-
-            @Override
-            public ExtractedRecord next() {
-                if (!hasNext()) {
-                    throw new java.util.NoSuchElementException();
-                }
-                return pending.get(index++);
-            }
-        };
+        return new LineRecords(
+                spec.role(),
+                file,
+                lines,
+                (line, out) ->
+                        parse(line.text(), file, line.position(), line.lineNumbered(), out::add));
     }
 
-    /** Records of one whole JSON document. */
-    void document(String text, String file, Consumer<ExtractedRecord> out) {
-        parse(text, file, 1, true, out);
+    /**
+     * Records of one whole JSON document, then its tally; a document that could not be read to its
+     * end is one {@code truncated_input} record.
+     */
+    void document(InputFiles.Content content, String file, Consumer<ExtractedRecord> out) {
+        String text = RecordReaders.text(content.bytes());
+        long read;
+        if (content.truncation() != null) {
+            out.accept(
+                    ExtractedRecord.truncated(
+                            spec.role(),
+                            file,
+                            1,
+                            true,
+                            text,
+                            "the compressed file ends early or is damaged ("
+                                    + content.truncation()
+                                    + "): the JSON document cannot be read"));
+            read = 1;
+        } else {
+            read = parse(text, file, 1, true, out);
+        }
+        out.accept(ExtractedRecord.tally(spec.role(), file, read));
     }
 
-    private void parse(
+    /** Hands over the records of one line or document; returns the physical records it held. */
+    private long parse(
             String text,
             String file,
             long position,
@@ -90,7 +96,7 @@ final class JsonRecords {
                             lineNumbered,
                             text,
                             "not valid JSON: " + e.getOriginalMessage()));
-            return;
+            return 1;
         }
         if (root == null || !(root.isObject() || root.isArray())) {
             out.accept(
@@ -101,12 +107,12 @@ final class JsonRecords {
                             lineNumbered,
                             text,
                             "not a JSON object or array"));
-            return;
+            return 1;
         }
         boolean invalid = Utf8.hasInvalid(text);
         if (recordPath == null) {
             out.accept(record(root, List.of(root), text, file, position, lineNumbered, invalid));
-            return;
+            return 1;
         }
         List<ExtractedRecord> found = new ArrayList<>();
         recordPath.forEachRecord(
@@ -132,8 +138,10 @@ final class JsonRecords {
                             lineNumbered,
                             text,
                             "record_path '" + recordPath + "' names no record"));
+            return 1;
         }
         found.forEach(out);
+        return found.size();
     }
 
     private ExtractedRecord record(
@@ -170,8 +178,8 @@ final class JsonRecords {
                         fields.put(field, values);
                     }
                 });
-        return new ExtractedRecord(
-                spec.role(), file, position, lineNumbered, raw, null, invalid, fields, wrongType);
+        return ExtractedRecord.of(
+                spec.role(), file, position, lineNumbered, raw, invalid, fields, wrongType);
     }
 
     /** Adds the text of a scalar (or of each scalar of an array); false on a wrong type. */

@@ -16,31 +16,53 @@ import org.apache.hadoop.conf.Configuration;
  *
  * <p>Positions are 1-based line numbers when the unit is the whole file, and byte offsets of the
  * line start otherwise (a range does not know how many lines precede it). Runs on executors.
+ *
+ * <p>It counts the lines it returns ({@link #lines}), the physical records of line formats. When a
+ * compressed file cannot be decompressed to its end (cut short, damaged), iteration ends at the
+ * last whole line and {@link #truncation} says where and why; the cut line is not returned. A
+ * failure of the file system itself is thrown, naming the file and the last line read.
  */
 public final class LineIterator implements Iterator<LineIterator.Line>, Closeable {
     /** One non-blank line. */
     public record Line(long position, boolean lineNumbered, String text) {}
 
+    /**
+     * Where a compressed file stopped being readable.
+     *
+     * @param line the 1-based number of the first line that could not be read whole
+     * @param partial the decoded bytes of that line before the failure
+     * @param detail what failed, for the reject row
+     */
+    public record Truncation(long line, String partial, String detail) {}
+
+    private final String path;
+    private final boolean compressed;
     private final InputStream in;
     private final long end;
     private final boolean lineNumbered;
     private long offset;
     private long lineNumber;
+    private long lines;
     private byte[] buffer = new byte[8192];
+    private int length;
     private final byte[] chunk = new byte[1 << 16];
     private int chunkPos;
     private int chunkLimit;
     private Line next;
     private boolean done;
+    private Truncation truncation;
 
     public LineIterator(FileUnit unit, Configuration conf) {
+        this.path = unit.path();
         try {
             this.lineNumbered = unit.wholeFile();
             this.end = unit.end();
             if (unit.wholeFile()) {
+                this.compressed = !InputFiles.splittable(unit.path(), conf);
                 this.in = InputFiles.open(unit.path(), conf);
                 this.offset = 0;
             } else {
+                this.compressed = false;
                 this.in = InputFiles.openAt(unit.path(), unit.start(), conf);
                 this.offset = unit.start();
                 if (unit.start() > 0) {
@@ -60,6 +82,16 @@ public final class LineIterator implements Iterator<LineIterator.Line>, Closeabl
         readLine();
     }
 
+    /** Lines returned so far. */
+    public long lines() {
+        return lines;
+    }
+
+    /** Where a compressed file could not be read further, or null (so far) when it could. */
+    public Truncation truncation() {
+        return truncation;
+    }
+
     @Override
     public boolean hasNext() {
         if (next != null) {
@@ -71,15 +103,12 @@ public final class LineIterator implements Iterator<LineIterator.Line>, Closeabl
         try {
             while (true) {
                 if (offset > end) {
-                    done = true;
-                    close();
+                    finish();
                     return false;
                 }
                 long lineStart = offset;
-                int length = readLine();
-                if (length < 0) {
-                    done = true;
-                    close();
+                if (!readLine()) {
+                    finish();
                     return false;
                 }
                 lineNumber++;
@@ -100,16 +129,41 @@ public final class LineIterator implements Iterator<LineIterator.Line>, Closeabl
                 }
                 String text = Utf8.decode(buffer, from, to - from);
                 next = new Line(lineNumbered ? lineNumber : lineStart, lineNumbered, text);
+                lines++;
                 return true;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("read failed", e);
+            if (!InputFiles.isDecompressionFailure(e, compressed)) {
+                finish();
+                throw new UncheckedIOException(
+                        "cannot read " + path + " after line " + lineNumber + ": " + e.getMessage(),
+                        e);
+            }
+            truncation =
+                    new Truncation(
+                            lineNumber + 1,
+                            Utf8.decode(buffer, 0, length),
+                            "the compressed file ends early or is damaged ("
+                                    + InputFiles.describe(e)
+                                    + "): line "
+                                    + (lineNumber + 1)
+                                    + " and everything after it cannot be read");
+            finish();
+            return false;
         }
     }
 
-    /** Reads one line into buffer without its '\n'; returns its length, or -1 at end of input. */
-    private int readLine() throws IOException {
-        int length = 0;
+    private void finish() {
+        done = true;
+        close();
+    }
+
+    /**
+     * Reads one line into buffer[0, length) without its '\n'; false at end of input. On a failure,
+     * buffer[0, length) holds the bytes of the line read before it.
+     */
+    private boolean readLine() throws IOException {
+        length = 0;
         boolean any = false;
         while (true) {
             if (chunkPos == chunkLimit) {
@@ -117,7 +171,7 @@ public final class LineIterator implements Iterator<LineIterator.Line>, Closeabl
                 chunkPos = 0;
                 if (chunkLimit <= 0) {
                     chunkLimit = 0;
-                    return any ? length : -1;
+                    return any;
                 }
             }
             any = true;
@@ -140,7 +194,7 @@ public final class LineIterator implements Iterator<LineIterator.Line>, Closeabl
             if (newline >= 0) {
                 chunkPos++;
                 offset++;
-                return length;
+                return true;
             }
         }
     }

@@ -16,9 +16,11 @@ import org.apache.spark.sql.RowFactory;
 
 /**
  * Turns extracted records into canonical rows or reject rows, applying the checks in one fixed
- * order (malformed, invalid UTF-8, missing field, wrong type, control characters, empty text,
- * score, label, filter) so that every record gets exactly one reason. Text is normalised here
- * ({@link TextNormalizer}) before it is checked or hashed. Runs on executors.
+ * order (malformed or truncated, invalid UTF-8 (bad bytes, then unpaired surrogates), missing
+ * field, wrong type (including number syntax, checked on the raw text), control characters and
+ * noncharacters, empty text, score, label, filter) so that every record gets exactly one reason.
+ * Text is normalised here ({@link TextNormalizer}) before it is checked or hashed. A reader's tally
+ * passes through as a counting outcome. Runs on executors.
  */
 public final class RecordValidator implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -47,9 +49,24 @@ public final class RecordValidator implements Serializable {
         this.source = source;
     }
 
-    /** The outcomes of one record: one, or one per positive of a multi-positive pair record. */
+    /**
+     * The outcomes of one record: one, or one per positive of a multi-positive pair record; of a
+     * reader's tally, one outcome that carries its count.
+     */
     public List<Outcome> validate(ExtractedRecord extracted) {
         List<Outcome> out = new ArrayList<>(1);
+        if (extracted.tally()) {
+            out.add(
+                    new Outcome(
+                            source.name(),
+                            extracted.role(),
+                            IngestSchemas.kind(source.taskType(), extracted.role()),
+                            extracted.read(),
+                            false,
+                            null,
+                            null));
+            return out;
+        }
         String failure = rawFailure(extracted);
         if (failure != null) {
             out.add(reject(extracted, true, failure));
@@ -99,14 +116,30 @@ public final class RecordValidator implements Serializable {
 
     /** "reason|detail" of the first failing check on the text as read, or null. */
     private String rawFailure(ExtractedRecord r) {
-        if (r.malformed() != null) {
-            return RejectReason.MALFORMED_RECORD.code() + "|" + r.malformed();
+        if (r.failure() != null) {
+            return r.failure().reason().code() + "|" + r.failure().detail();
         }
+        String failure = encodingFailure(r);
+        if (failure == null) {
+            failure = missingField(r);
+        }
+        if (failure == null) {
+            failure = wrongType(r);
+        }
+        return failure == null ? controlCharacters(r) : failure;
+    }
+
+    /** Bad bytes, then text that is not Unicode (unpaired surrogates from escapes). */
+    private static String encodingFailure(ExtractedRecord r) {
         if (r.invalidUtf8() || anyInvalid(r.fields())) {
             return RejectReason.INVALID_UTF8.code() + "|record bytes are not valid UTF-8";
         }
-        List<String> required = required(r.role());
-        for (String field : required) {
+        String surrogate = unpairedSurrogate(r.fields());
+        return surrogate == null ? null : RejectReason.INVALID_UTF8.code() + "|" + surrogate;
+    }
+
+    private String missingField(ExtractedRecord r) {
+        for (String field : required(r.role())) {
             if (!r.fields().containsKey(field) && !r.wrongType().contains(field)) {
                 return RejectReason.MISSING_FIELD.code()
                         + "|field '"
@@ -118,25 +151,105 @@ public final class RecordValidator implements Serializable {
                         + "') is missing";
             }
         }
+        return null;
+    }
+
+    /**
+     * An object or array where text was expected, or a number field not in {@link Decimals}' syntax
+     * (checked raw: normalisation would hide a leading space).
+     */
+    private String wrongType(ExtractedRecord r) {
         for (String field : r.wrongType()) {
             return RejectReason.WRONG_TYPE.code()
                     + "|field '"
                     + field
                     + "' is an object or nested array where text was expected";
         }
+        for (String field : numericFields(r.role())) {
+            String value = first(r, field);
+            // A blank required number is empty_text, checked after normalisation.
+            boolean blankRequired =
+                    value != null && value.isBlank() && required(r.role()).contains(field);
+            if (value != null
+                    && !blankRequired
+                    && Decimals.parse(value) == null
+                    && !(field.equals("score") && Decimals.isNaN(value))) {
+                return RejectReason.WRONG_TYPE.code()
+                        + "|"
+                        + field
+                        + " '"
+                        + value
+                        + "' is not a decimal number ("
+                        + Decimals.SYNTAX
+                        + ")";
+            }
+        }
+        return null;
+    }
+
+    /** Control characters and noncharacters: valid UTF-8 that is not text. */
+    private static String controlCharacters(ExtractedRecord r) {
         for (Map.Entry<String, List<String>> e : r.fields().entrySet()) {
             for (String v : e.getValue()) {
                 int cp = TextNormalizer.firstControlCharacter(v);
+                String what = "control character";
+                if (cp < 0) {
+                    cp = firstNoncharacter(v);
+                    what = "noncharacter";
+                }
                 if (cp >= 0) {
                     return RejectReason.CONTROL_CHARACTERS.code()
                             + "|field '"
                             + e.getKey()
-                            + "' holds control character U+"
-                            + String.format("%04X", cp);
+                            + "' holds "
+                            + what
+                            + " U+"
+                            + String.format("%04X", cp)
+                            + (what.equals("noncharacter")
+                                    ? " (valid UTF-8, but reserved by Unicode: not text)"
+                                    : "");
                 }
             }
         }
         return null;
+    }
+
+    /**
+     * The detail of the first field value holding an unpaired surrogate (a JSON escape such as
+     * {@code "\ud800"}): not a Unicode character, it cannot be written as UTF-8. Null when none.
+     */
+    private static String unpairedSurrogate(Map<String, List<String>> fields) {
+        for (Map.Entry<String, List<String>> e : fields.entrySet()) {
+            for (String v : e.getValue()) {
+                int s = Utf8.firstUnpairedSurrogate(v);
+                if (s >= 0) {
+                    return "field '"
+                            + e.getKey()
+                            + "' holds an unpaired surrogate U+"
+                            + String.format("%04X", s)
+                            + " (an escape of half a UTF-16 pair): not Unicode text, it cannot be"
+                            + " written as UTF-8";
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first noncharacter (U+FDD0..U+FDEF and the last two code points of every plane, U+FFFE
+     * and U+FFFF among them), or -1. They are valid UTF-8 but reserved for a program's internal
+     * use, never text: like control characters they mark junk or a broken conversion (U+FFFE is a
+     * byte order mark read with the wrong byte order).
+     */
+    static int firstNoncharacter(String text) {
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE) {
+                return cp;
+            }
+            i += Character.charCount(cp);
+        }
+        return -1;
     }
 
     /** The record with every field value normalised. */
@@ -155,10 +268,12 @@ public final class RecordValidator implements Serializable {
                 r.position(),
                 r.lineNumbered(),
                 r.raw(),
-                r.malformed(),
+                r.failure(),
                 r.invalidUtf8(),
                 fields,
-                r.wrongType());
+                r.wrongType(),
+                r.read(),
+                false);
     }
 
     /** "reason|detail" of the first failing check on normalised text, or null. */
@@ -182,15 +297,6 @@ public final class RecordValidator implements Serializable {
             String scoreFailure = scoreFailure(first(r, "score"));
             if (scoreFailure != null) {
                 return scoreFailure;
-            }
-        }
-        if (r.role().equals(InputSpec.QRELS) && r.fields().containsKey("relevance")) {
-            Double rel = parseNumber(first(r, "relevance"));
-            if (rel == null || rel.isNaN()) {
-                return RejectReason.WRONG_TYPE.code()
-                        + "|relevance '"
-                        + first(r, "relevance")
-                        + "' is not a number";
             }
         }
         if (source.taskType() == TaskType.CLASSIFICATION && r.role().equals(InputSpec.RECORDS)) {
@@ -225,15 +331,21 @@ public final class RecordValidator implements Serializable {
         return null;
     }
 
-    private String scoreFailure(String raw) {
-        Double score = parseNumber(raw);
-        if (score == null) {
-            return RejectReason.WRONG_TYPE.code() + "|score '" + raw + "' is not a number";
+    /** The fields of a role that must be decimal numbers (their syntax is checked raw). */
+    private List<String> numericFields(String role) {
+        if (role.equals(InputSpec.QRELS)) {
+            return List.of("relevance");
         }
-        if (score.isNaN()) {
+        return source.taskType() == TaskType.STS && role.equals(InputSpec.RECORDS)
+                ? List.of("score")
+                : List.of();
+    }
+
+    private String scoreFailure(String raw) {
+        if (Decimals.isNaN(raw)) {
             return RejectReason.SCORE_NAN.code() + "|score is NaN";
         }
-        if (!source.score().inRange(score)) {
+        if (!source.score().inRange(Decimals.parse(raw))) {
             return RejectReason.SCORE_OUT_OF_RANGE.code()
                     + "|score "
                     + raw
@@ -339,7 +451,7 @@ public final class RecordValidator implements Serializable {
     private Outcome sts(ExtractedRecord r) {
         String a = first(r, "text_a");
         String b = first(r, "text_b");
-        double raw = parseNumber(first(r, "score"));
+        double raw = Decimals.parse(first(r, "score"));
         double score = source.score().rescale(raw);
         return ok(
                 r,
@@ -355,7 +467,7 @@ public final class RecordValidator implements Serializable {
 
     private Outcome qrels(ExtractedRecord r) {
         String rel = first(r, "relevance");
-        double relevance = rel == null ? 1.0 : parseNumber(rel);
+        double relevance = rel == null ? 1.0 : Decimals.parse(rel);
         return ok(
                 r,
                 true,
@@ -380,6 +492,7 @@ public final class RecordValidator implements Serializable {
                 source.name(),
                 r.role(),
                 IngestSchemas.kind(source.taskType(), r.role()),
+                first ? r.read() : 0,
                 first,
                 RowFactory.create(values),
                 null);
@@ -391,6 +504,7 @@ public final class RecordValidator implements Serializable {
                 source.name(),
                 r.role(),
                 IngestSchemas.kind(source.taskType(), r.role()),
+                first ? r.read() : 0,
                 first,
                 null,
                 rejectRow(
@@ -486,16 +600,5 @@ public final class RecordValidator implements Serializable {
 
     private String orHash(String id, String text) {
         return id == null || id.isEmpty() ? StableIds.of(source.name(), text) : id;
-    }
-
-    private static Double parseNumber(String s) {
-        if (s == null) {
-            return null;
-        }
-        try {
-            return Double.parseDouble(s.strip());
-        } catch (NumberFormatException e) {
-            return null;
-        }
     }
 }

@@ -8,6 +8,7 @@ import java.util.Locale;
  */
 public enum RejectReason {
     MALFORMED_RECORD,
+    TRUNCATED_INPUT,
     INVALID_UTF8,
     MISSING_FIELD,
     WRONG_TYPE,

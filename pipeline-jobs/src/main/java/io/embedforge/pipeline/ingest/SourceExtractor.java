@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
@@ -14,7 +13,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import scala.Tuple2;
 
 /**
  * Builds the distributed collection of extracted records of one input. The driver only plans; every
@@ -65,6 +63,7 @@ public final class SourceExtractor {
     private static ExtractedRecord parquetRecord(String role, List<String> fields, Row row) {
         Map<String, List<String>> values = new LinkedHashMap<>();
         Set<String> wrongType = new java.util.LinkedHashSet<>();
+        boolean invalid = false;
         for (int i = 0; i < fields.size(); i++) {
             Object v = row.get(i);
             if (v == null) {
@@ -91,7 +90,9 @@ public final class SourceExtractor {
                     }
                 }
             } else if (v instanceof byte[] bytes) {
-                out.add(Utf8.decode(bytes, 0, bytes.length));
+                String text = Utf8.decode(bytes, 0, bytes.length);
+                invalid |= Utf8.hasInvalid(text);
+                out.add(text);
             } else {
                 out.add(v.toString());
             }
@@ -101,60 +102,15 @@ public final class SourceExtractor {
         }
         String file = row.getString(fields.size());
         long index = row.getLong(fields.size() + 1);
-        return new ExtractedRecord(
-                role, file, index, false, row.toString(), null, false, values, wrongType);
+        return ExtractedRecord.of(
+                        role, file, index, false, row.toString(), invalid, values, wrongType)
+                .countedOnce();
     }
 
-    /** Line-aligned files: line N of every file makes record N; a line missing in one is a gap. */
+    /** Line-aligned files, read side by side by one task ({@link ParallelRecords}). */
     private static JavaRDD<ExtractedRecord> parallel(
             JavaSparkContext jsc, InputSpec input, HadoopConf conf) {
-        List<Map.Entry<String, String>> files = new ArrayList<>(input.parallelFiles().entrySet());
-        files.sort(Map.Entry.comparingByKey());
-        JavaPairRDD<Long, Tuple2<String, String>> all = null;
-        for (Map.Entry<String, String> f : files) {
-            String name = f.getKey();
-            FileUnit unit = new FileUnit(f.getValue(), 0, Long.MAX_VALUE);
-            JavaPairRDD<Long, Tuple2<String, String>> lines =
-                    jsc.parallelize(List.of(unit), 1)
-                            .flatMap(u -> new LineIterator(u, conf.get()))
-                            .mapToPair(
-                                    l -> new Tuple2<>(l.position(), new Tuple2<>(name, l.text())));
-            all = all == null ? lines : all.union(lines);
-        }
-        String displayFile = files.get(0).getValue();
-        String role = input.role();
-        Map<String, String> selectorToField = new LinkedHashMap<>();
-        input.fields().forEach((field, selector) -> selectorToField.put(selector, field));
-        return all.groupByKey()
-                .map(
-                        group -> {
-                            Map<String, List<String>> values = new LinkedHashMap<>();
-                            StringBuilder raw = new StringBuilder();
-                            boolean invalid = false;
-                            List<Tuple2<String, String>> cells = new ArrayList<>();
-                            group._2().forEach(cells::add);
-                            cells.sort(java.util.Comparator.comparing(Tuple2::_1));
-                            for (Tuple2<String, String> t : cells) {
-                                String field = selectorToField.get(t._1());
-                                invalid |= Utf8.hasInvalid(t._2());
-                                raw.append(raw.length() == 0 ? "" : " | ")
-                                        .append(t._1())
-                                        .append('=')
-                                        .append(t._2());
-                                if (field != null) {
-                                    values.put(field, List.of(t._2()));
-                                }
-                            }
-                            return new ExtractedRecord(
-                                    role,
-                                    displayFile,
-                                    group._1(),
-                                    true,
-                                    raw.toString(),
-                                    null,
-                                    invalid,
-                                    values,
-                                    Set.of());
-                        });
+        return jsc.parallelize(List.of(input.role()), 1)
+                .flatMap(role -> new ParallelRecords(input, conf.get()));
     }
 }

@@ -9,12 +9,18 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Strict UTF-8 decoding that remembers where the bytes were bad. Invalid sequences become the
- * noncharacter U+FFFF (never found in real text), so the records that contain one can be rejected
- * as {@code invalid_utf8} while the rest of the file is read normally.
+ * marker {@link #INVALID}, a lone low surrogate: strict decoding of valid UTF-8 never produces one
+ * (UTF-8 cannot encode surrogates), so every character of valid input, the noncharacters U+FFFE and
+ * U+FFFF included, stays distinct from the marker. Records that contain a marker are rejected as
+ * {@code invalid_utf8} while the rest of the file is read normally.
+ *
+ * <p>Unpaired surrogates can still reach a record through a JSON escape such as {@code "\ud800"};
+ * {@link #firstUnpairedSurrogate} finds them (they are not Unicode text and cannot be written as
+ * UTF-8), and {@link #display} turns every one into U+FFFD so a reject row never holds one.
  */
 public final class Utf8 {
     /** Marks a byte sequence that was not valid UTF-8. */
-    public static final char INVALID = '\uFFFF';
+    public static final char INVALID = '\uDFFF';
 
     private static final ThreadLocal<CharsetDecoder> STRICT =
             ThreadLocal.withInitial(
@@ -34,7 +40,7 @@ public final class Utf8 {
 
     private Utf8() {}
 
-    /** The text of {@code bytes[offset, offset+length)}, with bad sequences marked by U+FFFF. */
+    /** The text of {@code bytes[offset, offset+length)}, with bad sequences marked. */
     public static String decode(byte[] bytes, int offset, int length) {
         ByteBuffer in = ByteBuffer.wrap(bytes, offset, length);
         try {
@@ -57,8 +63,40 @@ public final class Utf8 {
         return text != null && text.indexOf(INVALID) >= 0;
     }
 
-    /** Text fit for display: marks shown as U+FFFD. */
+    /**
+     * The first surrogate of the text that is not half of a pair, or -1. The marker of invalid
+     * bytes is one too: call {@link #hasInvalid} first to tell bad bytes from bad escapes.
+     */
+    public static int firstUnpairedSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c)
+                    && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return c;
+            }
+        }
+        return -1;
+    }
+
+    /** Text fit for display and for UTF-8 storage: marks and unpaired surrogates as U+FFFD. */
     public static String display(String text) {
-        return text == null ? null : text.replace(INVALID, '\uFFFD');
+        if (text == null || firstUnpairedSurrogate(text) < 0) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c)
+                    && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))) {
+                out.append(c).append(text.charAt(++i));
+            } else {
+                out.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+            }
+        }
+        return out.toString();
     }
 }
