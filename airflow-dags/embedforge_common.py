@@ -5,21 +5,32 @@ A new pipeline stage is one line in ``DATA_STAGES`` (or ``TRAINING_STAGES``): it
 out of ``IMPLEMENTED``: its task is in the graph but skips itself unless a run enables it. A run
 can also narrow the stages it executes (param or Variable ``embedforge_enabled_stages``).
 
-Settings resolve in one order: DAG run params (trigger conf) > Airflow Variable > default here.
+Settings resolve in one order: DAG run params (trigger conf) > Airflow Variable > default here;
+which settings a run's params may set, and which values are allowed, is ``embedforge_settings``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.exceptions import AirflowSkipException
-from airflow.models import Variable
-from airflow.operators.bash import BashOperator
+from airflow.exceptions import AirflowException, AirflowSkipException
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+import embedforge_settings as settings
+
+try:  # Airflow 3's task SDK; 2.x models.
+    from airflow.sdk import BaseOperator  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the installed Airflow
+    from airflow.models import BaseOperator
 
 try:  # Airflow 3 calls them assets; 2.x datasets.
     from airflow.sdk import Asset as DataAsset  # type: ignore[attr-defined]
@@ -100,48 +111,12 @@ EVAL_CONFIG_DEFAULT = str(REPO_ROOT / "conf" / "eval-demo.yaml")
 DEVICE_DEFAULT = "cpu"  # the demo default, like the configs; a GPU worker sets "gpu"
 
 # This run's output root: params.out, else <Variable out root>/<logical timestamp>. Hadoop paths
-# cannot hold ':', so the run id is not used.
+# cannot hold ':', so the run id is not used. Rendered into the Spark stages' arguments and the
+# dataset event; EmbedForgeSparkStage and publish validate the rendered value before using it.
 OUT_TEMPLATE = "{{ params.out or (var.value.get('%s', '%s') ~ '/' ~ ts_nodash) }}" % (
     VAR_OUT_ROOT,
     OUT_ROOT_DEFAULT,
 )
-
-# A training run's model folder: params.model_out, else <Variable model root>/<logical timestamp>.
-# The same for every try of a task, so a retried `train --resume` finds its checkpoints.
-MODEL_OUT_TEMPLATE = "{{ params.model_out or (var.value.get('%s', '%s') ~ '/' ~ ts_nodash) }}" % (
-    VAR_MODEL_ROOT,
-    MODEL_ROOT_DEFAULT,
-)
-
-
-def _param_or_var(param: str, var: str, default: str) -> str:
-    return "{{ params.%s or var.value.get('%s', '%s') }}" % (param, var, default)
-
-
-TRAIN_CONFIG_TEMPLATE = _param_or_var("train_config", VAR_TRAIN_CONFIG, TRAIN_CONFIG_DEFAULT)
-EVAL_CONFIG_TEMPLATE = _param_or_var("eval_config", VAR_EVAL_CONFIG, EVAL_CONFIG_DEFAULT)
-DEVICE_TEMPLATE = _param_or_var("device", VAR_DEVICE, DEVICE_DEFAULT)
-TRAIN_COMMAND_TEMPLATE = _param_or_var("command", VAR_TRAIN_COMMAND, TRAIN_COMMAND_DEFAULT)
-DATA_TEMPLATE = "{{ ti.xcom_pull(task_ids='resolve_data') }}"
-
-# The arguments of each training stage after its subcommand (see `embedforge <stage> --help`).
-# train: --resume continues from the newest good checkpoint, so an Airflow retry (or a re-run of
-# the task) picks up where the killed try stopped; params.max_steps > 0 caps the updates of a try.
-TRAINING_ARGS: dict[str, str] = {
-    "train": (
-        f"--config {TRAIN_CONFIG_TEMPLATE} --blend {DATA_TEMPLATE}/blend"
-        f" --run {MODEL_OUT_TEMPLATE}/train --resume --device {DEVICE_TEMPLATE}"
-        "{{ (' --max-steps ' ~ params.max_steps) if params.max_steps else '' }}"
-    ),
-    "export": (
-        f"--config {TRAIN_CONFIG_TEMPLATE} --run {MODEL_OUT_TEMPLATE}/train"
-        f" --out {MODEL_OUT_TEMPLATE}/export"
-    ),
-    "eval": (
-        f"--config {TRAIN_CONFIG_TEMPLATE} --run {MODEL_OUT_TEMPLATE}/train"
-        f" --eval {EVAL_CONFIG_TEMPLATE} --out {MODEL_OUT_TEMPLATE}/eval --device {DEVICE_TEMPLATE}"
-    ),
-}
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "embedforge",
@@ -154,16 +129,11 @@ DEFAULT_ARGS: dict[str, Any] = {
 TRAINING_DATA = DataAsset("embedforge://pipeline/training-data")
 
 
-def setting(name: str, default: Any, deserialize_json: bool = False) -> Any:
-    """An Airflow Variable, or ``default`` when it is not set."""
-    return Variable.get(name, default_var=default, deserialize_json=deserialize_json)
-
-
 def enabled_stages(params: dict[str, Any]) -> set[str]:
     """The stages this run executes: params["stages"] > Variable > ``IMPLEMENTED``."""
     stages = params.get("stages")
     if not stages:
-        stages = setting(VAR_STAGES, None, deserialize_json=True)
+        stages = settings.variable(VAR_STAGES, None, deserialize_json=True)
     if not stages:
         return set(IMPLEMENTED)
     if isinstance(stages, str):
@@ -182,16 +152,17 @@ def skip_unless_enabled(stage: str, context: Any) -> None:
 class EmbedForgeSparkStage(SparkSubmitOperator):
     """``spark-submit <jar> <stage> --conf .. --out .. --seed ..``; skips disabled stages.
 
-    The connection id and extra Spark conf resolve at run time (Variables), so a deployment
-    changes them without editing the DAG file.
+    The connection id, jar and extra Spark conf resolve at run time (Variables), so a deployment
+    changes them without editing the DAG file. Before anything is submitted, the rendered profile,
+    output root and seed are validated and the code-execution knobs (jar, Spark conf) checked
+    against what a run's params may set (``embedforge_settings``). spark-submit runs as an
+    argument list (SparkSubmitHook), never through a shell.
     """
 
     def __init__(self, *, stage: Stage, **kwargs: Any) -> None:
         super().__init__(
             task_id=stage.name,
-            application=(
-                "{{ params.jar or var.value.get('%s', '%s') }}" % (VAR_JAR, JAR_DEFAULT)
-            ),
+            application=JAR_DEFAULT,
             java_class=MAIN_CLASS,
             name=f"embedforge-{stage.name}",
             application_args=[
@@ -211,31 +182,147 @@ class EmbedForgeSparkStage(SparkSubmitOperator):
 
     def execute(self, context: Any) -> None:
         skip_unless_enabled(self.stage.name, context)
-        self._conn_id = setting(VAR_CONN_ID, CONN_ID_DEFAULT)
+        params = context["params"]
+        name, _, profile, _, out, _, seed = self.application_args
+        self.application_args = [
+            name,
+            "--conf",
+            settings.path(profile, "profile", "param 'conf' or Variable '%s'" % VAR_CONF),
+            "--out",
+            settings.out_path(out),
+            "--seed",
+            str(settings.count(seed, "seed", "param 'seed'")),
+        ]
+        self.application, _ = settings.code_knob(
+            params, "jar", VAR_JAR, JAR_DEFAULT, settings.VAR_JAR_ALLOWLIST
+        )
+        self._conn_id = settings.variable(VAR_CONN_ID, CONN_ID_DEFAULT)
         conf: dict[str, Any] = dict(self.stage.spark_conf)
-        conf.update(setting(VAR_SPARK_CONF, {}, deserialize_json=True))
-        conf.update(context["params"].get("spark_conf") or {})
+        conf.update(settings.variable(VAR_SPARK_CONF, {}, deserialize_json=True))
+        conf.update(settings.spark_conf_from_params(params.get("spark_conf")))
         self.conf = {k: str(v) for k, v in conf.items()} or None
         super().execute(context)
 
 
-class EmbedForgeGpuStage(BashOperator):
-    """``<train command> <stage> <TRAINING_ARGS[stage]>`` on the GPU queue; skips disabled stages.
+class EmbedForgeGpuStage(BaseOperator):
+    """``<train command> <stage> <arguments>`` on the GPU queue; skips disabled stages.
 
-    The command prefix is a param or Variable: ``bin/embedforge`` on a GPU worker, or a wrapper
-    such as ``srun --gres=gpu:1 embedforge`` or a ``kubectl run`` script (docs/deploy.md).
+    The command prefix comes from Variable ``embedforge_train_command`` (a run's param ``command``
+    only when allow-listed): ``bin/embedforge`` on a GPU worker, or a wrapper such as ``srun
+    --gres=gpu:1 embedforge`` or a ``kubectl run`` script (docs/deploy.md). The arguments are
+    built from validated settings (``training_arguments``) and the whole command runs as an
+    argument list, without a shell; its output goes to the task log and its last line to XCom.
     """
 
     def __init__(self, *, stage: Stage, **kwargs: Any) -> None:
         super().__init__(
             task_id=stage.name,
-            bash_command=f"{TRAIN_COMMAND_TEMPLATE} {stage.name} {TRAINING_ARGS[stage.name]}",
             execution_timeout=stage.timeout,
             trigger_rule="none_failed",
             **kwargs,
         )
         self.stage = stage
+        self._process: subprocess.Popen[str] | None = None
 
-    def execute(self, context: Any) -> Any:
+    def execute(self, context: Any) -> str | None:
         skip_unless_enabled(self.stage.name, context)
-        return super().execute(context)
+        params = context["params"]
+        prefix, source = settings.code_knob(
+            params,
+            "command",
+            VAR_TRAIN_COMMAND,
+            TRAIN_COMMAND_DEFAULT,
+            settings.VAR_TRAIN_COMMAND_ALLOWLIST,
+        )
+        words, env = settings.command_prefix(prefix, source)
+        argv = [*words, self.stage.name, *training_arguments(self.stage.name, context)]
+        self.log.info("running %s", shlex.join(argv))
+        return self._run(argv, env)
+
+    def _run(self, argv: list[str], env: dict[str, str]) -> str | None:
+        """Runs ``argv`` in its own process group in a scratch folder; the last output line."""
+        last = None
+        with tempfile.TemporaryDirectory(prefix="embedforge-") as cwd:
+            self._process = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env={**os.environ, **env},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            try:
+                for line in self._process.stdout:  # type: ignore[union-attr]
+                    last = line.rstrip("\n")
+                    self.log.info("%s", last)
+                code = self._process.wait()
+            finally:
+                self.on_kill()
+        if code != 0:
+            raise AirflowException(f"{argv[0]} {self.stage.name} exited with status {code}")
+        return last
+
+    def on_kill(self) -> None:
+        """Ends the command's process group (also on timeout), if it still runs."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, None)):
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+            except ProcessLookupError:
+                return
+
+
+def training_arguments(stage: str, context: Any) -> list[str]:
+    """The arguments of ``embedforge <stage>`` after the subcommand (``embedforge <stage> --help``),
+    from validated settings.
+
+    train: ``--resume`` continues from the newest good checkpoint, so an Airflow retry (or a re-run
+    of the task) picks up where the killed try stopped; params.max_steps > 0 caps the updates of a
+    try.
+    """
+    params = context["params"]
+    config = _path(params, "train_config", VAR_TRAIN_CONFIG, TRAIN_CONFIG_DEFAULT, "train config")
+    model = _model_folder(context)
+    if stage == "export":
+        return ["--config", config, "--run", f"{model}/train", "--out", f"{model}/export"]
+    device = settings.device(*settings.resolve(params, "device", VAR_DEVICE, DEVICE_DEFAULT))
+    if stage == "eval":
+        eval_config = _path(
+            params, "eval_config", VAR_EVAL_CONFIG, EVAL_CONFIG_DEFAULT, "eval config"
+        )
+        return [
+            *("--config", config, "--run", f"{model}/train", "--eval", eval_config),
+            *("--out", f"{model}/eval", "--device", device),
+        ]
+    data = settings.path(
+        context["ti"].xcom_pull(task_ids="resolve_data"), "data", "task 'resolve_data'"
+    )
+    max_steps = settings.count(params.get("max_steps") or 0, "max_steps", "param 'max_steps'")
+    return [
+        *("--config", config, "--blend", f"{data}/blend", "--run", f"{model}/train"),
+        *("--resume", "--device", device),
+        *(["--max-steps", str(max_steps)] if max_steps else []),
+    ]
+
+
+def _path(params: Any, param: str, var: str, default: str, what: str) -> str:
+    value, source = settings.resolve(params, param, var, default)
+    return settings.path(value, what, source)
+
+
+def _model_folder(context: Any) -> str:
+    """params.model_out, else <Variable model root>/<logical timestamp>: the same for every try of
+    a run, so a retried ``train --resume`` finds its checkpoints."""
+    model_out = context["params"].get("model_out")
+    if model_out:
+        return settings.path(model_out, "model folder", "param 'model_out'")
+    root, source = settings.resolve({}, "model_out", VAR_MODEL_ROOT, MODEL_ROOT_DEFAULT)
+    return settings.path(f"{root}/{context['ts_nodash']}", "model folder", source)

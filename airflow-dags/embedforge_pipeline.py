@@ -17,6 +17,7 @@ from airflow import DAG
 from airflow.models.param import Param
 from airflow.operators.python import PythonOperator
 
+import embedforge_settings as settings
 from embedforge_common import (
     DATA_STAGES,
     DEFAULT_ARGS,
@@ -28,7 +29,9 @@ from embedforge_common import (
 
 
 def _publish(out: str, **context: Any) -> str:
-    """Records the output root on the dataset event, for the training DAG."""
+    """Records the output root on the dataset event, for the training DAG (validated: the
+    training DAG builds its command lines from it)."""
+    out = settings.out_path(out)
     events = context.get("outlet_events")
     if events is not None:
         events[TRAINING_DATA].extra = {"out": out}
@@ -45,14 +48,22 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["embedforge", "spark"],
     params={
-        "conf": Param("", type="string", description="Profile YAML; default: Variable"),
-        "out": Param("", type="string", description="Output URI; default: <root>/<ts>"),
+        "conf": settings.path_param("Profile YAML; default: Variable"),
+        "out": settings.path_param("Output URI; default: <root>/<ts>"),
         "seed": Param(SEED_DEFAULT, type="integer", description="Seed of every random choice"),
         "stages": Param(
             [], type="array", description="Stages to run; empty: Variable, else all"
         ),
-        "jar": Param("", type="string", description="spark-submit jar; default: Variable"),
-        "spark_conf": Param({}, type="object", description="Extra Spark conf for every stage"),
+        "jar": Param(
+            "", type="string",
+            description="spark-submit jar: one listed in Variable embedforge_jar_allowlist;"
+            " default: Variable embedforge_jar",
+        ),
+        "spark_conf": Param(
+            {}, type="object",
+            description="Extra Spark conf for every stage: resource keys only (Variable"
+            " embedforge_spark_conf_param_keys); the rest belongs in Variable embedforge_spark_conf",
+        ),
     },
     doc_md=__doc__,
 ) as dag:

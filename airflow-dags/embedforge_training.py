@@ -2,9 +2,9 @@
 
 Scheduled on the ``embedforge://pipeline/training-data`` dataset that ``embedforge_pipeline`` updates.
 Graph: resolve_data -> train -> export -> eval. Each task runs a configurable command prefix
-(param ``command``, else Variable ``embedforge_train_command``) on the Airflow queue ``gpu``
-(env ``EMBEDFORGE_GPU_QUEUE``), so a CeleryExecutor GPU worker, a ``kubectl run`` or ``srun``
-wrapper all fit:
+(Variable ``embedforge_train_command``; param ``command`` only when allow-listed) on the Airflow
+queue ``gpu`` (env ``EMBEDFORGE_GPU_QUEUE``), so a CeleryExecutor GPU worker, a ``kubectl run`` or
+``srun`` wrapper all fit; the command runs as an argument list, never through a shell:
 
 - ``train --config <train config> --blend <data>/blend --run <model_out>/train --resume
   --device <device>``: ``--resume`` continues from the newest good checkpoint, so a retry of a
@@ -26,6 +26,7 @@ from airflow import DAG
 from airflow.models.param import Param
 from airflow.operators.python import PythonOperator
 
+import embedforge_settings as settings
 from embedforge_common import (
     DEFAULT_ARGS,
     TRAINING_DATA,
@@ -37,16 +38,17 @@ GPU_QUEUE = os.environ.get("EMBEDFORGE_GPU_QUEUE", "gpu")
 
 
 def _resolve_data(**context: Any) -> str:
-    """The data to train on: params.data, else the triggering dataset event's output root."""
+    """The data to train on: params.data, else the triggering dataset event's output root; either
+    validated as a path, since an event's extra can come from anyone who may post dataset events."""
     data = context["params"].get("data")
     if data:
-        return str(data)
+        return settings.path(data, "data", "param 'data'")
     events = context.get("triggering_dataset_events") or context.get("triggering_asset_events")
     for event_list in (events or {}).values():
         for event in reversed(list(event_list)):
-            out = (event.extra or {}).get("out")
+            out = settings.dataset_out(event.extra)
             if out:
-                return str(out)
+                return out
     raise ValueError("no training data: set params.data or trigger from embedforge_pipeline")
 
 
@@ -60,18 +62,25 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["embedforge", "gpu"],
     params={
-        "data": Param("", type="string", description="Data output root; default: dataset event"),
-        "train_config": Param("", type="string", description="Training YAML; default: Variable"),
-        "eval_config": Param("", type="string", description="Eval sets YAML; default: Variable"),
-        "device": Param("", type="string", description="cpu, gpu or gpu:N; default: Variable"),
-        "model_out": Param("", type="string", description="Model output; default: <root>/<ts>"),
+        "data": settings.path_param("Data output root; default: dataset event"),
+        "train_config": settings.path_param("Training YAML; default: Variable"),
+        "eval_config": settings.path_param("Eval sets YAML; default: Variable"),
+        "device": Param(
+            "", type="string", pattern=settings.DEVICE_PARAM_PATTERN,
+            description="cpu, gpu or gpu:N; default: Variable",
+        ),
+        "model_out": settings.path_param("Model output; default: <root>/<ts>"),
         "max_steps": Param(
             0, type="integer", minimum=0, description="Cap on updates per train try; 0: none"
         ),
         "stages": Param(
             [], type="array", description="Stages to run (train, export, eval); empty: all"
         ),
-        "command": Param("", type="string", description="Command prefix; default: Variable"),
+        "command": Param(
+            "", type="string",
+            description="Command prefix: one listed in Variable embedforge_train_command_allowlist;"
+            " default: Variable embedforge_train_command",
+        ),
     },
     doc_md=__doc__,
 ) as dag:

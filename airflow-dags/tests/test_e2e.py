@@ -74,6 +74,12 @@ def data_run(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
         mp.setenv("PATH", venv_bin + os.pathsep + os.environ.get("PATH", ""))
         mp.setenv("AIRFLOW_CONN_EMBEDFORGE_LOCAL", json.dumps(conn))
         mp.setenv("AIRFLOW_VAR_EMBEDFORGE_SPARK_CONN_ID", "embedforge_local")
+        # The jar and JVM options choose what code runs: Variables (admins), not run params.
+        mp.setenv("AIRFLOW_VAR_EMBEDFORGE_JAR", str(JAR))
+        mp.setenv(
+            "AIRFLOW_VAR_EMBEDFORGE_SPARK_CONF",
+            json.dumps({"spark.driver.extraJavaOptions": "-Dai.djl.offline=true"}),
+        )
         dag = _dag("embedforge_pipeline")
         started = time.monotonic()
         run = dag.test(
@@ -81,14 +87,13 @@ def data_run(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
                 "conf": str(REPO_ROOT / "conf" / "local.yaml"),
                 "out": str(out),
                 "seed": 42,
-                "jar": str(JAR),
+                # Resource settings a run's params may set.
                 "spark_conf": {
                     "spark.driver.memory": "3g",
                     "spark.sql.shuffle.partitions": "4",
                     "spark.ui.enabled": "false",
                     # local[2] has 2 cores: mine-dense's cluster default (4 per task) cannot run.
                     "spark.task.cpus": "1",
-                    "spark.driver.extraJavaOptions": "-Dai.djl.offline=true",
                 },
             }
         )
@@ -145,17 +150,19 @@ def test_training_dag_trains_and_exports_on_the_data_dag_output(
     model = tmp_path / "model"
     dag = _dag("embedforge_training")
     started = time.monotonic()
-    run = dag.test(
-        run_conf={
-            "data": str(data_run["out"]),
-            "command": f"EMBEDFORGE_JAVA_OPTS=-Xmx3g {launcher}",
-            "train_config": str(REPO_ROOT / "conf" / "train-tiny.yaml"),
-            "device": "cpu",
-            "model_out": str(model),
-            "max_steps": 2,
-            "stages": ["train", "export"],
-        }
-    )
+    with pytest.MonkeyPatch.context() as mp:
+        # The command prefix (with its environment assignment) is a Variable, as deployed.
+        mp.setenv("AIRFLOW_VAR_EMBEDFORGE_TRAIN_COMMAND", f"EMBEDFORGE_JAVA_OPTS=-Xmx3g {launcher}")
+        run = dag.test(
+            run_conf={
+                "data": str(data_run["out"]),
+                "train_config": str(REPO_ROOT / "conf" / "train-tiny.yaml"),
+                "device": "cpu",
+                "model_out": str(model),
+                "max_steps": 2,
+                "stages": ["train", "export"],
+            }
+        )
     print(f"training DAG: {time.monotonic() - started:.0f} s")
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == {
