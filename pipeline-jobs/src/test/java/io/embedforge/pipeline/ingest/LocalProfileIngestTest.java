@@ -102,6 +102,21 @@ class LocalProfileIngestTest extends SparkTestBase {
         assertTrue(
                 utf8.getAs(RejectsTable.LOCATION).toString().endsWith("emotion/train.txt:15"),
                 utf8.toString());
+        // A .gz cut short: one reject at the first line not read whole, naming the cause.
+        Row cut = rejects.filter("reason = 'truncated_input'").first();
+        assertTrue(
+                cut.getAs(RejectsTable.LOCATION)
+                        .toString()
+                        .endsWith("stackexchange_duplicate_questions_body_body.jsonl.gz:4"),
+                cut.toString());
+        assertTrue(
+                cut.getAs(RejectsTable.DETAIL).toString().contains("EOFException"), cut.toString());
+        // A stray quote in the middle of a CSV file: only its own line is rejected.
+        List<Row> quote = rejects.filter("location like '%/banking77/train.csv:5'").collectAsList();
+        assertEquals(1, quote.size(), quote.toString());
+        assertEquals(
+                "\"Can I choose the colour of my card,card_arrival",
+                quote.get(0).getAs(RejectsTable.RAW).toString());
     }
 
     @Test
