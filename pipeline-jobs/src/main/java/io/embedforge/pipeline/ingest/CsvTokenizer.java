@@ -44,6 +44,9 @@ final class CsvTokenizer {
     private int recordEnd;
     private String failure;
     private boolean unclosed;
+    // nextQuote's memory: the quote found searching from searchedFrom (-1: none to the end).
+    private int searchedFrom = Integer.MAX_VALUE;
+    private int foundQuote = -1;
 
     CsvTokenizer(String text, char delimiter, char quote) {
         this.text = text;
@@ -107,7 +110,7 @@ final class CsvTokenizer {
         StringBuilder value = new StringBuilder();
         int from = pos + 1;
         while (true) {
-            int q = text.indexOf(quote, from);
+            int q = nextQuote(from);
             if (q < 0) {
                 failure =
                         "the quoted field opened on line "
@@ -154,6 +157,19 @@ final class CsvTokenizer {
                                 : " (the field was opened on line " + startLine + ")")
                         + ": a quote inside a quoted field must be doubled";
         return false;
+    }
+
+    /**
+     * The next quote at or after {@code from}, or -1. Remembers the last answer: after a failed
+     * record, parsing resumes before the quote already found (or the end already reached), and
+     * searching again would make every stray quote of a file scan its whole rest.
+     */
+    private int nextQuote(int from) {
+        if (from < searchedFrom || (foundQuote >= 0 && from > foundQuote)) {
+            searchedFrom = from;
+            foundQuote = text.indexOf(quote, from);
+        }
+        return foundQuote;
     }
 
     /** Continues on the line after the first line of a record already returned. */
