@@ -11,6 +11,8 @@ import io.embedforge.pipeline.ingest.IngestJob;
 import io.embedforge.pipeline.ingest.IngestReport;
 import io.embedforge.pipeline.ingest.InputFileInfo;
 import io.embedforge.pipeline.ingest.InputPlanner;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +69,12 @@ class IngestBenchmark extends SparkTestBase {
             bare = Math.min(bare, (System.nanoTime() - t0) / 1e9);
             long t1 = System.nanoTime();
             IngestReport report =
-                    IngestJob.run(spark(), config, out.resolve("r" + round).toString());
+                    IngestJob.ingest(
+                            StageContext.direct(
+                                    spark(),
+                                    config,
+                                    StageId.INGEST,
+                                    out.resolve("r" + round).toString()));
             ingest = Math.min(ingest, (System.nanoTime() - t1) / 1e9);
             records =
                     report.sources().stream()

@@ -1,4 +1,4 @@
-package io.embedforge.pipeline.bm25;
+package io.embedforge.pipeline.common;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
