@@ -6,7 +6,7 @@ package io.embedforge.settings;
  * trace) and exits with code 2; every other failure exits with 1. The message names what is wrong
  * (file, key, value) and what is allowed.
  */
-public class BadInputException extends RuntimeException {
+public class BadInputException extends RuntimeException implements UserError {
     private static final long serialVersionUID = 1L;
 
     public BadInputException(String message) {
@@ -15,21 +15,5 @@ public class BadInputException extends RuntimeException {
 
     public BadInputException(String message, Throwable cause) {
         super(message, cause);
-    }
-
-    /**
-     * Whether {@code error} or one of its causes is a user error: a {@link BadInputException} or an
-     * {@link InvalidSettingException}.
-     */
-    public static Throwable find(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof BadInputException || t instanceof InvalidSettingException) {
-                return t;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return null;
     }
 }

@@ -6,7 +6,7 @@ package io.embedforge.settings;
  * range_min=10}. A binder that knows where the record sits in a larger document (a profile's {@code
  * stages.mine-dense.encoder}) rebuilds the message under that path with {@link #under(String)}.
  */
-public final class InvalidSettingException extends IllegalArgumentException {
+public final class InvalidSettingException extends IllegalArgumentException implements UserError {
     private static final long serialVersionUID = 1L;
 
     private final String prefix;

@@ -86,9 +86,7 @@ public record Bm25Params(
         b = CHECK.inRange(B, requireNonNullElse(b, B_DEFAULT), 0, 1);
         analyzer =
                 CHECK.oneOf(
-                        ANALYZER,
-                        requireNonNullElse(analyzer, ANALYZER_DEFAULT),
-                        List.of(LuceneText.ENGLISH, LuceneText.STANDARD));
+                        ANALYZER, requireNonNullElse(analyzer, ANALYZER_DEFAULT), LuceneText.NAMES);
         numShards =
                 (int)
                         CHECK.inRange(

@@ -52,20 +52,20 @@ public final class Pipeline {
      * Binds the settings of every selected stage: a bad key or value fails here, before Spark, with
      * a {@link ConfigException} naming the profile and the key.
      */
-    public Map<StageId, Object> params(Selection selection) {
-        Map<StageId, Object> params = new EnumMap<>(StageId.class);
+    public Map<StageId, Stages.Bound<?>> bind(Selection selection) {
+        Map<StageId, Stages.Bound<?>> bound = new EnumMap<>(StageId.class);
         for (StageId id : selection.stages()) {
-            params.put(id, Stages.of(id).params(config));
+            bound.put(id, Stages.bind(id, config));
         }
-        return params;
+        return bound;
     }
 
     /** The plan of {@code selection} against the committed outputs under the output root. */
     public Plan plan(Configuration hadoop, Selection selection) {
-        Map<StageId, Object> params = params(selection);
+        Map<StageId, Stages.Bound<?>> bound = bind(selection);
         List<Plan.Step> steps = new ArrayList<>();
         for (StageId id : StageId.values()) {
-            steps.add(step(hadoop, id, selection, params.get(id), steps));
+            steps.add(step(hadoop, id, selection, bound.get(id), steps));
         }
         return new Plan(out, selection, steps);
     }
@@ -74,7 +74,7 @@ public final class Pipeline {
             Configuration hadoop,
             StageId id,
             Selection selection,
-            Object params,
+            Stages.Bound<?> bound,
             List<Plan.Step> before) {
         String committed = StageRunner.committedFingerprint(hadoop, out, id.folder());
         if (!selection.contains(id)) {
@@ -84,7 +84,7 @@ public final class Pipeline {
                             : "not selected; committed output kept";
             return new Plan.Step(id, Plan.Action.NOT_SELECTED, why, committed, null, null);
         }
-        Fingerprint fp = fingerprint(hadoop, id, params, before);
+        Fingerprint fp = fingerprint(hadoop, id, bound, before);
         Plan.Action action = Plan.Action.RUN;
         String reason;
         if (force) {
@@ -99,21 +99,19 @@ public final class Pipeline {
             action = Plan.Action.SKIP;
             reason = "output and inputs unchanged (" + fp.value().substring(0, 12) + ")";
         }
-        return new Plan.Step(id, action, reason, fp.value(), params, fp.files());
+        return new Plan.Step(id, action, reason, fp.value(), bound, fp.files());
     }
 
     /** A planned fingerprint, the raw files behind it, and the first input stage that runs. */
     private record Fingerprint(
             String value, List<InputListing.FileEntry> files, StageId upstreamRuns) {}
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
     private Fingerprint fingerprint(
-            Configuration hadoop, StageId id, Object params, List<Plan.Step> before) {
-        Stage stage = Stages.of(id);
+            Configuration hadoop, StageId id, Stages.Bound<?> bound, List<Plan.Step> before) {
         List<String> parts = new ArrayList<>();
         parts.add(id.id());
         parts.add(Long.toString(config.seed()));
-        parts.add(json(params));
+        parts.add(json(bound.params()));
         StageId upstreamRuns = null;
         for (StageId up : id.reads()) {
             Plan.Step u = before.get(up.ordinal());
@@ -136,7 +134,7 @@ public final class Pipeline {
             }
             parts.add(up + "=" + u.fingerprint());
         }
-        Stage.Inputs inputs = stage.inputs(config, params);
+        Stage.Inputs inputs = bound.inputs(config);
         if (inputs.profile() != null) {
             parts.add(json(inputs.profile()));
         }
@@ -167,20 +165,18 @@ public final class Pipeline {
         return done;
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
     private StageRunner.Outcome run(SparkSession spark, StageRunner runner, Plan.Step step) {
         StageId id = step.stage();
-        Stage stage = Stages.of(id);
         StageRunner.Outcome o =
                 runner.run(
                         id.id(),
                         id.folder(),
                         step.fingerprint(),
-                        step.params(),
+                        step.bound().params(),
                         manifestInputs(spark.sparkContext().hadoopConfiguration(), step),
                         tmp -> {
                             StageContext ctx = new StageContext(spark, config, id, out, tmp, log);
-                            StageResult result = stage.run(ctx, step.params());
+                            StageResult result = step.bound().run(ctx);
                             checkTables(ctx);
                             return result;
                         });

@@ -41,7 +41,7 @@ public record Plan(String out, Selection selection, List<Step> steps) {
      * @param action what happens to it
      * @param reason why, in a few words
      * @param fingerprint the fingerprint its output has once committed (null when not selected)
-     * @param params its bound settings (null when not selected)
+     * @param bound the stage with its bound settings (null when not selected)
      * @param files the listing of the raw files it reads (null when none)
      */
     public record Step(
@@ -49,7 +49,7 @@ public record Plan(String out, Selection selection, List<Step> steps) {
             Action action,
             String reason,
             String fingerprint,
-            Object params,
+            Stages.Bound<?> bound,
             List<InputListing.FileEntry> files) {
         /** Whether it runs. */
         public boolean runs() {

@@ -6,7 +6,4 @@ import java.io.Serializable;
  * The settings of a stage that has none of its own under {@code stages.<name>} (ingest reads the
  * profile's sources). Binding any key to it fails, naming the key.
  */
-public record NoParams() implements Serializable {
-    /** The only value. */
-    public static final NoParams NONE = new NoParams();
-}
+public record NoParams() implements Serializable {}

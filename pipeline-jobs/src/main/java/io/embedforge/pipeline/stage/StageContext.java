@@ -10,7 +10,6 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -157,11 +156,6 @@ public final class StageContext {
         }
     }
 
-    /** Writes {@code doc} as indented JSON to a file of this stage's output. */
-    public void writeJson(String name, Object doc) {
-        ManifestWriter.write(hadoop(), output(name), ManifestWriter.mapper().valueToTree(doc));
-    }
-
     /** The run-wide manifest ({@code <out>/manifest.json}), or null when there is none. */
     public ObjectNode runManifest() {
         return ManifestWriter.read(hadoop(), join(outRoot, ManifestWriter.FILE_NAME));
@@ -184,17 +178,6 @@ public final class StageContext {
             sb.append('/').append(p);
         }
         return sb.toString();
-    }
-
-    /** Deletes a path recursively; best effort, for temporary folders. */
-    public static void deleteQuietly(Configuration conf, String path) {
-        try {
-            Path p = new Path(path);
-            FileSystem fs = p.getFileSystem(conf);
-            fs.delete(p, true);
-        } catch (IOException | RuntimeException e) {
-            // best effort: a leftover temporary folder is never read
-        }
     }
 
     private static String trim(String root) {

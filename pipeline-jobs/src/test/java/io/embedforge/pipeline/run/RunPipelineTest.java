@@ -64,6 +64,22 @@ class RunPipelineTest extends SparkTestBase {
             }
         }
         FileTrees.delete(out.resolve("report"));
+        Plan plan =
+                new Pipeline(config, out.toString(), false, log)
+                        .plan(spark().sparkContext().hadoopConfiguration(), Selection.all());
+        for (Plan.Step step : plan.steps()) {
+            boolean redone = step.stage() == StageId.BLEND || step.stage() == StageId.REPORT;
+            assertEquals(redone ? Plan.Action.RUN : Plan.Action.SKIP, step.action(), step.reason());
+        }
+        assertEquals("no committed output", plan.step(StageId.BLEND).reason());
+        Plan fromBm25 =
+                new Pipeline(config, out.toString(), false, log)
+                        .plan(
+                                spark().sparkContext().hadoopConfiguration(),
+                                Selection.range(StageId.MINE_BM25, null));
+        assertEquals(Plan.Action.NOT_SELECTED, fromBm25.step(StageId.MINE_DENSE).action());
+        assertEquals(Plan.Action.SKIP, fromBm25.step(StageId.MINE_BM25).action());
+        assertEquals(Plan.Action.RUN, fromBm25.step(StageId.BLEND).action());
         List<StageRunner.Outcome> third = runAll(config, out, log);
         for (StageRunner.Outcome o : third) {
             boolean redone = o.stage().equals("blend") || o.stage().equals("report");

@@ -1,6 +1,6 @@
 package io.embedforge.train.cli;
 
-import io.embedforge.settings.BadInputException;
+import io.embedforge.settings.UserError;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine;
@@ -8,9 +8,9 @@ import picocli.CommandLine;
 /**
  * The one style of every {@code embedforge} command line (the pipeline's and the training
  * driver's): defaults shown in every {@code --help}, the exit codes listed there, and user errors
- * (a {@link BadInputException} or an invalid setting, anywhere in the cause chain) printed as one
- * line without a stack trace, with exit code {@value #EXIT_BAD_INPUT}. Other failures keep
- * picocli's behaviour: the stack trace and exit code {@value #EXIT_FAILURE}.
+ * (a {@link UserError} anywhere in the cause chain) printed as one line without a stack trace, with
+ * exit code {@value #EXIT_BAD_INPUT}. Other failures keep picocli's behaviour: the stack trace and
+ * exit code {@value #EXIT_FAILURE}.
  */
 public final class CliStyle {
     /** Success. */
@@ -29,7 +29,7 @@ public final class CliStyle {
         style(cli);
         cli.setExecutionExceptionHandler(
                 (e, commandLine, parseResult) -> {
-                    Throwable user = BadInputException.find(e);
+                    Throwable user = UserError.find(e);
                     if (user == null) {
                         throw e;
                     }
