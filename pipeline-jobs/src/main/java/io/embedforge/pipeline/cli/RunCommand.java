@@ -140,7 +140,7 @@ public final class RunCommand implements Callable<Integer> {
         int rc =
                 step(
                         new TrainCommand(),
-                        "--config",
+                        "--conf",
                         conf,
                         "--blend",
                         local.resolve(StageId.BLEND.folder()).toString(),
@@ -151,7 +151,7 @@ public final class RunCommand implements Callable<Integer> {
             rc =
                     step(
                             new ExportCommand(),
-                            "--config",
+                            "--conf",
                             conf,
                             "--run",
                             runDir.toString(),
@@ -162,7 +162,7 @@ public final class RunCommand implements Callable<Integer> {
             rc =
                     step(
                             new EvalCommand(),
-                            "--config",
+                            "--conf",
                             conf,
                             "--run",
                             runDir.toString(),
