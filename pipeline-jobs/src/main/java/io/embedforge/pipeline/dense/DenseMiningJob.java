@@ -483,7 +483,11 @@ public final class DenseMiningJob implements Stage<DenseParams> {
                 .join(candidates, new String[] {SOURCE, "c_tid"});
     }
 
-    /** A when-chain giving struct(reason, detail) for an empty or over-long text, else null. */
+    /**
+     * A when-chain giving struct(reason, detail) for an empty or over-long text, else null. The
+     * detail still names the key as {@code mining.max_text_chars} (now {@code
+     * stages.mine-dense.max_text_chars}): reject rows are output rows, renamed only on purpose.
+     */
     private static Column badText(Column text, String what, int maxChars) {
         Column detailEmpty = lit(what + " is empty after normalisation");
         Column detailLong =

@@ -569,6 +569,11 @@ public final class LabelNegatives implements Stage<LabelParams> {
         return all;
     }
 
+    /**
+     * Reject rows. The rare-label detail still names {@code label_negatives.min_label_examples}
+     * (now {@code stages.label-negatives.min_label_examples}): reject rows are output rows, renamed
+     * only on purpose.
+     */
     private static Dataset<Row> rejects(Dataset<Row> bad, LabelParams p) {
         Column detail =
                 when(
