@@ -2,6 +2,7 @@ package io.embedforge.encoder;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.embedforge.settings.Check;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -69,6 +70,11 @@ public record EncoderConfig(
     /** Upper bound of {@code batch_size}. */
     public static final int BATCH_SIZE_LIMIT = 4096;
 
+    /**
+     * Keys are checked under {@code encoder}; a binder rebases them (stages.mine-dense.encoder).
+     */
+    private static final Check CHECK = Check.under("encoder");
+
     public EncoderConfig {
         format = format == null ? ModelFormat.AUTO : format;
         pooling = pooling == null ? Pooling.MEAN : pooling;
@@ -83,37 +89,19 @@ public record EncoderConfig(
         intraOpThreads = intraOpThreads == null ? 0 : intraOpThreads;
         dimension = dimension == null ? (embedded ? E5_DIMENSION : 0) : dimension;
 
-        if (maxLength < 2 || maxLength > MAX_LENGTH_LIMIT) {
-            throw new IllegalArgumentException(
-                    "encoder.max_length="
-                            + maxLength
-                            + " must be in [2, "
-                            + MAX_LENGTH_LIMIT
-                            + "]");
-        }
-        if (batchSize < 1 || batchSize > BATCH_SIZE_LIMIT) {
-            throw new IllegalArgumentException(
-                    "encoder.batch_size="
-                            + batchSize
-                            + " must be in [1, "
-                            + BATCH_SIZE_LIMIT
-                            + "]");
-        }
-        if (intraOpThreads < 0 || intraOpThreads > 1024) {
-            throw new IllegalArgumentException(
-                    "encoder.intra_op_threads="
-                            + intraOpThreads
-                            + " must be in [0, 1024] (0 = all cores)");
-        }
-        if (dimension < 0) {
-            throw new IllegalArgumentException(
-                    "encoder.dimension=" + dimension + " must be >= 0 (0 = accept the model's)");
-        }
-        if (embedded && format == ModelFormat.TORCHSCRIPT) {
-            throw new IllegalArgumentException(
-                    "encoder.format=torchscript needs encoder.model_path: the embedded E5-small-v2"
-                            + " is ONNX");
-        }
+        CHECK.inRange("max_length", maxLength, 2, MAX_LENGTH_LIMIT);
+        CHECK.inRange("batch_size", batchSize, 1, BATCH_SIZE_LIMIT);
+        CHECK.that(
+                intraOpThreads >= 0 && intraOpThreads <= 1024,
+                "intra_op_threads",
+                intraOpThreads,
+                "must be in [0, 1024] (0 = all cores)");
+        CHECK.that(dimension >= 0, "dimension", dimension, "must be >= 0 (0 = accept the model's)");
+        CHECK.that(
+                !(embedded && format == ModelFormat.TORCHSCRIPT),
+                "format",
+                "torchscript",
+                "needs encoder.model_path: the embedded E5-small-v2 is ONNX");
     }
 
     /** Embedded E5-small-v2 on OnnxRuntime: E5 prefixes, mean pooling, normalised, 384 dims. */

@@ -19,26 +19,23 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import io.embedforge.contract.TrainingContract;
-import io.embedforge.pipeline.bm25.MineBm25;
 import io.embedforge.pipeline.common.SeededHash;
-import io.embedforge.pipeline.dense.DenseMiningJob;
-import io.embedforge.pipeline.labels.LabelNegatives;
+import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.schema.BlendSummary;
 import io.embedforge.pipeline.schema.NegativesTable;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.embedforge.pipeline.stage.Stage;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
@@ -75,24 +72,12 @@ import org.apache.spark.sql.types.StructType;
  * sizes) comes from one counting job over the rows, persisted once after the dedup shuffle; the
  * driver receives only those counts.
  */
-public final class Blend {
-    /** Stage name in logs, the manifest and errors. */
-    public static final String STAGE = "blend";
-
-    /** Folder of the stage under the output root. */
-    public static final String STAGE_DIR = "blend";
-
-    /** Drop reason: (query, positive) already present from another source or example. */
-    public static final String DROP_DUPLICATE = "duplicate_query_positive";
-
-    /** Drop reason: the source's cap or weight left the row out. */
-    public static final String DROP_OVER_CAP = "over_cap";
-
-    /** Column the label-negatives stage adds ({@code title} / {@code abstract}). */
-    static final String QUERY_FIELD = LabelNegatives.QUERY_FIELD;
-
+public final class Blend implements Stage<BlendParams> {
     /** Value of {@link #QUERY_FIELD} for P2P clustering queries. */
     static final String P2P_FIELD = "abstract";
+
+    /** Column the label-negatives stage adds ({@code title} / {@code abstract}). */
+    static final String QUERY_FIELD = NegativesTable.QUERY_FIELD;
 
     /** Columns every input must have. */
     public static final List<String> REQUIRED_COLUMNS =
@@ -106,21 +91,12 @@ public final class Blend {
                     TrainingContract.NEGATIVE_SCORES,
                     TrainingContract.NEGATIVE_MINER);
 
-    /** An input: the examples a mining stage wrote. */
-    public record Input(String stage, String dir) {
-        /** Path of the examples under {@code outRoot}. */
-        public String path(String outRoot) {
-            return outRoot + "/" + dir + "/" + NegativesTable.EXAMPLES_DIR;
-        }
-    }
+    /** The stages blend reads examples from, in registry order. */
+    public static final List<StageId> INPUTS =
+            StageId.writing(StageId.BLEND.reads(), NegativesTable.EXAMPLES_DIR);
 
-    /** The stages blend reads, in a fixed order. */
-    public static final List<Input> INPUTS =
-            List.of(
-                    new Input(DenseMiningJob.STAGE, DenseMiningJob.STAGE_DIR),
-                    new Input(MineBm25.STAGE, MineBm25.STAGE_DIR),
-                    new Input(LabelNegatives.STAGE, LabelNegatives.STAGE_DIR));
-
+    private static final List<String> STAGES =
+            List.of(TrainingContract.STAGE1, TrainingContract.STAGE2);
     private static final String INPUT = "input";
     private static final String IN_STAGE1 = "in_stage1";
     private static final String FIRST_STAGE1 = "first_in_stage1";
@@ -144,71 +120,63 @@ public final class Blend {
 
     private static final String KIND_UNIQUE = "unique";
     private static final String KIND_DUPLICATE = "duplicate";
-    private static final String KIND_KEPT = "kept";
     private static final String KIND_NEGATIVES = "negatives";
     private static final String KIND_BUCKET = "bucket";
 
-    private Blend() {}
-
-    /**
-     * Reads the mining stages' examples under {@code outRoot}, blends, writes {@code
-     * outputRoot/blend/{stage1,stage2}} and returns the summary. {@code outputRoot} may differ from
-     * {@code outRoot} (the runner writes to a temporary root, then commits).
-     */
-    public static Map<String, Object> run(
-            SparkSession spark,
-            String outRoot,
-            String outputRoot,
-            Map<String, SourceInfo> sources,
-            BlendParams p,
-            long profileSeed) {
-        Map<String, Dataset<Row>> inputs = new LinkedHashMap<>();
-        for (Input in : INPUTS) {
-            inputs.put(in.stage(), read(spark, in, in.path(outRoot)));
-        }
-        return apply(inputs, sources, p, profileSeed, paths(outRoot))
-                .write(outputRoot + "/" + STAGE_DIR);
+    @Override
+    public StageId id() {
+        return StageId.BLEND;
     }
 
-    private static Map<String, String> paths(String outRoot) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (Input in : INPUTS) {
-            m.put(in.stage(), in.path(outRoot));
+    @Override
+    public Class<BlendParams> paramsType() {
+        return BlendParams.class;
+    }
+
+    /** The sources' task types and instructions: part of the fingerprint. */
+    @Override
+    public Inputs inputs(PipelineConfig config, BlendParams params) {
+        return new Inputs(List.of(), SourceInfo.of(config));
+    }
+
+    /** Reads the mining stages' examples, blends, writes {@code stage1} and {@code stage2}. */
+    @Override
+    public BlendSummary run(StageContext ctx, BlendParams p) {
+        Map<String, Dataset<Row>> inputs = new LinkedHashMap<>();
+        Map<String, String> paths = new LinkedHashMap<>();
+        for (StageId in : INPUTS) {
+            String path = ctx.input(in, NegativesTable.EXAMPLES_DIR);
+            inputs.put(in.id(), read(ctx, in, path));
+            paths.put(in.id(), path);
         }
-        return m;
+        return apply(inputs, SourceInfo.of(ctx.config()), p, paths).write(ctx);
     }
 
     /** Reads one input, failing with the stage and path when it is missing or lacks columns. */
-    static Dataset<Row> read(SparkSession spark, Input in, String path) {
-        try {
-            Path hp = new Path(path);
-            FileSystem fs = hp.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            if (!fs.exists(hp)) {
-                throw new BlendException(
-                        "blend: input of stage "
-                                + in.stage()
-                                + " is missing: "
-                                + path
-                                + " (run `embedforge "
-                                + in.stage()
-                                + "` first)");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("blend: cannot check " + path, e);
+    static Dataset<Row> read(StageContext ctx, StageId in, String path) {
+        if (!ctx.exists(path)) {
+            throw new BlendException(
+                    "blend: input of stage "
+                            + in
+                            + " is missing: "
+                            + path
+                            + " (run `embedforge "
+                            + in
+                            + "` first)");
         }
         Dataset<Row> df;
         try {
-            df = spark.read().parquet(path);
+            df = ctx.spark().read().parquet(path);
         } catch (RuntimeException e) {
             throw new BlendException(
                     "blend: input of stage "
-                            + in.stage()
+                            + in
                             + " at "
                             + path
                             + " is not readable Parquet: "
                             + e.getMessage());
         }
-        checkColumns(in.stage(), path, df);
+        checkColumns(in.id(), path, df);
         return df;
     }
 
@@ -245,10 +213,45 @@ public final class Blend {
             Map<String, Dataset<Row>> inputs,
             Map<String, SourceInfo> sources,
             BlendParams p,
-            long profileSeed,
             Map<String, String> paths) {
-        long seed = p.seedOr(profileSeed);
-        SparkSession spark = inputs.values().iterator().next().sparkSession();
+        Dataset<Row> flagged = flagged(union(inputs, paths), p).persist();
+        List<Dataset<Row>> cached = new ArrayList<>(List.of(flagged));
+        Rank rank = new Rank(p.seed());
+        int k = p.negatives();
+        List<Column> keys = new ArrayList<>();
+        keys.add(
+                key(
+                        lit(KIND_INPUT),
+                        col(INPUT),
+                        col(TrainingContract.SOURCE),
+                        when(size(col(TrainingContract.NEGATIVES)).gt(k), 1L).otherwise(0L)));
+        keys.addAll(stageKeys(TrainingContract.STAGE1, col(IN_STAGE1), col(FIRST_STAGE1), rank, k));
+        keys.addAll(stageKeys(TrainingContract.STAGE2, lit(true), col(FIRST_STAGE2), rank, k));
+        Tally tally = Tally.of(flagged, keys);
+        try {
+            checkSources(tally, sources, paths);
+        } catch (BlendException e) {
+            unpersist(cached);
+            throw e;
+        }
+        Dataset<Row> info = info(flagged.sparkSession(), sources);
+        List<Planned> stages = new ArrayList<>();
+        for (String stage : STAGES) {
+            stages.add(plan(stage, flagged, tally.stage(stage), info, rank, p, cached));
+        }
+        Map<String, Long> rowsIn = new TreeMap<>();
+        tally.byInput.values().forEach(m -> m.forEach((s, n) -> rowsIn.merge(s, n, Long::sum)));
+        BlendSummary summary =
+                new BlendSummary(
+                        p.seed(), paths, tally.byInput, rowsIn, tally.truncated, null, null);
+        return new Blended(stages, summary, cached, paths);
+    }
+
+    /**
+     * Step 1: every input's rows in one frame with the input's name, the common columns and the
+     * optional {@code query_field}.
+     */
+    private static Dataset<Row> union(Map<String, Dataset<Row>> inputs, Map<String, String> paths) {
         Dataset<Row> all = null;
         for (Map.Entry<String, Dataset<Row>> e : inputs.entrySet()) {
             Dataset<Row> df = e.getValue();
@@ -272,10 +275,15 @@ public final class Blend {
                             queryField.as(QUERY_FIELD));
             all = all == null ? s : all.unionByName(s);
         }
+        return all;
+    }
 
-        // Exact (query, positive) duplicates, both stages in one shuffle: per (query, positive),
-        // ordered by (source, example id), the first row stays in stage 2 and the first row of a
-        // stage-1 task type stays in stage 1 (a running count of stage-1 rows reaching 1).
+    /**
+     * Step 2, exact (query, positive) duplicates, both stages in one shuffle: per (query,
+     * positive), ordered by (source, example id), the first row stays in stage 2 and the first row
+     * of a stage-1 task type stays in stage 1 (a running count of stage-1 rows reaching 1).
+     */
+    private static Dataset<Row> flagged(Dataset<Row> all, BlendParams p) {
         WindowSpec byPair =
                 Window.partitionBy(col(TrainingContract.QUERY), col(TrainingContract.POSITIVE))
                         .orderBy(
@@ -283,41 +291,27 @@ public final class Blend {
                                 col(TrainingContract.EXAMPLE_ID),
                                 col(INPUT));
         Column inStage1 = col(IN_STAGE1);
-        Dataset<Row> flagged =
-                all.withColumn(
-                                IN_STAGE1,
-                                col(TrainingContract.TASK_TYPE).isin(p.stage1TaskTypes().toArray()))
-                        .withColumn(FIRST_STAGE2, row_number().over(byPair).equalTo(1))
-                        .withColumn(
-                                FIRST_STAGE1,
-                                inStage1.and(
-                                        sum(when(inStage1, 1).otherwise(0))
-                                                .over(
-                                                        byPair.rowsBetween(
-                                                                Window.unboundedPreceding(),
-                                                                Window.currentRow()))
-                                                .equalTo(1)))
-                        .persist();
-        List<Dataset<Row>> cached = new ArrayList<>(List.of(flagged));
+        return all.withColumn(
+                        IN_STAGE1,
+                        col(TrainingContract.TASK_TYPE).isin(p.stage1TaskTypes().toArray()))
+                .withColumn(FIRST_STAGE2, row_number().over(byPair).equalTo(1))
+                .withColumn(
+                        FIRST_STAGE1,
+                        inStage1.and(
+                                sum(when(inStage1, 1).otherwise(0))
+                                        .over(
+                                                byPair.rowsBetween(
+                                                        Window.unboundedPreceding(),
+                                                        Window.currentRow()))
+                                        .equalTo(1)));
+    }
 
-        Rank rank = new Rank(seed);
-        int k = p.maxNegatives();
-        List<Column> keys = new ArrayList<>();
-        keys.add(
-                key(
-                        lit(KIND_INPUT),
-                        col(INPUT),
-                        col(TrainingContract.SOURCE),
-                        when(size(col(TrainingContract.NEGATIVES)).gt(k), 1L).otherwise(0L)));
-        keys.addAll(stageKeys(TrainingContract.STAGE1, inStage1, col(FIRST_STAGE1), rank, k));
-        keys.addAll(stageKeys(TrainingContract.STAGE2, lit(true), col(FIRST_STAGE2), rank, k));
-        Tally tally = Tally.of(flagged, keys);
-
-        // Sources of the inputs must be in the profile.
+    /** Step 3: every source of the inputs must be a source of the profile. */
+    private static void checkSources(
+            Tally tally, Map<String, SourceInfo> sources, Map<String, String> paths) {
         for (Map.Entry<String, Map<String, Long>> in : tally.byInput.entrySet()) {
             for (String source : in.getValue().keySet()) {
                 if (!sources.containsKey(source)) {
-                    unpersist(cached);
                     throw new BlendException(
                             "blend: source '"
                                     + source
@@ -330,61 +324,55 @@ public final class Blend {
                 }
             }
         }
-        Map<String, Long> rowsIn = new TreeMap<>();
-        tally.byInput.values().forEach(m -> m.forEach((s, n) -> rowsIn.merge(s, n, Long::sum)));
+    }
 
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("stage", STAGE);
-        summary.put("seed", seed);
-        summary.put("params", p);
-        summary.put("inputs", paths);
-        summary.put("rows_in_by_input", tally.byInput);
-        summary.put("rows_in", rowsIn);
-        summary.put("negatives_truncated", tally.truncated);
-
-        Dataset<Row> info = info(spark, sources);
-        List<Planned> stages = new ArrayList<>();
-        for (String stage : List.of(TrainingContract.STAGE1, TrainingContract.STAGE2)) {
-            boolean stage1 = stage.equals(TrainingContract.STAGE1);
-            Dataset<Row> unique = flagged.filter(col(stage1 ? FIRST_STAGE1 : FIRST_STAGE2));
-            StageTally counts = tally.stage(stage);
-            Map<String, Long> targets = new TreeMap<>();
-            Map<String, Long> overCap = new TreeMap<>();
-            counts.unique.forEach(
-                    (source, n) -> {
-                        long t = p.target(source, n);
-                        targets.put(source, t);
-                        if (t < n) {
-                            overCap.put(source, n - t);
-                        }
-                    });
-            Dataset<Row> kept = unique;
-            StageTally out = counts;
-            if (!overCap.isEmpty()) {
-                kept = capped(unique, targets, rank).persist();
-                cached.add(kept);
-                out = Tally.of(kept, stageKeys(stage, lit(true), lit(true), rank, k)).stage(stage);
-            }
-
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("in_batch_negatives", stage1);
-            Map<String, Long> stageRowsIn = new TreeMap<>(counts.unique);
-            counts.duplicates.forEach((source, n) -> stageRowsIn.merge(source, n, Long::sum));
-            s.put("rows_in", stageRowsIn);
-            Map<String, Map<String, Long>> drops = new TreeMap<>();
-            drops.put(DROP_DUPLICATE, counts.duplicates);
-            drops.put(DROP_OVER_CAP, overCap);
-            s.put("drops", drops);
-            s.put("targets", targets);
-            summary.put(stage, s);
-            stages.add(
-                    new Planned(
-                            stage,
-                            shuffled(kept, info, stage, stage1, rank, p, out.buckets),
-                            out,
-                            p.batchSize()));
+    /**
+     * Step 4, one training stage: its first rows, capped per source ({@code min(cap, weight x
+     * rows)} with the smallest seeded sample ranks), then shuffled into batches.
+     */
+    private static Planned plan(
+            String stage,
+            Dataset<Row> flagged,
+            StageTally counts,
+            Dataset<Row> info,
+            Rank rank,
+            BlendParams p,
+            List<Dataset<Row>> cached) {
+        boolean stage1 = stage.equals(TrainingContract.STAGE1);
+        Dataset<Row> unique = flagged.filter(col(stage1 ? FIRST_STAGE1 : FIRST_STAGE2));
+        Map<String, Long> targets = new TreeMap<>();
+        Map<String, Long> overCap = new TreeMap<>();
+        counts.unique.forEach(
+                (source, n) -> {
+                    long t = p.target(source, n);
+                    targets.put(source, t);
+                    if (t < n) {
+                        overCap.put(source, n - t);
+                    }
+                });
+        Dataset<Row> kept = unique;
+        StageTally out = counts;
+        if (!overCap.isEmpty()) {
+            kept = capped(unique, targets, rank).persist();
+            cached.add(kept);
+            out =
+                    Tally.of(kept, stageKeys(stage, lit(true), lit(true), rank, p.negatives()))
+                            .stage(stage);
         }
-        return new Blended(stages, summary, cached, paths);
+        Map<String, Long> rowsIn = new TreeMap<>(counts.unique);
+        counts.duplicates.forEach((source, n) -> rowsIn.merge(source, n, Long::sum));
+        Map<String, Map<String, Long>> drops = new TreeMap<>();
+        drops.put(BlendSummary.DROP_DUPLICATE, counts.duplicates);
+        drops.put(BlendSummary.DROP_OVER_CAP, overCap);
+        BlendSummary.TrainingStage planned =
+                new BlendSummary.TrainingStage(
+                        stage1, rowsIn, drops, targets, stage, null, 0, null, 0);
+        return new Planned(
+                stage,
+                shuffled(kept, info, stage, stage1, rank, p, out.buckets),
+                out,
+                p.batchSize(),
+                planned);
     }
 
     /**
@@ -500,7 +488,7 @@ public final class Blend {
                                 col(QUERY_FIELD).equalTo(P2P_FIELD).and(col("i_p2p").isNotNull()),
                                 col("i_p2p"))
                         .otherwise(col("i_instruction"));
-        int k = p.maxNegatives();
+        int k = p.negatives();
         return kept.join(broadcast(info), col(TrainingContract.SOURCE).equalTo(col("i_source")))
                 .withColumn(SHUFFLE, rank.of(stage))
                 .withColumn(BUCKET, bucket(col(SHUFFLE)))
@@ -608,18 +596,39 @@ public final class Blend {
     }
 
     /** A stage's rows, planned, with the counts of the rows it will write. */
-    private record Planned(String stage, Dataset<Row> rows, StageTally out, int batchSize) {}
+    private record Planned(
+            String stage,
+            Dataset<Row> rows,
+            StageTally out,
+            int batchSize,
+            BlendSummary.TrainingStage summary) {
+
+        /** Its summary completed with the rows written. */
+        BlendSummary.TrainingStage written() {
+            long rows = out.rows();
+            return new BlendSummary.TrainingStage(
+                    summary.inBatchNegatives(),
+                    summary.rowsIn(),
+                    summary.drops(),
+                    summary.targets(),
+                    summary.path(),
+                    out.unique,
+                    rows,
+                    out.negatives,
+                    (rows + batchSize - 1) / batchSize);
+        }
+    }
 
     /** The two stages, planned; {@link #write} materialises them and completes the summary. */
     public static final class Blended {
         private final List<Planned> stages;
-        private final Map<String, Object> summary;
+        private final BlendSummary summary;
         private final List<Dataset<Row>> cached;
         private final Map<String, String> paths;
 
         Blended(
                 List<Planned> stages,
-                Map<String, Object> summary,
+                BlendSummary summary,
                 List<Dataset<Row>> cached,
                 Map<String, String> paths) {
             this.stages = stages;
@@ -629,40 +638,36 @@ public final class Blend {
         }
 
         /**
-         * Writes {@code stageDir/stage1} and {@code stageDir/stage2} (rows in batch order) and
-         * returns the summary with the rows out per source and the negatives histograms. Fails
-         * naming the inputs when a stage has no rows.
+         * Writes the tables {@code stage1} and {@code stage2} of the blend output (rows in batch
+         * order) and returns the summary with the rows out per source and the negatives histograms.
+         * Fails naming the inputs when a stage has no rows.
          */
-        public Map<String, Object> write(String stageDir) {
+        public BlendSummary write(StageContext ctx) {
+            Map<String, BlendSummary.TrainingStage> written = new LinkedHashMap<>();
             try {
                 for (Planned st : stages) {
-                    writeStage(st, stageDir + "/" + st.stage());
+                    if (st.out().rows() == 0) {
+                        throw new BlendException(
+                                "blend: "
+                                        + st.stage()
+                                        + " would be empty: no examples of its task types in "
+                                        + paths.values()
+                                        + " (did the mining stages write nothing?)");
+                    }
+                    ctx.write(st.stage(), st.rows());
+                    written.put(st.stage(), st.written());
                 }
             } finally {
                 unpersist(cached);
             }
-            return summary;
-        }
-
-        @SuppressWarnings("unchecked")
-        private void writeStage(Planned st, String path) {
-            long rows = st.out().rows();
-            if (rows == 0) {
-                throw new BlendException(
-                        "blend: "
-                                + st.stage()
-                                + " would be empty: no examples of its task types in "
-                                + paths.values()
-                                + " (did the mining stages write nothing?)");
-            }
-            st.rows().write().mode(SaveMode.Overwrite).parquet(path);
-            Map<String, Object> s = (Map<String, Object>) summary.get(st.stage());
-            // Relative to the blend folder: the write goes to a temporary folder committed later.
-            s.put("path", st.stage());
-            s.put("rows_out", st.out().unique);
-            s.put("rows", rows);
-            s.put("negatives_histogram", st.out().negatives);
-            s.put("batches", (rows + st.batchSize() - 1) / st.batchSize());
+            return new BlendSummary(
+                    summary.seed(),
+                    summary.inputs(),
+                    summary.rowsInByInput(),
+                    summary.rowsIn(),
+                    summary.negativesTruncated(),
+                    written.get(TrainingContract.STAGE1),
+                    written.get(TrainingContract.STAGE2));
         }
     }
 }

@@ -1,83 +1,84 @@
 package io.embedforge.pipeline.blend;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
+import static java.util.Objects.requireNonNullElse;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.embedforge.contract.TrainingContract;
 import io.embedforge.pipeline.common.Ordered;
+import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.stage.Settings;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.settings.Check;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Settings of {@code blend} ({@code stages.blend} of the profile, snake_case). Validated when
- * built; errors name key, value and the allowed range. Driver only.
+ * Settings of {@code blend} ({@code stages.blend}), bound by {@link Settings}: a missing key takes
+ * the default beside it; every value is checked when built. Driver only.
  *
- * @param seed seed of the shuffle and of the capped samples; null = the profile's seed
+ * @param seed seed of the shuffle and of the capped samples (default: the profile's seed)
  * @param batchSize rows per {@code batch_index}
- * @param maxNegatives negatives kept per example (the first, best-ranked ones)
+ * @param negatives negatives kept per example (the first, best-ranked ones), at most the contract's
+ *     7
  * @param maxPerSource default cap of rows per source and stage (0 = no cap)
  * @param stage1TaskTypes task types of stage 1 (the recipe: retrieval only)
  * @param sources per-source {@code cap} and {@code weight}
  */
 public record BlendParams(
-        Long seed,
-        int batchSize,
-        int maxNegatives,
-        long maxPerSource,
-        List<String> stage1TaskTypes,
-        Map<String, SourceMix> sources)
+        @JsonProperty(Settings.SEED) Long seed,
+        @JsonProperty(BATCH_SIZE) Integer batchSize,
+        @JsonProperty(NEGATIVES) Integer negatives,
+        @JsonProperty(MAX_PER_SOURCE) Long maxPerSource,
+        @JsonProperty(STAGE1_TASK_TYPES) List<String> stage1TaskTypes,
+        @JsonProperty(SOURCES) Map<String, SourceMix> sources)
         implements Serializable {
 
+    public static final String BATCH_SIZE = "batch_size";
     public static final int BATCH_SIZE_DEFAULT = TrainingContract.DEFAULT_BATCH_SIZE;
-    public static final int MAX_NEGATIVES_DEFAULT = TrainingContract.MAX_NEGATIVES;
+    public static final String NEGATIVES = "negatives";
+    public static final int NEGATIVES_DEFAULT = TrainingContract.MAX_NEGATIVES;
+    public static final String MAX_PER_SOURCE = "max_per_source";
     public static final long MAX_PER_SOURCE_DEFAULT = 200_000L;
+    public static final String STAGE1_TASK_TYPES = "stage1_task_types";
     public static final List<String> STAGE1_TASK_TYPES_DEFAULT = List.of("retrieval");
+    public static final String SOURCES = "sources";
     private static final List<String> TASK_TYPES =
             List.of("retrieval", "classification", "clustering", "sts");
 
+    private static final Check CHECK = Check.under(StageId.BLEND.settingsKey());
+
     public BlendParams {
-        check(batchSize >= 1 && batchSize <= 1_000_000, "batch_size", batchSize, "[1, 1000000]");
-        check(
-                maxNegatives >= 0 && maxNegatives <= TrainingContract.MAX_NEGATIVES,
-                "max_negatives",
-                maxNegatives,
-                "[0, " + TrainingContract.MAX_NEGATIVES + "]");
-        check(maxPerSource >= 0, "max_per_source", maxPerSource, ">= 0 (0 = no cap)");
-        check(
+        seed = requireNonNullElse(seed, PipelineConfig.SEED_DEFAULT);
+        batchSize =
+                (int)
+                        CHECK.inRange(
+                                BATCH_SIZE,
+                                requireNonNullElse(batchSize, BATCH_SIZE_DEFAULT),
+                                1,
+                                1_000_000);
+        negatives =
+                (int)
+                        CHECK.inRange(
+                                NEGATIVES,
+                                requireNonNullElse(negatives, NEGATIVES_DEFAULT),
+                                0,
+                                TrainingContract.MAX_NEGATIVES);
+        maxPerSource = requireNonNullElse(maxPerSource, MAX_PER_SOURCE_DEFAULT);
+        CHECK.that(maxPerSource >= 0, MAX_PER_SOURCE, maxPerSource, "must be >= 0 (0 = no cap)");
+        stage1TaskTypes = requireNonNullElse(stage1TaskTypes, STAGE1_TASK_TYPES_DEFAULT);
+        CHECK.that(
                 !stage1TaskTypes.isEmpty() && TASK_TYPES.containsAll(stage1TaskTypes),
-                "stage1_task_types",
+                STAGE1_TASK_TYPES,
                 stage1TaskTypes,
-                "a non-empty subset of " + TASK_TYPES);
+                "must be a non-empty subset of " + TASK_TYPES);
         stage1TaskTypes = List.copyOf(stage1TaskTypes);
         sources = sources == null ? Map.of() : Ordered.map(sources);
     }
 
     /** Every setting at its default. */
     public static BlendParams defaults() {
-        return fromConfig(null, null, null, null, null, null);
-    }
-
-    /** Binds a YAML/JSON object; absent keys take their defaults. */
-    @JsonCreator
-    public static BlendParams fromConfig(
-            @JsonProperty("seed") Long seed,
-            @JsonProperty("batch_size") Integer batchSize,
-            @JsonProperty("max_negatives") Integer maxNegatives,
-            @JsonProperty("max_per_source") Long maxPerSource,
-            @JsonProperty("stage1_task_types") List<String> stage1TaskTypes,
-            @JsonProperty("sources") Map<String, SourceMix> sources) {
-        return new BlendParams(
-                seed,
-                batchSize != null ? batchSize : BATCH_SIZE_DEFAULT,
-                maxNegatives != null ? maxNegatives : MAX_NEGATIVES_DEFAULT,
-                maxPerSource != null ? maxPerSource : MAX_PER_SOURCE_DEFAULT,
-                stage1TaskTypes != null ? stage1TaskTypes : STAGE1_TASK_TYPES_DEFAULT,
-                sources);
-    }
-
-    /** The seed to use: this one, else the profile's. */
-    public long seedOr(long profileSeed) {
-        return seed != null ? seed : profileSeed;
+        return Settings.defaults(BlendParams.class);
     }
 
     /**
@@ -92,26 +93,25 @@ public record BlendParams(
     }
 
     /**
-     * Mixing of one source.
+     * Mixing of one source ({@code stages.blend.sources.<source>}).
      *
      * @param cap most rows per stage (overrides {@code max_per_source}; 0 = no cap)
      * @param weight fraction of the source's rows kept before the cap, in (0, 1]
      */
-    public record SourceMix(@JsonProperty("cap") Long cap, @JsonProperty("weight") Double weight)
+    public record SourceMix(@JsonProperty(CAP) Long cap, @JsonProperty(WEIGHT) Double weight)
             implements Serializable {
-        public SourceMix {
-            check(cap == null || cap >= 0, "sources.*.cap", cap, ">= 0 (0 = no cap)");
-            check(
-                    weight == null || (weight > 0 && weight <= 1),
-                    "sources.*.weight",
-                    weight,
-                    "(0, 1]");
-        }
-    }
+        public static final String CAP = "cap";
+        public static final String WEIGHT = "weight";
+        private static final Check CHECK =
+                Check.under(StageId.BLEND.settingsKey() + "." + SOURCES + ".*");
 
-    private static void check(boolean ok, String key, Object value, String rule) {
-        if (!ok) {
-            throw new IllegalArgumentException("blend." + key + "=" + value + " must be " + rule);
+        public SourceMix {
+            CHECK.that(cap == null || cap >= 0, CAP, cap, "must be >= 0 (0 = no cap)");
+            CHECK.that(
+                    weight == null || (weight > 0 && weight <= 1),
+                    WEIGHT,
+                    weight,
+                    "must be in (0, 1]");
         }
     }
 }

@@ -15,23 +15,25 @@ import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sort_array;
 import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.substring;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import io.embedforge.pipeline.common.LuceneText;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
-import io.embedforge.pipeline.run.StageOutput;
-import io.embedforge.pipeline.run.Summaries;
 import io.embedforge.pipeline.schema.Columns;
+import io.embedforge.pipeline.schema.ExampleCounts;
 import io.embedforge.pipeline.schema.NegativesTable;
-import io.embedforge.pipeline.schema.RejectsTable;
 import io.embedforge.pipeline.schema.StsTable;
-import java.util.LinkedHashMap;
+import io.embedforge.pipeline.stage.Rejects;
+import io.embedforge.pipeline.stage.Stage;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.pipeline.stage.StageOutput;
+import io.embedforge.pipeline.stage.Summaries;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -58,19 +60,13 @@ import org.apache.spark.sql.types.DataTypes;
  * per-shard top-k lists are merged with a window over (score desc, text id). Collection and term
  * statistics are computed with Spark over the whole pool and used by each shard's BM25 scorers
  * ({@link ShardIndex}), so scores and ranks do not depend on the number of shards. Each query
- * fetches {@code k = max_negatives + min_rank - 1 + |excluded texts|} hits per shard, which is
- * enough for the global top-k: the global rank of every hit is exact.
+ * fetches {@code k = negatives + min_rank - 1 + |excluded texts|} hits per shard, which is enough
+ * for the global top-k: the global rank of every hit is exact.
  *
  * <p>Driver: plans the job and collects one row of collection statistics. Executors: analysis,
  * indexing, search. Nothing else reaches the driver.
  */
-public final class MineBm25 {
-    /** Stage name in reject rows and the manifest. */
-    public static final String STAGE = "mine-bm25";
-
-    /** Output directory under the output root. */
-    public static final String STAGE_DIR = "mine-bm25";
-
+public final class MineBm25 implements Stage<Bm25Params> {
     /** Reject reason: text_a or text_b is null or blank. */
     public static final String MISSING_TEXT = "missing_text";
 
@@ -92,42 +88,72 @@ public final class MineBm25 {
     private static final String REASON = "reason";
     private static final String NEGS = "negs";
 
-    private MineBm25() {}
+    private static final UserDefinedFunction NORMALIZE =
+            udf((UDF1<String, String>) TextNormalizer::normalize, DataTypes.StringType);
+    private static final UserDefinedFunction TEXT_ID_OF =
+            udf((UDF1<String, String>) t -> StableIds.of(t), DataTypes.StringType);
+    private static final UserDefinedFunction EXAMPLE_ID_OF =
+            udf((UDF4<String, String, String, String, String>) StableIds::of, DataTypes.StringType);
 
-    /** Reads {@code inputRoot/sts}, mines, writes {@code outputRoot/mine-bm25}; the summary. */
-    public static Map<String, Object> run(
-            SparkSession spark, String inputRoot, String outputRoot, Bm25Params params) {
+    @Override
+    public StageId id() {
+        return StageId.MINE_BM25;
+    }
+
+    @Override
+    public Class<Bm25Params> paramsType() {
+        return Bm25Params.class;
+    }
+
+    /** Reads {@code decontaminate/sts}, mines, writes {@code examples} and {@code rejects}. */
+    @Override
+    public Bm25Summary run(StageContext ctx, Bm25Params params) {
         Dataset<Row> sts =
-                spark.read().schema(StsTable.SCHEMA).parquet(inputRoot + "/" + StsTable.NAME);
-        StageOutput out = apply(sts, params);
-        Dataset<Row> examples = out.examples().persist();
-        try {
-            new StageOutput(examples, out.rejects(), out.summary())
-                    .write(outputRoot + "/" + STAGE_DIR);
-            return out.summary().get();
-        } finally {
-            examples.unpersist();
-        }
+                ctx.spark()
+                        .read()
+                        .schema(StsTable.SCHEMA)
+                        .parquet(ctx.input(StageId.DECONTAMINATE, StsTable.NAME));
+        return apply(sts, params).writeAndSummarise(ctx);
     }
 
     /** The pure transformation: STS records (StsTable schema) to examples and rejects. */
-    public static StageOutput apply(Dataset<Row> sts, Bm25Params p) {
-        SparkSession spark = sts.sparkSession();
-        UserDefinedFunction normalize =
-                udf((UDF1<String, String>) TextNormalizer::normalize, DataTypes.StringType);
-        UserDefinedFunction textId =
-                udf((UDF1<String, String>) t -> StableIds.of(t), DataTypes.StringType);
-        UserDefinedFunction exampleId =
-                udf(
-                        (UDF4<String, String, String, String, String>) StableIds::of,
-                        DataTypes.StringType);
-        String analyzer = p.analyzer();
-        UserDefinedFunction terms =
-                udf(
-                        (UDF1<String, List<String>>) t -> LuceneText.terms(analyzer, t),
-                        DataTypes.createArrayType(DataTypes.StringType, false));
+    public static StageOutput<Bm25Summary> apply(Dataset<Row> sts, Bm25Params p) {
+        UserDefinedFunction terms = terms(p.analyzer());
+        Dataset<Row> checked = checked(sts);
+        Dataset<Row> valid = checked.filter(col(REASON).isNull());
+        Dataset<Row> rejects = rejects(checked.filter(col(REASON).isNotNull()));
+        Dataset<Row> kept =
+                valid.filter(
+                        col(Columns.SPLIT)
+                                .isin(p.exampleSplits().toArray())
+                                .and(col(StsTable.SCORE).geq(p.minScore())));
+        Dataset<Row> examples = examples(kept);
+        Dataset<Row> queries =
+                examples.select(col(Q_ID), col(NegativesTable.QUERY).as(ShardSearch.TEXT))
+                        .dropDuplicates(Q_ID)
+                        .withColumn(ShardSearch.TERMS, terms.apply(col(ShardSearch.TEXT)));
+        Dataset<Row> exclusions = exclusions(queries, valid, examples, p);
+        Dataset<Row> pool =
+                valid.filter(col(Columns.SPLIT).isin(p.poolSplits().toArray()))
+                        .select(explode(array(col("a"), col("b"))).as(ShardSearch.TEXT))
+                        .distinct()
+                        .withColumn(TEXT_ID, TEXT_ID_OF.apply(col(ShardSearch.TEXT)));
+        Dataset<Row> poolTerms = pool.withColumn("terms", terms.apply(col(ShardSearch.TEXT)));
+        GlobalStats global = globalStats(poolTerms);
+        Dataset<Row> hits =
+                search(
+                        pool,
+                        queries,
+                        queryStats(queries, poolTerms),
+                        budget(exclusions, p),
+                        global,
+                        p);
+        Dataset<Row> out = withNegatives(examples, negatives(hits, exclusions, p));
+        return new StageOutput<>(out, rejects, () -> summary(sts, kept, out, rejects, global, p));
+    }
 
-        // 1. Validate and normalise.
+    /** Step 1: texts normalised ({@code a}, {@code b}) and the reason a record is rejected. */
+    static Dataset<Row> checked(Dataset<Row> sts) {
         Column a = col("a");
         Column b = col("b");
         Column score = col(StsTable.SCORE);
@@ -141,78 +167,67 @@ public final class MineBm25 {
                                 score.lt(0).or(score.gt(Bm25Params.SCORE_MAX)),
                                 lit(SCORE_OUT_OF_RANGE))
                         .when(a.equalTo(b), lit(IDENTICAL_TEXTS));
-        Dataset<Row> checked =
-                sts.withColumn("a", normalize.apply(col(StsTable.TEXT_A)))
-                        .withColumn("b", normalize.apply(col(StsTable.TEXT_B)))
-                        .withColumn(REASON, reason);
-        Dataset<Row> valid = checked.filter(col(REASON).isNull());
-        Dataset<Row> rejects = rejects(checked.filter(col(REASON).isNotNull()));
+        return sts.withColumn("a", NORMALIZE.apply(col(StsTable.TEXT_A)))
+                .withColumn("b", NORMALIZE.apply(col(StsTable.TEXT_B)))
+                .withColumn(REASON, reason);
+    }
 
-        // 2. Examples: both directions of the kept records, one row per example id.
-        Dataset<Row> kept =
-                valid.filter(
-                        col(Columns.SPLIT)
-                                .isin(p.exampleSplits().toArray())
-                                .and(score.geq(p.minScore())));
+    /** Step 2: both directions of the kept records, one row per example id, with the query id. */
+    static Dataset<Row> examples(Dataset<Row> kept) {
         Dataset<Row> directed =
                 direction(kept, "a", "b")
                         .unionByName(direction(kept, "b", "a"))
                         .withColumn(
                                 Columns.EXAMPLE_ID,
-                                exampleId.apply(
+                                EXAMPLE_ID_OF.apply(
                                         col(Columns.SOURCE),
                                         lit(NegativesTable.TASK_STS),
                                         col(NegativesTable.QUERY),
                                         col(NegativesTable.POSITIVE)));
-        Dataset<Row> examples =
-                directed.withColumn(
-                                "dup",
-                                row_number()
-                                        .over(
-                                                Window.partitionBy(Columns.EXAMPLE_ID)
-                                                        .orderBy(
-                                                                col("record_id"),
-                                                                col(Columns.SPLIT))))
-                        .filter(col("dup").equalTo(1))
-                        .drop("dup", "record_id")
-                        .withColumn(Q_ID, textId.apply(col(NegativesTable.QUERY)));
+        return directed.withColumn(
+                        "dup",
+                        row_number()
+                                .over(
+                                        Window.partitionBy(Columns.EXAMPLE_ID)
+                                                .orderBy(col("record_id"), col(Columns.SPLIT))))
+                .filter(col("dup").equalTo(1))
+                .drop("dup", "record_id")
+                .withColumn(Q_ID, TEXT_ID_OF.apply(col(NegativesTable.QUERY)));
+    }
 
-        // 3. Queries and the texts each must never get as a negative.
-        Dataset<Row> queries =
-                examples.select(col(Q_ID), col(NegativesTable.QUERY).as(ShardSearch.TEXT))
-                        .dropDuplicates(Q_ID)
-                        .withColumn(ShardSearch.TERMS, terms.apply(col(ShardSearch.TEXT)));
-        Dataset<Row> gold = valid.filter(score.gt(p.excludeAbove()));
-        Dataset<Row> exclusions =
-                queries.select(col(Q_ID), col(Q_ID).as(TEXT_ID))
-                        .unionByName(pairIds(gold, "a", "b", textId))
-                        .unionByName(pairIds(gold, "b", "a", textId))
-                        .unionByName(
-                                examples.select(
-                                        col(Q_ID),
-                                        textId.apply(col(NegativesTable.POSITIVE)).as(TEXT_ID)))
-                        .distinct()
-                        .join(queries.select(Q_ID), on(Q_ID), "left_semi");
-        Dataset<Row> budget =
-                exclusions
-                        .groupBy(Q_ID)
-                        .agg(count(lit(1)).as("excluded"))
-                        .select(
+    /**
+     * Step 3: (query, text) pairs a query must never get as a negative: itself, its positives and
+     * every text with a gold score above {@code exclude_above} with it, in any split.
+     */
+    static Dataset<Row> exclusions(
+            Dataset<Row> queries, Dataset<Row> valid, Dataset<Row> examples, Bm25Params p) {
+        Dataset<Row> gold = valid.filter(col(StsTable.SCORE).gt(p.excludeAbove()));
+        return queries.select(col(Q_ID), col(Q_ID).as(TEXT_ID))
+                .unionByName(pairIds(gold, "a", "b"))
+                .unionByName(pairIds(gold, "b", "a"))
+                .unionByName(
+                        examples.select(
                                 col(Q_ID),
-                                col("excluded")
-                                        .plus(p.maxNegatives() + p.minRank() - 1)
-                                        .cast(DataTypes.IntegerType)
-                                        .as(ShardSearch.K));
+                                TEXT_ID_OF.apply(col(NegativesTable.POSITIVE)).as(TEXT_ID)))
+                .distinct()
+                .join(queries.select(Q_ID), on(Q_ID), "left_semi");
+    }
 
-        // 4. Pool and its global statistics.
-        Dataset<Row> pool =
-                valid.filter(col(Columns.SPLIT).isin(p.poolSplits().toArray()))
-                        .select(explode(array(a, b)).as(ShardSearch.TEXT))
-                        .distinct()
-                        .withColumn(TEXT_ID, textId.apply(col(ShardSearch.TEXT)));
-        Dataset<Row> poolTerms = pool.withColumn("terms", terms.apply(col(ShardSearch.TEXT)));
-        GlobalStats global = globalStats(poolTerms);
+    /** Hits each query fetches per shard: enough for its global top-k after exclusions. */
+    private static Dataset<Row> budget(Dataset<Row> exclusions, Bm25Params p) {
+        return exclusions
+                .groupBy(Q_ID)
+                .agg(count(lit(1)).as("excluded"))
+                .select(
+                        col(Q_ID),
+                        col("excluded")
+                                .plus(p.negatives() + p.minRank() - 1)
+                                .cast(DataTypes.IntegerType)
+                                .as(ShardSearch.K));
+    }
 
+    /** Step 4: per query, the pool-wide document and total term frequencies of its terms. */
+    private static Dataset<Row> queryStats(Dataset<Row> queries, Dataset<Row> poolTerms) {
         Dataset<Row> queryTerms =
                 queries.select(
                         col(Q_ID), explode(array_distinct(col(ShardSearch.TERMS))).as("term"));
@@ -224,42 +239,55 @@ public final class MineBm25 {
                         .agg(count(lit(1)).as("tf"))
                         .groupBy("term")
                         .agg(count(lit(1)).as("df"), sum("tf").as("ttf"));
-        Dataset<Row> queryStats =
-                queryTerms
-                        .join(termStats, on("term"))
-                        .groupBy(Q_ID)
-                        .agg(
-                                collect_list(struct(col("term"), col("df"), col("ttf")))
-                                        .as(ShardSearch.TERM_STATS));
+        return queryTerms
+                .join(termStats, on("term"))
+                .groupBy(Q_ID)
+                .agg(
+                        collect_list(struct(col("term"), col("df"), col("ttf")))
+                                .as(ShardSearch.TERM_STATS));
+    }
 
-        // 5. Search every query in every shard, merge the shards' top-k.
-        Dataset<Row> hits;
+    /** Step 5: every query searched in every shard of the pool ({@link ShardSearch} hits). */
+    private static Dataset<Row> search(
+            Dataset<Row> pool,
+            Dataset<Row> queries,
+            Dataset<Row> queryStats,
+            Dataset<Row> budget,
+            GlobalStats global,
+            Bm25Params p) {
+        SparkSession spark = pool.sparkSession();
         if (global.isEmpty()) {
-            hits = spark.createDataFrame(List.of(), ShardSearch.HIT_SCHEMA);
-        } else {
-            Column shardOf =
-                    pmod(xxhash64(col(TEXT_ID)), lit(p.numShards())).cast(DataTypes.IntegerType);
-            Dataset<Row> shardedPool =
-                    pool.select(shardOf.as(ShardSearch.SHARD), col(TEXT_ID), col(ShardSearch.TEXT));
-            Dataset<Row> shardedQueries =
-                    queries.join(budget, on(Q_ID))
-                            .join(queryStats, on(Q_ID), "left")
-                            .crossJoin(
-                                    spark.range(p.numShards())
-                                            .select(
-                                                    col("id")
-                                                            .cast(DataTypes.IntegerType)
-                                                            .as(ShardSearch.SHARD)));
-            MapFunction<Row, Integer> shardKey = r -> r.getInt(r.fieldIndex(ShardSearch.SHARD));
-            hits =
-                    shardedPool
-                            .groupByKey(shardKey, Encoders.INT())
-                            .cogroup(
-                                    shardedQueries.groupByKey(shardKey, Encoders.INT()),
-                                    new ShardSearch(
-                                            p.analyzer(), (float) p.k1(), (float) p.b(), global),
-                                    Encoders.row(ShardSearch.HIT_SCHEMA));
+            return spark.createDataFrame(List.of(), ShardSearch.HIT_SCHEMA);
         }
+        Column shardOf =
+                pmod(xxhash64(col(TEXT_ID)), lit(p.numShards())).cast(DataTypes.IntegerType);
+        Dataset<Row> shardedPool =
+                pool.select(shardOf.as(ShardSearch.SHARD), col(TEXT_ID), col(ShardSearch.TEXT));
+        Dataset<Row> shardedQueries =
+                queries.join(budget, on(Q_ID))
+                        .join(queryStats, on(Q_ID), "left")
+                        .crossJoin(
+                                spark.range(p.numShards())
+                                        .select(
+                                                col("id")
+                                                        .cast(DataTypes.IntegerType)
+                                                        .as(ShardSearch.SHARD)));
+        MapFunction<Row, Integer> shardKey = r -> r.getInt(r.fieldIndex(ShardSearch.SHARD));
+        return shardedPool
+                .groupByKey(shardKey, Encoders.INT())
+                .cogroup(
+                        shardedQueries.groupByKey(shardKey, Encoders.INT()),
+                        new ShardSearch(
+                                p.analyzer(), p.k1().floatValue(), p.b().floatValue(), global),
+                        Encoders.row(ShardSearch.HIT_SCHEMA));
+    }
+
+    /**
+     * Step 6: the shards' hits merged by (score desc, text id), then per query the best-ranked
+     * texts at rank >= {@code min_rank} that are not excluded, at most {@code negatives}.
+     */
+    private static Dataset<Row> negatives(
+            Dataset<Row> hits, Dataset<Row> exclusions, Bm25Params p) {
         Dataset<Row> ranked =
                 hits.withColumn(
                                 RANK,
@@ -270,73 +298,67 @@ public final class MineBm25 {
                                                                 col(ShardSearch.SCORE).desc(),
                                                                 col(TEXT_ID).asc())))
                         .filter(col(RANK).leq(col(ShardSearch.K)));
-        Dataset<Row> negatives =
-                ranked.filter(col(RANK).geq(p.minRank()))
-                        .join(exclusions, on(Q_ID, TEXT_ID), "left_anti")
-                        .withColumn(
-                                "pos",
-                                row_number().over(Window.partitionBy(Q_ID).orderBy(col(RANK))))
-                        .filter(col("pos").leq(p.maxNegatives()))
-                        .groupBy(Q_ID)
-                        .agg(
-                                sort_array(
-                                                collect_list(
-                                                        struct(
-                                                                col(RANK),
-                                                                col(ShardSearch.TEXT),
-                                                                col(ShardSearch.SCORE))))
-                                        .as(NEGS));
-
-        Dataset<Row> out =
-                examples.join(negatives, on(Q_ID), "left")
-                        .select(
-                                col(Columns.SOURCE),
-                                col(Columns.SPLIT),
-                                col(Columns.EXAMPLE_ID),
-                                lit(NegativesTable.TASK_STS).as(NegativesTable.TASK_TYPE),
-                                col(NegativesTable.QUERY),
-                                col(NegativesTable.POSITIVE),
-                                expr("coalesce(transform(negs, x -> x.text), cast(array() as array<string>))")
-                                        .as(NegativesTable.NEGATIVES),
-                                expr("coalesce(transform(negs, x -> cast(x.score as double)), cast(array() as array<double>))")
-                                        .as(NegativesTable.NEGATIVE_SCORES),
-                                expr("coalesce(transform(negs, x -> x.rank), cast(array() as array<int>))")
-                                        .as(NegativesTable.NEGATIVE_RANKS),
-                                lit(NegativesTable.MINER_BM25).as(NegativesTable.NEGATIVE_MINER));
-
-        Dataset<Row> input = sts;
-        Dataset<Row> keptRecords = kept;
-        return new StageOutput(
-                out, rejects, () -> summary(input, keptRecords, out, rejects, global, p));
+        return ranked.filter(col(RANK).geq(p.minRank()))
+                .join(exclusions, on(Q_ID, TEXT_ID), "left_anti")
+                .withColumn("pos", row_number().over(Window.partitionBy(Q_ID).orderBy(col(RANK))))
+                .filter(col("pos").leq(p.negatives()))
+                .groupBy(Q_ID)
+                .agg(
+                        sort_array(
+                                        collect_list(
+                                                struct(
+                                                        col(RANK),
+                                                        col(ShardSearch.TEXT),
+                                                        col(ShardSearch.SCORE))))
+                                .as(NEGS));
     }
 
-    private static Map<String, Object> summary(
+    /** Step 7: the examples in the {@link NegativesTable} schema with their negatives. */
+    private static Dataset<Row> withNegatives(Dataset<Row> examples, Dataset<Row> negatives) {
+        return examples.join(negatives, on(Q_ID), "left")
+                .select(
+                        col(Columns.SOURCE),
+                        col(Columns.SPLIT),
+                        col(Columns.EXAMPLE_ID),
+                        lit(NegativesTable.TASK_STS).as(NegativesTable.TASK_TYPE),
+                        col(NegativesTable.QUERY),
+                        col(NegativesTable.POSITIVE),
+                        expr("coalesce(transform(negs, x -> x.text), cast(array() as array<string>))")
+                                .as(NegativesTable.NEGATIVES),
+                        expr("coalesce(transform(negs, x -> cast(x.score as double)), cast(array() as array<double>))")
+                                .as(NegativesTable.NEGATIVE_SCORES),
+                        expr("coalesce(transform(negs, x -> x.rank), cast(array() as array<int>))")
+                                .as(NegativesTable.NEGATIVE_RANKS),
+                        lit(NegativesTable.MINER_BM25).as(NegativesTable.NEGATIVE_MINER));
+    }
+
+    private static UserDefinedFunction terms(String analyzer) {
+        return udf(
+                (UDF1<String, List<String>>) t -> LuceneText.terms(analyzer, t),
+                DataTypes.createArrayType(DataTypes.StringType, false));
+    }
+
+    private static Bm25Summary summary(
             Dataset<Row> input,
             Dataset<Row> kept,
             Dataset<Row> examples,
             Dataset<Row> rejects,
             GlobalStats global,
             Bm25Params p) {
-        Map<String, Object> s = new LinkedHashMap<>();
         long pairs = kept.count();
-        Map<String, Long> rejected = Summaries.rejectsByReason(rejects);
-        Map<String, Object> out = Summaries.examples(examples, p.maxNegatives());
-        long examplesOut = (Long) out.get("examples_out");
-        s.put("stage", STAGE);
-        s.put("records_in", input.count());
-        s.put("rejects_by_reason", rejected);
-        s.put("records_kept", pairs);
-        s.put("duplicate_examples", 2 * pairs - examplesOut);
-        s.putAll(out);
-        s.put("pool_texts", global.maxDoc());
-        s.put("pool_texts_without_terms", global.maxDoc() - global.docCount());
-        s.put(
-                "pool_avg_length",
+        ExampleCounts out = Summaries.examples(examples, p.negatives());
+        return new Bm25Summary(
+                input.count(),
+                Summaries.rejectsByReason(rejects),
+                pairs,
+                2 * pairs - out.examplesOut(),
+                out,
+                global.maxDoc(),
+                global.maxDoc() - global.docCount(),
                 global.docCount() == 0
                         ? 0.0
-                        : (double) global.sumTotalTermFreq() / global.docCount());
-        s.put("num_shards", p.numShards());
-        return s;
+                        : (double) global.sumTotalTermFreq() / global.docCount(),
+                p.numShards());
     }
 
     private static GlobalStats globalStats(Dataset<Row> poolTerms) {
@@ -367,9 +389,9 @@ public final class MineBm25 {
                 col(d).as(NegativesTable.POSITIVE));
     }
 
-    private static Dataset<Row> pairIds(
-            Dataset<Row> pairs, String q, String t, UserDefinedFunction textId) {
-        return pairs.select(textId.apply(col(q)).as(Q_ID), textId.apply(col(t)).as(TEXT_ID));
+    private static Dataset<Row> pairIds(Dataset<Row> pairs, String q, String t) {
+        return pairs.select(
+                TEXT_ID_OF.apply(col(q)).as(Q_ID), TEXT_ID_OF.apply(col(t)).as(TEXT_ID));
     }
 
     private static Dataset<Row> rejects(Dataset<Row> bad) {
@@ -385,22 +407,17 @@ public final class MineBm25 {
                                 col(REASON).equalTo(MISSING_TEXT),
                                 lit("text_a or text_b is null or blank"))
                         .otherwise(lit("text_a equals text_b after normalisation"));
-        return bad.select(
-                col(Columns.SOURCE),
-                col(Columns.SPLIT),
-                lit(STAGE).as(RejectsTable.STAGE),
-                lit(StsTable.NAME).as(RejectsTable.INPUT),
-                col(REASON).as(RejectsTable.REASON),
-                concat(lit(StsTable.NAME + "/"), col(Columns.EXAMPLE_ID)).as(RejectsTable.LOCATION),
-                detail.as(RejectsTable.DETAIL),
-                substring(
-                                concat(
-                                        expr("coalesce(" + StsTable.TEXT_A + ", '')"),
-                                        lit("\t"),
-                                        expr("coalesce(" + StsTable.TEXT_B + ", '')")),
-                                1,
-                                RejectsTable.RAW_EXCERPT_CHARS)
-                        .as(RejectsTable.RAW));
+        return Rejects.of(
+                bad,
+                StageId.MINE_BM25,
+                lit(StsTable.NAME),
+                col(REASON),
+                concat(lit(StsTable.NAME + "/"), col(Columns.EXAMPLE_ID)),
+                detail,
+                concat(
+                        expr("coalesce(" + StsTable.TEXT_A + ", '')"),
+                        lit("\t"),
+                        expr("coalesce(" + StsTable.TEXT_B + ", '')")));
     }
 
     private static String[] on(String... columns) {

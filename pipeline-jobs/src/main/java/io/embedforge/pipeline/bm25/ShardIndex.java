@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.bm25;
 
+import io.embedforge.pipeline.common.LuceneText;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;

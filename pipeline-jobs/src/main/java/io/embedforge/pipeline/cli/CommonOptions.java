@@ -3,6 +3,7 @@ package io.embedforge.pipeline.cli;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** Options every pipeline subcommand takes. */
@@ -37,6 +38,7 @@ public final class CommonOptions {
     @Option(
             names = "--var",
             paramLabel = "NAME=VALUE",
+            showDefaultValue = CommandLine.Help.Visibility.NEVER,
             description = "Sets a path variable of the profile, e.g. --var data=/datasets.")
     Map<String, String> variables = new LinkedHashMap<>();
 

@@ -1,7 +1,8 @@
 package io.embedforge.pipeline.cli;
 
-import io.embedforge.pipeline.config.ConfigException;
 import io.embedforge.pipeline.manifest.Versions;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.train.cli.CliStyle;
 import io.embedforge.train.cli.EvalCommand;
 import io.embedforge.train.cli.ExportCommand;
 import io.embedforge.train.cli.TrainCommand;
@@ -10,30 +11,19 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code embedforge} command line: one entry point for every stage, the same in embedded mode
- * ({@code bin/embedforge}) and under {@code spark-submit}.
+ * ({@code bin/embedforge}) and under {@code spark-submit}. One subcommand per stage of the registry
+ * ({@link StageId}), then {@code run}, {@code stages} and the training driver's {@code train},
+ * {@code export} and {@code eval}; every one in the style of {@link CliStyle} (defaults and exit
+ * codes in its help, user errors on one line with exit code 2).
  */
 @Command(
         name = "embedforge",
         mixinStandardHelpOptions = true,
         versionProvider = EmbedForge.VersionProvider.class,
-        description = "Turn public datasets into NV-Embed training data, and train on it.",
-        subcommands = {
-            IngestCommand.class,
-            StageCommand.Decontaminate.class,
-            StageCommand.MineDense.class,
-            StageCommand.MineBm25.class,
-            StageCommand.LabelNegatives.class,
-            StageCommand.Blend.class,
-            StageCommand.Report.class,
-            RunCommand.class,
-            TrainCommand.class,
-            ExportCommand.class,
-            EvalCommand.class,
-            CommandLine.HelpCommand.class
-        })
+        description = "Turn public datasets into NV-Embed training data, and train on it.")
 public final class EmbedForge implements Runnable {
     /** Exit code of a configuration or input error the user can fix. */
-    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_USAGE = CliStyle.EXIT_BAD_INPUT;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -46,22 +36,24 @@ public final class EmbedForge implements Runnable {
         System.exit(execute(args));
     }
 
+    /** The command line with every subcommand, styled. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new EmbedForge());
+        for (StageId stage : StageId.values()) {
+            cli.addSubcommand(stage.id(), StageCommand.of(stage));
+        }
+        cli.addSubcommand("run", new RunCommand());
+        cli.addSubcommand("stages", new StagesCommand());
+        cli.addSubcommand("train", new TrainCommand());
+        cli.addSubcommand("export", new ExportCommand());
+        cli.addSubcommand("eval", new EvalCommand());
+        cli.addSubcommand("help", new CommandLine.HelpCommand());
+        return CliStyle.apply(cli);
+    }
+
     /** Runs the CLI and returns its exit code (tests call this). */
     public static int execute(String... args) {
-        CommandLine cli = new CommandLine(new EmbedForge());
-        cli.setExecutionExceptionHandler(
-                (e, commandLine, parseResult) -> {
-                    Throwable cause = e;
-                    while (cause != null && !(cause instanceof ConfigException)) {
-                        cause = cause.getCause();
-                    }
-                    if (cause != null) {
-                        commandLine.getErr().println("embedforge: " + cause.getMessage());
-                        return EXIT_USAGE;
-                    }
-                    throw e;
-                });
-        return cli.execute(args);
+        return commandLine().execute(args);
     }
 
     /** Version from the jar manifest. */

@@ -1,34 +1,43 @@
 package io.embedforge.pipeline.cli;
 
-import io.embedforge.pipeline.blend.Blend;
 import io.embedforge.pipeline.config.ConfigException;
-import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.manifest.ManifestWriter;
 import io.embedforge.pipeline.report.Report;
-import io.embedforge.pipeline.run.Pipeline;
+import io.embedforge.pipeline.run.Selection;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import io.embedforge.train.FileTrees;
+import io.embedforge.train.cli.CliStyle;
 import io.embedforge.train.cli.EvalCommand;
 import io.embedforge.train.cli.ExportCommand;
 import io.embedforge.train.cli.TrainCommand;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code embedforge run}: every stage in order in one Spark application (ingest, decontaminate,
- * mine-dense, mine-bm25, label-negatives, blend, report). A stage whose committed output has the
- * fingerprint of its current inputs and settings is skipped, so a run killed midway resumes where
- * it stopped.
+ * {@code embedforge run}: the stages of the registry in order in one Spark application (all, or a
+ * selection: {@code --stages}, {@code --from}, {@code --until}). A stage whose committed output has
+ * the fingerprint of its current inputs and settings is skipped, so a run killed midway resumes
+ * where it stopped; {@code --dry-run} prints that plan and runs nothing. With {@code --train} the
+ * run then trains, exports and (with {@code --eval}) evaluates the model on the blend output.
  */
 @Command(
         name = "run",
         mixinStandardHelpOptions = true,
-        description = "Run every pipeline stage in order in one Spark application.")
+        description = {
+            "Run the pipeline's stages in order in one Spark application: every stage, or the"
+                    + " ones --stages, --from and --until select. Prints the plan first (which"
+                    + " stages run or are skipped, and why).",
+            "Stages: ingest, decontaminate, mine-dense, mine-bm25, label-negatives, blend, report"
+                    + " (see `embedforge stages`)."
+        })
 public final class RunCommand implements Callable<Integer> {
     /** Folder of the training run under the output root. */
     static final String TRAIN_DIR = "train";
@@ -41,8 +50,33 @@ public final class RunCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
 
-    @Option(names = "--force", description = "Re-run every stage even when up to date.")
+    @Option(names = "--force", description = "Re-run every selected stage even when up to date.")
     boolean force;
+
+    @Option(
+            names = "--dry-run",
+            description =
+                    "Print the plan (which stages would run or be skipped, and why); run nothing.")
+    boolean dryRun;
+
+    @Option(
+            names = "--stages",
+            split = ",",
+            paramLabel = "STAGE",
+            description = "Run only these stages (comma-separated), e.g. --stages mine-bm25,blend.")
+    List<String> stages;
+
+    @Option(
+            names = "--from",
+            paramLabel = "STAGE",
+            description = "Run this stage and every stage that reads its output, directly or not.")
+    String from;
+
+    @Option(
+            names = "--until",
+            paramLabel = "STAGE",
+            description = "Run this stage and every stage whose output it needs; stop there.")
+    String until;
 
     @Option(
             names = "--train",
@@ -65,22 +99,39 @@ public final class RunCommand implements Callable<Integer> {
         if (evalConfig != null && trainConfig == null) {
             throw new ConfigException("--eval needs --train (it evaluates the trained model)");
         }
-        PipelineConfig config = Cli.loadConfig(common);
+        Selection selection = selection();
         String out = common.outRoot();
         Path local = trainConfig == null ? null : localFolder(out);
-        Pipeline pipeline = new Pipeline(null, config, out, force, System.out);
-        pipeline.validateParams();
-        SparkSession spark = SparkSessions.create("embedforge-run", common.master);
-        try {
-            new Pipeline(spark, config, out, force, System.out).runAll();
-        } finally {
-            spark.stop();
+        int rc = Cli.run(common, selection, force, dryRun, "embedforge-run", System.out);
+        if (rc != 0 || dryRun) {
+            return rc;
         }
-        System.out.println("manifest: " + out + "/manifest.json");
-        System.out.println("report:   " + out + "/" + Report.STAGE_DIR + "/" + Report.INDEX);
-        if (trainConfig == null) {
-            return 0;
+        System.out.println("manifest: " + StageContext.join(out, ManifestWriter.FILE_NAME));
+        if (selection.contains(StageId.REPORT)) {
+            System.out.println(
+                    "report:   " + StageContext.join(out, StageId.REPORT.folder(), Report.INDEX));
         }
+        return trainConfig == null ? rc : train(local);
+    }
+
+    /** The stages to run: --stages, else --from/--until, else all. */
+    private Selection selection() {
+        if (stages != null && (from != null || until != null)) {
+            throw new ConfigException("--stages cannot be combined with --from or --until");
+        }
+        if (stages != null) {
+            return Selection.of(stages.stream().map(StageId::named).toList());
+        }
+        if (from != null || until != null) {
+            return Selection.range(
+                    from == null ? null : StageId.named(from),
+                    until == null ? null : StageId.named(until));
+        }
+        return Selection.all();
+    }
+
+    /** Trains, exports and evaluates on the committed blend output under {@code local}. */
+    private int train(Path local) throws IOException {
         Path runDir = local.resolve(TRAIN_DIR);
         if (force) {
             FileTrees.delete(runDir);
@@ -89,10 +140,10 @@ public final class RunCommand implements Callable<Integer> {
         int rc =
                 step(
                         new TrainCommand(),
-                        "--config",
+                        "--conf",
                         conf,
                         "--blend",
-                        local.resolve(Blend.STAGE_DIR).toString(),
+                        local.resolve(StageId.BLEND.folder()).toString(),
                         "--run",
                         runDir.toString(),
                         "--resume");
@@ -100,7 +151,7 @@ public final class RunCommand implements Callable<Integer> {
             rc =
                     step(
                             new ExportCommand(),
-                            "--config",
+                            "--conf",
                             conf,
                             "--run",
                             runDir.toString(),
@@ -111,7 +162,7 @@ public final class RunCommand implements Callable<Integer> {
             rc =
                     step(
                             new EvalCommand(),
-                            "--config",
+                            "--conf",
                             conf,
                             "--run",
                             runDir.toString(),
@@ -134,7 +185,7 @@ public final class RunCommand implements Callable<Integer> {
 
     /** Runs a training-driver subcommand exactly as {@code embedforge <name> args} would. */
     private static int step(Object command, String... args) {
-        return new CommandLine(command).execute(args);
+        return CliStyle.apply(new CommandLine(command)).execute(args);
     }
 
     private static Path localFolder(String out) {

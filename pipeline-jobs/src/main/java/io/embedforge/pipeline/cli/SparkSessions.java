@@ -1,6 +1,8 @@
 package io.embedforge.pipeline.cli;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
+import org.apache.spark.deploy.SparkHadoopUtil;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -11,6 +13,20 @@ public final class SparkSessions {
     private SparkSessions() {}
 
     public static SparkSession create(String appName, String master) {
+        SparkSession spark = SparkSession.builder().config(conf(appName, master)).getOrCreate();
+        spark.sparkContext().setLogLevel("WARN");
+        return spark;
+    }
+
+    /**
+     * The Hadoop configuration the session would have ({@code spark.hadoop.*} settings included),
+     * without starting Spark: what plans and dry runs read committed outputs and inputs with.
+     */
+    public static Configuration hadoopConfiguration(String appName, String master) {
+        return SparkHadoopUtil.get().newConfiguration(conf(appName, master));
+    }
+
+    private static SparkConf conf(String appName, String master) {
         SparkConf conf = new SparkConf(true).setAppName(appName);
         if (master != null) {
             conf.setMaster(master);
@@ -30,8 +46,6 @@ public final class SparkSessions {
         conf.setIfMissing("spark.sql.session.timeZone", "UTC");
         // Long stages show Spark's console progress bar (stage, tasks done / total) on stderr.
         conf.setIfMissing("spark.ui.showConsoleProgress", "true");
-        SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
-        spark.sparkContext().setLogLevel("WARN");
-        return spark;
+        return conf;
     }
 }

@@ -1,106 +1,72 @@
 package io.embedforge.pipeline.cli;
 
-import io.embedforge.pipeline.config.PipelineConfig;
-import io.embedforge.pipeline.run.Pipeline;
+import io.embedforge.pipeline.run.Selection;
+import io.embedforge.pipeline.stage.StageId;
+import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * One pipeline stage as a subcommand: parses {@code stages.<stage>} of the profile, checks that the
- * stages it reads have committed outputs under {@code --out}, and runs it unless its output is
- * already there with the same inputs and settings ({@code --force} re-runs). Driver only.
+ * One pipeline stage as a subcommand, made for every {@link StageId} of the registry: binds {@code
+ * stages.<stage>} of the profile, checks that the stages it reads have committed outputs under
+ * {@code --out}, and runs it unless its output is already there with the same inputs and settings
+ * ({@code --force} re-runs). The same as {@code run --stages <stage>}. Driver only.
  */
-abstract class StageCommand implements Callable<Integer> {
+@Command(mixinStandardHelpOptions = true)
+final class StageCommand implements Callable<Integer> {
+    private final StageId stage;
+
     @Mixin CommonOptions common;
 
     @Option(names = "--force", description = "Re-run even when the output is up to date.")
     boolean force;
 
-    /** The stage this command runs. */
-    abstract String stage();
+    @Option(
+            names = "--dry-run",
+            description = "Print whether the stage would run or be skipped, and why; run nothing.")
+    boolean dryRun;
+
+    private StageCommand(StageId stage) {
+        this.stage = stage;
+    }
+
+    /** The subcommand of {@code stage}: its name and description come from the registry. */
+    static CommandLine of(StageId stage) {
+        CommandLine.Model.CommandSpec spec =
+                CommandLine.Model.CommandSpec.forAnnotatedObject(new StageCommand(stage));
+        spec.name(stage.id());
+        spec.usageMessage()
+                .description(
+                        stage.description(),
+                        "Reads: "
+                                + (stage.reads().isEmpty()
+                                        ? "the profile's sources"
+                                        : "OUT/"
+                                                + String.join("/, OUT/", folders(stage.reads()))
+                                                + "/")
+                                + ". Writes: OUT/"
+                                + stage.folder()
+                                + "/. Settings: "
+                                + stage.settingsKey()
+                                + " of the profile.");
+        return new CommandLine(spec);
+    }
 
     @Override
     public Integer call() {
-        PipelineConfig config = Cli.loadConfig(common);
-        String out = common.outRoot();
-        SparkSession spark = SparkSessions.create("embedforge-" + stage(), common.master);
-        try {
-            Pipeline pipeline = new Pipeline(spark, config, out, force, System.out);
-            pipeline.params(stage());
-            pipeline.run(stage());
-        } finally {
-            spark.stop();
-        }
-        return 0;
+        return Cli.run(
+                common,
+                Selection.of(List.of(stage)),
+                force,
+                dryRun,
+                "embedforge-" + stage.id(),
+                System.out);
     }
 
-    @Command(
-            name = "decontaminate",
-            mixinStandardHelpOptions = true,
-            description = "Drop training rows that overlap evaluation texts (OUT/decontaminate/).")
-    static final class Decontaminate extends StageCommand {
-        @Override
-        String stage() {
-            return Pipeline.DECONTAMINATE;
-        }
-    }
-
-    @Command(
-            name = "mine-dense",
-            mixinStandardHelpOptions = true,
-            description = "Dense hard negatives for retrieval sources (OUT/dense/).")
-    static final class MineDense extends StageCommand {
-        @Override
-        String stage() {
-            return Pipeline.MINE_DENSE;
-        }
-    }
-
-    @Command(
-            name = "mine-bm25",
-            mixinStandardHelpOptions = true,
-            description = "BM25 hard negatives for STS sources (OUT/mine-bm25/).")
-    static final class MineBm25 extends StageCommand {
-        @Override
-        String stage() {
-            return Pipeline.MINE_BM25;
-        }
-    }
-
-    @Command(
-            name = "label-negatives",
-            mixinStandardHelpOptions = true,
-            description =
-                    "Label negatives for classification and clustering (OUT/label-negatives/).")
-    static final class LabelNegatives extends StageCommand {
-        @Override
-        String stage() {
-            return Pipeline.LABEL_NEGATIVES;
-        }
-    }
-
-    @Command(
-            name = "blend",
-            mixinStandardHelpOptions = true,
-            description = "Blend mined examples into OUT/blend/stage1 and OUT/blend/stage2.")
-    static final class Blend extends StageCommand {
-        @Override
-        String stage() {
-            return Pipeline.BLEND;
-        }
-    }
-
-    @Command(
-            name = "report",
-            mixinStandardHelpOptions = true,
-            description = "Data-quality report: OUT/report/index.html with PNG charts.")
-    static final class Report extends StageCommand {
-        @Override
-        String stage() {
-            return Pipeline.REPORT;
-        }
+    private static List<String> folders(List<StageId> stages) {
+        return stages.stream().map(StageId::folder).toList();
     }
 }

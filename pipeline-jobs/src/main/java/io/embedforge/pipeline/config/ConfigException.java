@@ -1,11 +1,13 @@
 package io.embedforge.pipeline.config;
 
+import io.embedforge.settings.BadInputException;
+
 /**
  * A configuration that cannot be run. Raised on the driver before Spark starts; the message names
  * the file, the key, the offending value and what is allowed, so a user can fix it without reading
  * code.
  */
-public final class ConfigException extends RuntimeException {
+public final class ConfigException extends BadInputException {
     private static final long serialVersionUID = 1L;
 
     public ConfigException(String message) {

@@ -85,7 +85,9 @@ public final class ConfigLoader {
 
         String profileName = text(where, profile, "profile", baseName(profilePath));
         long seed =
-                overrides.seed() != null ? overrides.seed() : longValue(where, profile, "seed", 42);
+                overrides.seed() != null
+                        ? overrides.seed()
+                        : longValue(where, profile, "seed", PipelineConfig.SEED_DEFAULT);
 
         Map<String, String> variables = new LinkedHashMap<>();
         JsonNode vars = profile.get("variables");
@@ -303,44 +305,14 @@ public final class ConfigLoader {
                         format.configName(),
                         "a format of one input (beir and trec are source formats)");
             }
-            Map<String, String> parallelFiles = new LinkedHashMap<>();
-            List<String> paths = new ArrayList<>();
-            if (format == InputFormat.PARALLEL) {
-                Iterator<Map.Entry<String, JsonNode>> f = spec.fields();
-                while (f.hasNext()) {
-                    Map.Entry<String, JsonNode> e = f.next();
-                    if (!Set.of("format", "options", "fields").contains(e.getKey())) {
-                        parallelFiles.put(
-                                e.getKey(),
-                                resolvePath(
-                                        scalar(file, key + "." + e.getKey(), e.getValue()),
-                                        baseDir));
-                    }
-                }
-                if (parallelFiles.size() < 2) {
-                    throw ConfigException.badValue(
-                            file,
-                            key,
-                            spec,
-                            "a map of at least two field-name: path entries (parallel files)");
-                }
-            } else {
-                checkKeys(file, key + ".", spec, INPUT_KEYS);
-                JsonNode p = spec.get("path");
-                if (p == null || p.isNull()) {
-                    throw ConfigException.missing(file, key + ".path", "file path or glob");
-                }
-                if (p.isArray()) {
-                    for (JsonNode e : p) {
-                        paths.add(resolvePath(scalar(file, key + ".path", e), baseDir));
-                    }
-                } else {
-                    paths.add(resolvePath(scalar(file, key + ".path", p), baseDir));
-                }
-                if (paths.isEmpty()) {
-                    throw ConfigException.badValue(file, key + ".path", p, "at least one path");
-                }
-            }
+            Map<String, String> parallelFiles =
+                    format == InputFormat.PARALLEL
+                            ? parallelFiles(file, key, spec, baseDir)
+                            : new LinkedHashMap<>();
+            List<String> paths =
+                    format == InputFormat.PARALLEL
+                            ? new ArrayList<>()
+                            : paths(file, key, spec, baseDir);
             ObjectNode options = deepMerge(sourceOptions, optionalObject(file, spec, "options"));
             Set<String> allowedOptions = new TreeSet<>(format.options());
             allowedOptions.addAll(InputFormat.COMMON_OPTIONS);
@@ -359,6 +331,51 @@ public final class ConfigLoader {
             Options opts = new Options(JSON.convertValue(options, Map.class));
             FormatChecks.check(file, key, format, opts, fieldMap, parallelFiles);
             return new InputSpec(role, format, paths, parallelFiles, opts, fieldMap);
+        }
+
+        /** The field-name: path entries of a {@code parallel} input (at least two). */
+        private static Map<String, String> parallelFiles(
+                String file, String key, ObjectNode spec, Path baseDir) {
+            Map<String, String> parallelFiles = new LinkedHashMap<>();
+            Iterator<Map.Entry<String, JsonNode>> f = spec.fields();
+            while (f.hasNext()) {
+                Map.Entry<String, JsonNode> e = f.next();
+                if (!Set.of("format", "options", "fields").contains(e.getKey())) {
+                    parallelFiles.put(
+                            e.getKey(),
+                            resolvePath(
+                                    scalar(file, key + "." + e.getKey(), e.getValue()), baseDir));
+                }
+            }
+            if (parallelFiles.size() < 2) {
+                throw ConfigException.badValue(
+                        file,
+                        key,
+                        spec,
+                        "a map of at least two field-name: path entries (parallel files)");
+            }
+            return parallelFiles;
+        }
+
+        /** The path or paths of an input, resolved against the profile's folder. */
+        private static List<String> paths(String file, String key, ObjectNode spec, Path baseDir) {
+            List<String> paths = new ArrayList<>();
+            checkKeys(file, key + ".", spec, INPUT_KEYS);
+            JsonNode p = spec.get("path");
+            if (p == null || p.isNull()) {
+                throw ConfigException.missing(file, key + ".path", "file path or glob");
+            }
+            if (p.isArray()) {
+                for (JsonNode e : p) {
+                    paths.add(resolvePath(scalar(file, key + ".path", e), baseDir));
+                }
+            } else {
+                paths.add(resolvePath(scalar(file, key + ".path", p), baseDir));
+            }
+            if (paths.isEmpty()) {
+                throw ConfigException.badValue(file, key + ".path", p, "at least one path");
+            }
+            return paths;
         }
 
         private static Map<String, Set<String>> filter(String file, ObjectNode node) {

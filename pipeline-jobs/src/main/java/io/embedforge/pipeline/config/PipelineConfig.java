@@ -27,6 +27,13 @@ public record PipelineConfig(
         List<SourceConfig> sources,
         JsonNode stages,
         JsonNode resolved) {
+    /**
+     * The seed of a profile without {@code seed:}. The one seed rule: every random choice takes the
+     * profile's seed ({@code --seed} overrides it), unless a stage sets {@code stages.<name>.seed};
+     * stage settings have no seed default of their own.
+     */
+    public static final long SEED_DEFAULT = 42L;
+
     public PipelineConfig {
         variables = Ordered.map(variables);
         sources = List.copyOf(sources);

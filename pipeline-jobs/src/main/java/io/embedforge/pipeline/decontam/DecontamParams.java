@@ -1,8 +1,12 @@
 package io.embedforge.pipeline.decontam;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
+import static java.util.Objects.requireNonNullElse;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.embedforge.pipeline.common.Ordered;
+import io.embedforge.pipeline.stage.Settings;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.settings.Check;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -11,8 +15,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Settings of {@code decontaminate}, bound from YAML with snake_case keys (absent keys take their
- * defaults) and validated when built.
+ * Settings of {@code decontaminate} ({@code stages.decontaminate}), bound by {@link Settings}: a
+ * missing key takes the default beside it; every value is checked when built.
  *
  * @param evalSplits splits whose texts are evaluation texts (default [test])
  * @param trainSplits splits whose rows are checked and may be dropped (default [train])
@@ -22,38 +26,50 @@ import java.util.TreeMap;
  *     n-grams
  */
 public record DecontamParams(
-        @JsonProperty("eval_splits") List<String> evalSplits,
-        @JsonProperty("train_splits") List<String> trainSplits,
-        @JsonProperty("near_duplicates") Map<String, NearDuplicateRule> nearDuplicates,
-        @JsonProperty("max_ngram_df") int maxNgramDf)
+        @JsonProperty(EVAL_SPLITS) List<String> evalSplits,
+        @JsonProperty(TRAIN_SPLITS) List<String> trainSplits,
+        @JsonProperty(NEAR_DUPLICATES) Map<String, NearDuplicateRule> nearDuplicates,
+        @JsonProperty(MAX_NGRAM_DF) Integer maxNgramDf)
         implements Serializable {
 
+    public static final String EVAL_SPLITS = "eval_splits";
     public static final List<String> EVAL_SPLITS_DEFAULT = List.of("test");
+    public static final String TRAIN_SPLITS = "train_splits";
     public static final List<String> TRAIN_SPLITS_DEFAULT = List.of("train");
+    public static final String NEAR_DUPLICATES = "near_duplicates";
+    public static final String MAX_NGRAM_DF = "max_ngram_df";
     public static final int MAX_NGRAM_DF_DEFAULT = 1000;
 
+    private static final Check CHECK = Check.under(StageId.DECONTAMINATE.settingsKey());
+
     public DecontamParams {
-        check(
-                evalSplits != null && !evalSplits.isEmpty(),
-                "eval_splits",
-                evalSplits,
-                "must name at least one split");
-        check(
-                trainSplits != null && !trainSplits.isEmpty(),
-                "train_splits",
-                trainSplits,
-                "must name at least one split");
-        evalSplits = List.copyOf(evalSplits);
-        trainSplits = List.copyOf(trainSplits);
+        evalSplits =
+                CHECK.notEmpty(
+                        EVAL_SPLITS, requireNonNullElse(evalSplits, EVAL_SPLITS_DEFAULT), "split");
+        trainSplits =
+                CHECK.notEmpty(
+                        TRAIN_SPLITS,
+                        requireNonNullElse(trainSplits, TRAIN_SPLITS_DEFAULT),
+                        "split");
         for (String s : trainSplits) {
-            check(
+            CHECK.that(
                     !evalSplits.contains(s),
-                    "train_splits",
+                    TRAIN_SPLITS,
                     trainSplits,
-                    "must not share a split with eval_splits=" + evalSplits);
+                    "must not share a split with " + EVAL_SPLITS + "=" + evalSplits);
         }
         nearDuplicates = nearDuplicates == null ? Map.of() : Ordered.map(nearDuplicates);
-        check(maxNgramDf >= 1, "max_ngram_df", maxNgramDf, "must be >= 1");
+        maxNgramDf =
+                (int)
+                        CHECK.atLeast(
+                                MAX_NGRAM_DF,
+                                requireNonNullElse(maxNgramDf, MAX_NGRAM_DF_DEFAULT),
+                                1);
+    }
+
+    /** Every setting at its default. */
+    public static DecontamParams defaults() {
+        return Settings.defaults(DecontamParams.class);
     }
 
     /**
@@ -86,30 +102,5 @@ public record DecontamParams(
                             new NearDuplicateRule(siblings, rule.ngram(), rule.threshold()));
                 });
         return new DecontamParams(evalSplits, trainSplits, rules, maxNgramDf);
-    }
-
-    /** Every setting at its default. */
-    public static DecontamParams defaults() {
-        return fromConfig(null, null, null, null);
-    }
-
-    /** Binds a YAML/JSON object; absent keys take their defaults. */
-    @JsonCreator
-    public static DecontamParams fromConfig(
-            @JsonProperty("eval_splits") List<String> evalSplits,
-            @JsonProperty("train_splits") List<String> trainSplits,
-            @JsonProperty("near_duplicates") Map<String, NearDuplicateRule> nearDuplicates,
-            @JsonProperty("max_ngram_df") Integer maxNgramDf) {
-        return new DecontamParams(
-                evalSplits != null ? evalSplits : EVAL_SPLITS_DEFAULT,
-                trainSplits != null ? trainSplits : TRAIN_SPLITS_DEFAULT,
-                nearDuplicates,
-                maxNgramDf != null ? maxNgramDf : MAX_NGRAM_DF_DEFAULT);
-    }
-
-    private static void check(boolean ok, String key, Object value, String rule) {
-        if (!ok) {
-            throw new IllegalArgumentException("decontaminate." + key + "=" + value + " " + rule);
-        }
     }
 }

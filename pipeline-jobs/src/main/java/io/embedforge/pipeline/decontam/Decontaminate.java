@@ -14,14 +14,12 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.substring;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
-import io.embedforge.pipeline.bm25.LuceneText;
+import io.embedforge.pipeline.common.LuceneText;
 import io.embedforge.pipeline.common.TextNormalizer;
-import io.embedforge.pipeline.run.StageOutput;
-import io.embedforge.pipeline.run.Summaries;
+import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.schema.ClassificationTable;
 import io.embedforge.pipeline.schema.ClusteringTable;
 import io.embedforge.pipeline.schema.Columns;
@@ -29,6 +27,12 @@ import io.embedforge.pipeline.schema.QueriesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
 import io.embedforge.pipeline.schema.RetrievalTable;
 import io.embedforge.pipeline.schema.StsTable;
+import io.embedforge.pipeline.stage.Rejects;
+import io.embedforge.pipeline.stage.Settings;
+import io.embedforge.pipeline.stage.Stage;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.pipeline.stage.Summaries;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -41,7 +45,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
@@ -67,13 +70,7 @@ import org.apache.spark.sql.types.StructType;
  * shared n-grams (n-grams in more than {@code max_ngram_df} eval texts propose no pairs) and
  * scoring each candidate pair on its full n-gram sets. Driver: plans only.
  */
-public final class Decontaminate {
-    /** Stage name in reject rows and the manifest. */
-    public static final String STAGE = "decontaminate";
-
-    /** Output directory under the output root. */
-    public static final String STAGE_DIR = "decontaminate";
-
+public final class Decontaminate implements Stage<DecontamParams> {
     /** Reject reason: a text field equals an eval text after normalisation. */
     public static final String EXACT = "eval_exact_match";
 
@@ -136,35 +133,44 @@ public final class Decontaminate {
     public record Output(
             Map<String, Dataset<Row>> tables,
             Dataset<Row> rejects,
-            Supplier<Map<String, Object>> summary) {
+            Supplier<DecontamSummary> summary) {
 
-        /** Writes each filtered table and the rejects under {@code stageDir}. */
-        public void write(String stageDir) {
-            tables.forEach(
-                    (name, df) ->
-                            df.write().mode(SaveMode.Overwrite).parquet(stageDir + "/" + name));
-            rejects.write().mode(SaveMode.Overwrite).parquet(stageDir + "/" + RejectsTable.NAME);
+        /** Writes each filtered table and the rejects as the stage's tables. */
+        public void write(StageContext ctx) {
+            tables.forEach(ctx::write);
+            ctx.write(RejectsTable.NAME, rejects);
         }
     }
 
-    private Decontaminate() {}
+    @Override
+    public StageId id() {
+        return StageId.DECONTAMINATE;
+    }
 
-    /**
-     * Reads the canonical tables present under {@code inputRoot}, writes the filtered training
-     * tables and rejects under {@code outputRoot/decontaminate}, returns the summary.
-     */
-    public static Map<String, Object> run(
-            SparkSession spark, String inputRoot, String outputRoot, DecontamParams params) {
+    @Override
+    public Class<DecontamParams> paramsType() {
+        return DecontamParams.class;
+    }
+
+    /** Its settings, with rules naming no eval sources extended to their dataset's instances. */
+    @Override
+    public DecontamParams params(PipelineConfig config) {
+        Map<String, String> datasets = new TreeMap<>();
+        config.sources().forEach(s -> datasets.put(s.name(), s.dataset()));
+        return Settings.bind(config, id(), paramsType()).withEvalSourcesOfSameDataset(datasets);
+    }
+
+    /** Reads the canonical tables of {@code ingest}, writes the filtered ones and the rejects. */
+    @Override
+    public DecontamSummary run(StageContext ctx, DecontamParams params) {
         Map<String, Dataset<Row>> tables = new LinkedHashMap<>();
         for (TableSpec t : TABLES) {
-            tables.put(
-                    t.name(),
-                    StageOutput.readOrEmpty(spark, inputRoot + "/" + t.name(), t.schema()));
+            tables.put(t.name(), ctx.readOrEmpty(StageId.INGEST, t.name(), t.schema()));
         }
         Output out = apply(tables, params);
         out.rejects().persist();
         try {
-            out.write(outputRoot + "/" + STAGE_DIR);
+            out.write(ctx);
             return out.summary().get();
         } finally {
             out.rejects().unpersist();
@@ -246,25 +252,13 @@ public final class Decontaminate {
         return new Output(filtered, rejects, () -> summary(inputs, eval, rejects, p));
     }
 
+    /**
+     * Near duplicates: each training text of a ruled source against the eval texts of the rule's
+     * eval sources, paired through shared n-grams and kept at Jaccard >= the rule's threshold.
+     */
     private static Dataset<Row> nearDuplicates(
             SparkSession spark, Dataset<Row> train, Dataset<Row> eval, DecontamParams p) {
-        List<Row> ruleRows = new ArrayList<>();
-        StructType ruleSchema =
-                new StructType()
-                        .add("rule_source", DataTypes.StringType, false)
-                        .add("eval_source", DataTypes.StringType, false)
-                        .add("n", DataTypes.IntegerType, false)
-                        .add("threshold", DataTypes.DoubleType, false);
-        p.nearDuplicates()
-                .forEach(
-                        (source, rule) -> {
-                            for (String e : rule.evalSourcesOf(source)) {
-                                ruleRows.add(
-                                        RowFactory.create(
-                                                source, e, rule.ngram(), rule.threshold()));
-                            }
-                        });
-        Dataset<Row> rules = spark.createDataFrame(ruleRows, ruleSchema);
+        Dataset<Row> rules = rules(spark, p);
         UserDefinedFunction grams =
                 udf(
                         (UDF2<String, Integer, List<String>>) Decontaminate::ngrams,
@@ -286,32 +280,11 @@ public final class Decontaminate {
                                 col(EVAL_ID),
                                 grams.apply(col(TEXT), col("n")).as("eval_grams"))
                         .dropDuplicates("rule_source", EVAL_ID);
-        Dataset<Row> evalPostings =
-                evalSide.select(
-                        col("rule_source"), col(EVAL_ID), explode(col("eval_grams")).as("gram"));
-        Dataset<Row> usable =
-                evalPostings
-                        .groupBy("rule_source", "gram")
-                        .agg(count(lit(1)).as("df"))
-                        .filter(col("df").leq(p.maxNgramDf()))
-                        .drop("df");
-        Dataset<Row> candidates =
-                trainSide
-                        .select(
-                                col("rule_source"),
-                                col(TABLE),
-                                col(ROW_KEY),
-                                col(FIELD),
-                                explode(col("grams")).as("gram"))
-                        .join(usable, new String[] {"rule_source", "gram"}, "left_semi")
-                        .join(evalPostings, new String[] {"rule_source", "gram"})
-                        .select("rule_source", TABLE, ROW_KEY, FIELD, EVAL_ID)
-                        .distinct();
         Column jaccard =
                 size(array_intersect(col("grams"), col("eval_grams")))
                         .cast(DataTypes.DoubleType)
                         .divide(size(array_union(col("grams"), col("eval_grams"))));
-        return candidates
+        return candidatePairs(trainSide, evalSide, p.maxNgramDf())
                 .join(trainSide, new String[] {"rule_source", TABLE, ROW_KEY, FIELD})
                 .join(evalSide, new String[] {"rule_source", EVAL_ID})
                 .withColumn(SIMILARITY, jaccard)
@@ -326,6 +299,55 @@ public final class Decontaminate {
                         col(EVAL_ID),
                         col(SIMILARITY),
                         lit(NEAR).as(REASON));
+    }
+
+    /** One row per (rule source, eval source) with the rule's n and threshold. */
+    private static Dataset<Row> rules(SparkSession spark, DecontamParams p) {
+        List<Row> ruleRows = new ArrayList<>();
+        StructType ruleSchema =
+                new StructType()
+                        .add("rule_source", DataTypes.StringType, false)
+                        .add("eval_source", DataTypes.StringType, false)
+                        .add("n", DataTypes.IntegerType, false)
+                        .add("threshold", DataTypes.DoubleType, false);
+        p.nearDuplicates()
+                .forEach(
+                        (source, rule) -> {
+                            for (String e : rule.evalSourcesOf(source)) {
+                                ruleRows.add(
+                                        RowFactory.create(
+                                                source, e, rule.ngram(), rule.threshold()));
+                            }
+                        });
+        return spark.createDataFrame(ruleRows, ruleSchema);
+    }
+
+    /**
+     * (rule source, table, row key, field, eval id) pairs sharing an n-gram that at most {@code
+     * maxNgramDf} eval texts have: the candidates scored on their full n-gram sets.
+     */
+    private static Dataset<Row> candidatePairs(
+            Dataset<Row> trainSide, Dataset<Row> evalSide, int maxNgramDf) {
+        Dataset<Row> evalPostings =
+                evalSide.select(
+                        col("rule_source"), col(EVAL_ID), explode(col("eval_grams")).as("gram"));
+        Dataset<Row> usable =
+                evalPostings
+                        .groupBy("rule_source", "gram")
+                        .agg(count(lit(1)).as("df"))
+                        .filter(col("df").leq(maxNgramDf))
+                        .drop("df");
+        return trainSide
+                .select(
+                        col("rule_source"),
+                        col(TABLE),
+                        col(ROW_KEY),
+                        col(FIELD),
+                        explode(col("grams")).as("gram"))
+                .join(usable, new String[] {"rule_source", "gram"}, "left_semi")
+                .join(evalPostings, new String[] {"rule_source", "gram"})
+                .select("rule_source", TABLE, ROW_KEY, FIELD, EVAL_ID)
+                .distinct();
     }
 
     /**
@@ -348,12 +370,12 @@ public final class Decontaminate {
         return new ArrayList<>(grams);
     }
 
-    private static Map<String, Object> summary(
+    private static DecontamSummary summary(
             Map<String, Dataset<Row>> tables,
             Dataset<Row> eval,
             Dataset<Row> rejects,
             DecontamParams p) {
-        Map<String, Map<String, Long>> perSource = new TreeMap<>();
+        Map<String, long[]> perSource = new TreeMap<>();
         for (TableSpec t : TABLES) {
             Dataset<Row> df = tables.get(t.name());
             if (df == null || !t.training()) {
@@ -364,12 +386,8 @@ public final class Decontaminate {
                             .groupBy(Columns.SOURCE)
                             .count()
                             .collectAsList()) {
-                Map<String, Long> m =
-                        perSource.computeIfAbsent(
-                                t.name() + "/" + r.getString(0), k -> new TreeMap<>());
-                m.put("train_rows", r.getLong(1));
-                m.put(EXACT, 0L);
-                m.put(NEAR, 0L);
+                perSource.computeIfAbsent(t.name() + "/" + r.getString(0), k -> new long[3])[0] =
+                        r.getLong(1);
             }
         }
         long dropped = 0;
@@ -377,28 +395,24 @@ public final class Decontaminate {
                 rejects.groupBy(RejectsTable.INPUT, Columns.SOURCE, RejectsTable.REASON)
                         .count()
                         .collectAsList()) {
-            Map<String, Long> m =
+            long[] m =
                     perSource.computeIfAbsent(
-                            r.getString(0) + "/" + r.getString(1), k -> new TreeMap<>());
-            m.merge(r.getString(2), r.getLong(3), Long::sum);
+                            r.getString(0) + "/" + r.getString(1), k -> new long[3]);
+            m[EXACT.equals(r.getString(2)) ? 1 : 2] += r.getLong(3);
             dropped += r.getLong(3);
         }
-        perSource
-                .values()
-                .forEach(
-                        m ->
-                                m.put(
-                                        "kept",
-                                        m.getOrDefault("train_rows", 0L)
-                                                - m.get(EXACT)
-                                                - m.get(NEAR)));
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("stage", STAGE);
-        s.put("eval_texts", eval.select(TEXT).distinct().count());
-        s.put("rows_dropped", dropped);
-        s.put("rejects_by_reason", Summaries.rejectsByReason(rejects));
-        s.put("per_table_source", perSource);
-        return s;
+        Map<String, DecontamSummary.TableSource> counts = new TreeMap<>();
+        perSource.forEach(
+                (k, m) ->
+                        counts.put(
+                                k,
+                                new DecontamSummary.TableSource(
+                                        m[0], m[1], m[2], m[0] - m[1] - m[2])));
+        return new DecontamSummary(
+                eval.select(TEXT).distinct().count(),
+                dropped,
+                Summaries.rejectsByReason(rejects),
+                counts);
     }
 
     private static Dataset<Row> texts(TableSpec t, Dataset<Row> df, UserDefinedFunction normalize) {
@@ -445,15 +459,14 @@ public final class Decontaminate {
                                         lit(" (word n-gram Jaccard "),
                                         format_number(col(SIMILARITY), 3),
                                         lit(")")));
-        return drops.select(
-                col(Columns.SOURCE),
-                col(Columns.SPLIT),
-                lit(STAGE).as(RejectsTable.STAGE),
-                col(TABLE).as(RejectsTable.INPUT),
-                col(REASON).as(RejectsTable.REASON),
-                concat(col(TABLE), lit("/"), col(ROW_KEY)).as(RejectsTable.LOCATION),
-                detail.as(RejectsTable.DETAIL),
-                substring(col(TEXT), 1, RejectsTable.RAW_EXCERPT_CHARS).as(RejectsTable.RAW));
+        return Rejects.of(
+                drops,
+                StageId.DECONTAMINATE,
+                col(TABLE),
+                col(REASON),
+                concat(col(TABLE), lit("/"), col(ROW_KEY)),
+                detail,
+                col(TEXT));
     }
 
     private static Dataset<Row> union(List<Dataset<Row>> parts) {

@@ -1,13 +1,17 @@
 package io.embedforge.pipeline.decontam;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
+import static java.util.Objects.requireNonNullElse;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.settings.Check;
 import java.io.Serializable;
 import java.util.List;
 
 /**
- * Near-duplicate filter of one training source: its training texts are compared with the eval texts
- * of {@code evalSources} by the Jaccard similarity of their word n-gram sets.
+ * Near-duplicate filter of one training source ({@code
+ * stages.decontaminate.near_duplicates.<source>}): its training texts are compared with the eval
+ * texts of {@code evalSources} by the Jaccard similarity of their word n-gram sets.
  *
  * @param evalSources sources whose eval splits this source is checked against (null: the source
  *     itself)
@@ -15,41 +19,33 @@ import java.util.List;
  * @param threshold drop at Jaccard >= this ((0, 1], default 0.6)
  */
 public record NearDuplicateRule(
-        @JsonProperty("eval_sources") List<String> evalSources,
-        @JsonProperty("ngram") int ngram,
-        @JsonProperty("threshold") double threshold)
+        @JsonProperty(EVAL_SOURCES) List<String> evalSources,
+        @JsonProperty(NGRAM) Integer ngram,
+        @JsonProperty(THRESHOLD) Double threshold)
         implements Serializable {
 
+    public static final String EVAL_SOURCES = "eval_sources";
+    public static final String NGRAM = "ngram";
     public static final int NGRAM_DEFAULT = 3;
+    public static final String THRESHOLD = "threshold";
     public static final double THRESHOLD_DEFAULT = 0.6;
+
+    private static final Check CHECK =
+            Check.under(
+                    StageId.DECONTAMINATE.settingsKey()
+                            + "."
+                            + DecontamParams.NEAR_DUPLICATES
+                            + ".*");
 
     public NearDuplicateRule {
         evalSources = evalSources == null ? null : List.copyOf(evalSources);
-        if (ngram < 1 || ngram > 5) {
-            throw new IllegalArgumentException(
-                    "decontaminate.near_duplicates.*.ngram=" + ngram + " must be in [1, 5]");
-        }
-        if (!(threshold > 0 && threshold <= 1)) {
-            throw new IllegalArgumentException(
-                    "decontaminate.near_duplicates.*.threshold="
-                            + threshold
-                            + " must be in (0, 1]");
-        }
+        ngram = (int) CHECK.inRange(NGRAM, requireNonNullElse(ngram, NGRAM_DEFAULT), 1, 5);
+        threshold = requireNonNullElse(threshold, THRESHOLD_DEFAULT);
+        CHECK.that(threshold > 0 && threshold <= 1, THRESHOLD, threshold, "must be in (0, 1]");
     }
 
     /** The eval sources of the rule for training source {@code source}. */
     public List<String> evalSourcesOf(String source) {
         return evalSources == null ? List.of(source) : evalSources;
-    }
-
-    @JsonCreator
-    static NearDuplicateRule fromConfig(
-            @JsonProperty("eval_sources") List<String> evalSources,
-            @JsonProperty("ngram") Integer ngram,
-            @JsonProperty("threshold") Double threshold) {
-        return new NearDuplicateRule(
-                evalSources,
-                ngram != null ? ngram : NGRAM_DEFAULT,
-                threshold != null ? threshold : THRESHOLD_DEFAULT);
     }
 }

@@ -247,92 +247,104 @@ public final class BlockedSearch {
 
         @Override
         public Iterator<Row> call(Iterator<BlockRow> blocks) {
-            return new Iterator<>() {
-                private Iterator<Row> pending = Collections.emptyIterator();
-                private BlockRow next = blocks.hasNext() ? blocks.next() : null;
+            return new QueryBlocks(blocks);
+        }
 
-                @Override
-                public boolean hasNext() {
-                    while (!pending.hasNext() && next != null) {
-                        pending = searchOneQueryBlock();
-                    }
-                    return pending.hasNext();
+        /**
+         * The hits of one partition's query blocks, one query block at a time: its queries, then
+         * its candidate blocks scored against them, keeping each query's running top k.
+         */
+        private final class QueryBlocks implements Iterator<Row> {
+            private final Iterator<BlockRow> blocks;
+            private Iterator<Row> pending = Collections.emptyIterator();
+            private BlockRow next;
+
+            QueryBlocks(Iterator<BlockRow> blocks) {
+                this.blocks = blocks;
+                this.next = blocks.hasNext() ? blocks.next() : null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                while (!pending.hasNext() && next != null) {
+                    pending = searchOneQueryBlock();
                 }
+                return pending.hasNext();
+            }
 
-                @Override
-                public Row next() {
-                    if (!hasNext()) {
-                        throw new NoSuchElementException();
-                    }
-                    return pending.next();
+            @Override
+            public Row next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
                 }
+                return pending.next();
+            }
 
-                /** Consumes the rows of one query block: its queries, then its candidates. */
-                private Iterator<Row> searchOneQueryBlock() {
-                    String source = next.getSource();
-                    long group = group(next);
-                    if (!isQuery(next)) {
-                        // Hashing left this query block empty: nobody to score candidates for.
-                        while (inBlock(group)) {
-                            advance();
+            /** Consumes the rows of one query block: its queries, then its candidates. */
+            private Iterator<Row> searchOneQueryBlock() {
+                String source = next.getSource();
+                long group = group(next);
+                if (!isQuery(next)) {
+                    // Hashing left this query block empty: nobody to score candidates for.
+                    while (inBlock(group)) {
+                        advance();
+                    }
+                    return Collections.emptyIterator();
+                }
+                Vectors queries = new Vectors("query", -1);
+                while (inBlock(group) && isQuery(next)) {
+                    queries.add(advance());
+                }
+                RunningTopK[] best = scoreCandidates(queries, group);
+                String[] qIds = queries.ids();
+                List<Row> out = new ArrayList<>(best.length);
+                for (int r = 0; r < best.length; r++) {
+                    out.add(
+                            RowFactory.create(
+                                    source, qIds[r], CollectionConverters.asScala(best[r].hits())));
+                }
+                return out.iterator();
+            }
+
+            /** Scores every candidate block of the group against the queries: their top k. */
+            private RunningTopK[] scoreCandidates(Vectors queries, long group) {
+                RunningTopK[] best = new RunningTopK[queries.size()];
+                for (int r = 0; r < best.length; r++) {
+                    best[r] = new RunningTopK(k);
+                }
+                float[] floors = new float[best.length];
+                try (BlockScorer scorer =
+                        new BlockScorer(
+                                queries.flat(), best.length, queries.dim(), threads, scoreTile)) {
+                    while (inBlock(group)) {
+                        long key = next.getKey();
+                        Vectors candidates = new Vectors("candidate", queries.dim());
+                        while (inBlock(group) && next.getKey() == key) {
+                            candidates.add(advance());
                         }
-                        return Collections.emptyIterator();
-                    }
-                    Vectors queries = new Vectors("query", -1);
-                    while (inBlock(group) && isQuery(next)) {
-                        queries.add(advance());
-                    }
-                    RunningTopK[] best = new RunningTopK[queries.size()];
-                    for (int r = 0; r < best.length; r++) {
-                        best[r] = new RunningTopK(k);
-                    }
-                    float[] floors = new float[best.length];
-                    try (BlockScorer scorer =
-                            new BlockScorer(
-                                    queries.flat(),
-                                    best.length,
-                                    queries.dim(),
-                                    threads,
-                                    scoreTile)) {
-                        while (inBlock(group)) {
-                            long key = next.getKey();
-                            Vectors candidates = new Vectors("candidate", queries.dim());
-                            while (inBlock(group) && next.getKey() == key) {
-                                candidates.add(advance());
-                            }
-                            String[] cIds = candidates.ids();
-                            for (int r = 0; r < best.length; r++) {
-                                floors[r] = best[r].floor();
-                            }
-                            BlockScorer.TopK[] top =
-                                    scorer.topK(candidates.flat(), cIds.length, cIds, k, floors);
-                            for (int r = 0; r < best.length; r++) {
-                                best[r].merge(top[r], cIds);
-                            }
+                        String[] cIds = candidates.ids();
+                        for (int r = 0; r < best.length; r++) {
+                            floors[r] = best[r].floor();
+                        }
+                        BlockScorer.TopK[] top =
+                                scorer.topK(candidates.flat(), cIds.length, cIds, k, floors);
+                        for (int r = 0; r < best.length; r++) {
+                            best[r].merge(top[r], cIds);
                         }
                     }
-                    String[] qIds = queries.ids();
-                    List<Row> out = new ArrayList<>(best.length);
-                    for (int r = 0; r < best.length; r++) {
-                        out.add(
-                                RowFactory.create(
-                                        source,
-                                        qIds[r],
-                                        CollectionConverters.asScala(best[r].hits())));
-                    }
-                    return out.iterator();
                 }
+                return best;
+            }
 
-                private boolean inBlock(long group) {
-                    return next != null && group(next) == group;
-                }
+            private boolean inBlock(long group) {
+                return next != null && group(next) == group;
+            }
 
-                private BlockRow advance() {
-                    BlockRow current = next;
-                    next = blocks.hasNext() ? blocks.next() : null;
-                    return current;
-                }
-            };
+            private BlockRow advance() {
+                BlockRow current = next;
+                next = blocks.hasNext() ? blocks.next() : null;
+                return current;
+            }
         }
     }
 

@@ -1,24 +1,18 @@
 package io.embedforge.pipeline.dense;
 
-import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_sort;
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_set;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.concat_ws;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.posexplode;
 import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.substring;
-import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
@@ -29,35 +23,19 @@ import io.embedforge.pipeline.schema.CorpusTable;
 import io.embedforge.pipeline.schema.NegativesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
 import io.embedforge.pipeline.schema.RetrievalTable;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import io.embedforge.pipeline.stage.Rejects;
+import io.embedforge.pipeline.stage.Stage;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.spark.api.java.function.FlatMapGroupsFunction;
-import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
-import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The {@code mine-dense} stage: hard negatives for every retrieval example, mined with a text
@@ -69,7 +47,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * with identical normalised text are one candidate (reported under their smallest doc id), so no
  * example gets the same text twice. Queries, candidates and positives are encoded on executors
  * ({@link DenseEmbedder}); {@link BlockedSearch} finds each query's top {@code range_max}; {@link
- * NegativeSelector} filters and samples.
+ * DenseSelection} groups each query text with its vectors and hits, where {@link NegativeSelector}
+ * filters and samples.
  *
  * <p>A query is its normalised text within a source: the known positives of every example with that
  * text, whatever its query id and including examples rejected for their positive, are excluded from
@@ -77,86 +56,57 @@ import scala.jdk.javaapi.CollectionConverters;
  * positive-aware filters compare with. (Two ids with one text are the same question; a positive of
  * one is a false negative for the other.)
  *
- * <p>{@link #apply} is the pure transformation tests call; {@link #run} reads {@code
- * inputRoot/retrieval} and {@code inputRoot/corpus} and writes {@code outputRoot/dense/{examples,
- * rejects,embeddings}} plus {@code summary.json}. Both are planned on the driver; all heavy work
- * runs on executors and only per-source counters come back to the driver.
+ * <p>{@link #apply} is the pure transformation tests call, a list of named steps; {@link #run}
+ * reads {@code decontaminate/retrieval} and {@code ingest/corpus} (decontamination does not rewrite
+ * the corpus) and writes {@code examples}, {@code rejects} and the embedding store. Both are
+ * planned on the driver; all heavy work runs on executors and only per-source counters come back to
+ * the driver.
  */
-public final class DenseMiningJob {
-    /** Stage name in rejects and logs. */
-    public static final String STAGE = "mine-dense";
+public final class DenseMiningJob implements Stage<DenseParams> {
+    /** Value of the {@code negative_miner} column. */
+    public static final String MINER = NegativesTable.MINER_DENSE;
 
-    /** Folder of the stage's outputs under the output root. */
-    public static final String STAGE_DIR = "dense";
-
-    /** Value of {@link #NEGATIVE_MINER}. */
-    public static final String MINER = "dense";
-
-    /** Output column: always {@code retrieval}. */
-    public static final String TASK_TYPE = NegativesTable.TASK_TYPE;
-
-    /** Output column: normalised texts of the negatives, best rank first. */
-    public static final String NEGATIVES = NegativesTable.NEGATIVES;
-
-    /** Output column: document ids of the negatives. */
-    public static final String NEGATIVE_IDS = "negative_ids";
-
-    /** Output column: inner product of each negative with the query. */
-    public static final String NEGATIVE_SCORES = NegativesTable.NEGATIVE_SCORES;
-
-    /** Output column: 1-based rank of each negative in the query's retrieval list. */
-    public static final String NEGATIVE_RANKS = NegativesTable.NEGATIVE_RANKS;
-
-    /** Output column: which miner found the negatives ({@value #MINER}). */
-    public static final String NEGATIVE_MINER = NegativesTable.NEGATIVE_MINER;
-
-    /** Output column: inner product of the example's positive with its query. */
-    public static final String POSITIVE_SCORE = "positive_score";
-
-    /** Output schema of {@code dense/examples}: one row per retrieval example. */
+    /** Output schema of {@code mine-dense/examples}: one row per retrieval example. */
     public static final StructType SCHEMA =
             new StructType()
                     .add(Columns.SOURCE, DataTypes.StringType, false)
                     .add(Columns.SPLIT, DataTypes.StringType, false)
                     .add(Columns.EXAMPLE_ID, DataTypes.StringType, false)
-                    .add(TASK_TYPE, DataTypes.StringType, false)
+                    .add(NegativesTable.TASK_TYPE, DataTypes.StringType, false)
                     .add(RetrievalTable.QUERY, DataTypes.StringType, false)
                     .add(RetrievalTable.POSITIVE, DataTypes.StringType, false)
-                    .add(NEGATIVES, DataTypes.createArrayType(DataTypes.StringType, false), false)
                     .add(
-                            NEGATIVE_IDS,
+                            NegativesTable.NEGATIVES,
                             DataTypes.createArrayType(DataTypes.StringType, false),
                             false)
                     .add(
-                            NEGATIVE_SCORES,
+                            NegativesTable.NEGATIVE_IDS,
+                            DataTypes.createArrayType(DataTypes.StringType, false),
+                            false)
+                    .add(
+                            NegativesTable.NEGATIVE_SCORES,
                             DataTypes.createArrayType(DataTypes.DoubleType, false),
                             false)
                     .add(
-                            NEGATIVE_RANKS,
+                            NegativesTable.NEGATIVE_RANKS,
                             DataTypes.createArrayType(DataTypes.IntegerType, false),
                             false)
-                    .add(NEGATIVE_MINER, DataTypes.StringType, false)
-                    .add(POSITIVE_SCORE, DataTypes.DoubleType, false);
+                    .add(NegativesTable.NEGATIVE_MINER, DataTypes.StringType, false)
+                    .add(NegativesTable.POSITIVE_SCORE, DataTypes.DoubleType, false);
 
-    /** Reject reasons of this stage. */
+    /** Reject reason: the text is empty after normalisation. */
     public static final String EMPTY_TEXT = "empty_text";
 
-    /** Reject reason: longer than {@code mining.max_text_chars}. */
+    /** Reject reason: longer than {@code max_text_chars}. */
     public static final String TEXT_TOO_LONG = "text_too_long";
 
+    /**
+     * The embedding store under the stage's output: {@code embeddings/fingerprint=<encoder
+     * fingerprint>/}.
+     */
+    public static final String EMBEDDINGS = "embeddings";
+
     private static final String SOURCE = Columns.SOURCE;
-
-    /** Selection output: the output schema plus per-example counters for the summary. */
-    private static final StructType SELECTED;
-
-    static {
-        StructType s = SCHEMA.add("query_id", DataTypes.StringType, false);
-        s = s.add("positive_in_corpus", DataTypes.BooleanType, false);
-        for (NegativeSelector.Filter f : NegativeSelector.Filter.values()) {
-            s = s.add(f.code(), DataTypes.LongType, false);
-        }
-        SELECTED = s;
-    }
 
     /** Routing column of an embedding: the sources whose search it enters as a query. */
     private static final String QUERY_SOURCES = "query_sources";
@@ -173,40 +123,11 @@ public final class DenseMiningJob {
                     .add(SOURCE, DataTypes.StringType, true)
                     .add("q_tid", DataTypes.StringType, true);
 
-    /** Column of {@link #GROUPED}: which {@link Part} a row is. */
-    private static final String PART = "part";
+    private static final UserDefinedFunction NORMALIZE =
+            udf((String t) -> TextNormalizer.normalize(t), DataTypes.StringType);
 
-    /** The kinds of rows that meet in the group of one query text. */
-    private enum Part {
-        EXAMPLE,
-        QUERY_VECTOR,
-        POSITIVE_VECTOR,
-        HIT
-    }
-
-    /** Rows grouped by query text: each {@link Part} fills its own columns, the rest are null. */
-    private static final StructType GROUPED =
-            new StructType()
-                    .add(SOURCE, DataTypes.StringType, true)
-                    .add("q_tid", DataTypes.StringType, true)
-                    .add(PART, DataTypes.IntegerType, false)
-                    .add(Columns.SPLIT, DataTypes.StringType, true)
-                    .add(Columns.EXAMPLE_ID, DataTypes.StringType, true)
-                    .add(RetrievalTable.QUERY_ID, DataTypes.StringType, true)
-                    .add(RetrievalTable.QUERY, DataTypes.StringType, true)
-                    .add(RetrievalTable.POSITIVE_ID, DataTypes.StringType, true)
-                    .add(RetrievalTable.POSITIVE, DataTypes.StringType, true)
-                    .add("p_tid", DataTypes.StringType, true)
-                    .add("valid", DataTypes.BooleanType, true)
-                    .add("positive_in_corpus", DataTypes.BooleanType, true)
-                    .add("vec", DataTypes.createArrayType(DataTypes.FloatType, false), true)
-                    .add("rank", DataTypes.IntegerType, true)
-                    .add("c_tid", DataTypes.StringType, true)
-                    .add("doc_ids", DataTypes.createArrayType(DataTypes.StringType, false), true)
-                    .add("text", DataTypes.StringType, true)
-                    .add("score", DataTypes.DoubleType, true);
-
-    private DenseMiningJob() {}
+    private static final UserDefinedFunction TEXT_ID =
+            udf((String t) -> StableIds.of(t), DataTypes.StringType);
 
     /**
      * What {@link #apply} produces.
@@ -215,9 +136,9 @@ public final class DenseMiningJob {
      * @param rejects rows of {@link RejectsTable#SCHEMA}
      * @param encoded embeddings encoded by this run with their routing columns, persisted; {@link
      *     #newEmbeddings} is the part {@link #run} appends to the store
-     * @param selected examples with their counters (internal; feeds {@link #summary})
+     * @param selected examples with their counters (internal; feeds {@link DenseSummary})
      * @param candidates (source, c_tid, doc_ids, text) of every candidate, persisted (internal;
-     *     feeds {@link #summary})
+     *     feeds {@link DenseSummary})
      */
     public record Result(
             Dataset<Row> examples,
@@ -237,6 +158,52 @@ public final class DenseMiningJob {
             encoded.unpersist();
             candidates.unpersist();
         }
+    }
+
+    /** Embeddings of one run: those encoded now (persisted) and every one it uses. */
+    private record Embeddings(Dataset<Row> fresh, Dataset<Row> all) {}
+
+    @Override
+    public StageId id() {
+        return StageId.MINE_DENSE;
+    }
+
+    @Override
+    public Class<DenseParams> paramsType() {
+        return DenseParams.class;
+    }
+
+    /**
+     * Reads the decontaminated retrieval table and the ingested corpus, mines, and writes {@code
+     * examples}, {@code rejects} and the newly encoded texts appended to {@code
+     * embeddings/fingerprint=<encoder fingerprint>}. Runs on the driver.
+     */
+    @Override
+    public DenseSummary run(StageContext ctx, DenseParams p) {
+        Dataset<Row> retrieval = ctx.read(StageId.DECONTAMINATE, RetrievalTable.NAME);
+        Dataset<Row> corpus = ctx.readOrEmpty(StageId.INGEST, CorpusTable.NAME, CorpusTable.SCHEMA);
+        String fingerprint = p.encoder().fingerprint();
+        String partition = DenseEmbedder.FINGERPRINT + "=" + fingerprint;
+        Dataset<Row> stored = null;
+        if (ctx.exists(ctx.output(EMBEDDINGS, partition))) {
+            stored =
+                    ctx.spark()
+                            .read()
+                            .parquet(ctx.output(EMBEDDINGS))
+                            .filter(col(DenseEmbedder.FINGERPRINT).equalTo(fingerprint));
+        }
+        Result r = apply(retrieval, corpus, p, stored);
+        r.newEmbeddings()
+                .withColumn(DenseEmbedder.FINGERPRINT, lit(fingerprint))
+                .write()
+                .mode(SaveMode.Append)
+                .partitionBy(DenseEmbedder.FINGERPRINT)
+                .parquet(ctx.output(EMBEDDINGS));
+        ctx.write(NegativesTable.EXAMPLES_DIR, r.examples());
+        ctx.write(RejectsTable.NAME, r.rejects());
+        DenseSummary summary = DenseSummary.of(r, p);
+        r.unpersist();
+        return summary;
     }
 
     /**
@@ -259,160 +226,186 @@ public final class DenseMiningJob {
             Dataset<Row> corpus,
             DenseParams p,
             Dataset<Row> storedEmbeddings) {
-        UserDefinedFunction norm =
-                udf((String t) -> TextNormalizer.normalize(t), DataTypes.StringType);
-        UserDefinedFunction tid = udf((String t) -> StableIds.of(t), DataTypes.StringType);
-        int maxChars = p.maxTextChars();
-
-        // Examples: normalise, reject empty or over-long query/positive texts.
-        Dataset<Row> ex =
-                retrieval
-                        .select(
-                                col(SOURCE),
-                                col(Columns.SPLIT),
-                                col(Columns.EXAMPLE_ID),
-                                col(RetrievalTable.QUERY_ID),
-                                col(RetrievalTable.QUERY),
-                                col(RetrievalTable.POSITIVE_ID),
-                                col(RetrievalTable.POSITIVE))
-                        .withColumn("q_norm", norm.apply(col(RetrievalTable.QUERY)))
-                        .withColumn("p_norm", norm.apply(col(RetrievalTable.POSITIVE)))
-                        .withColumn("p_tid", tid.apply(col("p_norm")))
-                        .withColumn("q_bad", badText(col("q_norm"), "query", maxChars))
-                        .withColumn(
-                                "bad",
-                                coalesce(
-                                        col("q_bad"), badText(col("p_norm"), "positive", maxChars)))
-                        .withColumn("q_tid", when(col("q_bad").isNull(), tid.apply(col("q_norm"))));
-        Dataset<Row> exRejects =
-                ex.filter(col("bad").isNotNull())
-                        .select(
-                                col(SOURCE),
-                                col(Columns.SPLIT),
-                                lit(STAGE).as(RejectsTable.STAGE),
-                                lit(RetrievalTable.NAME).as(RejectsTable.INPUT),
-                                col("bad.reason").as(RejectsTable.REASON),
-                                concat(lit("example_id="), col(Columns.EXAMPLE_ID))
-                                        .as(RejectsTable.LOCATION),
-                                col("bad.detail").as(RejectsTable.DETAIL),
-                                substring(
-                                                concat_ws(
-                                                        " | ",
-                                                        col(RetrievalTable.QUERY),
-                                                        col(RetrievalTable.POSITIVE)),
-                                                1,
-                                                RejectsTable.RAW_EXCERPT_CHARS)
-                                        .as(RejectsTable.RAW));
+        Dataset<Row> ex = examples(retrieval, p.maxTextChars());
         Dataset<Row> valid = ex.filter(col("bad").isNull());
+        Dataset<Row> cp = corpusTexts(corpus, p.maxTextChars());
+        Dataset<Row> candidates = candidates(cp, valid, corpus);
+        Dataset<Row> exampleRows = exampleRows(ex, corpus);
+        Embeddings emb = embed(textsToEmbed(valid, candidates), storedEmbeddings, p);
+        Dataset<Row> queryVectors = searchRows(emb.all(), DenseEmbedder.QUERY, QUERY_SOURCES);
+        Dataset<Row> hits =
+                search(
+                        queryVectors,
+                        searchRows(emb.all(), DenseEmbedder.PASSAGE, CANDIDATE_SOURCES),
+                        candidates,
+                        p);
+        Dataset<Row> selected =
+                DenseSelection.select(
+                        exampleRows, queryVectors, positiveVectors(emb.all()), hits, p);
+        Dataset<Row> examples =
+                selected.select(
+                        Arrays.stream(SCHEMA.fieldNames()).map(c -> col(c)).toArray(Column[]::new));
+        Dataset<Row> rejects = exampleRejects(ex).unionByName(corpusRejects(cp));
+        return new Result(examples, rejects, emb.fresh(), selected, candidates);
+    }
 
-        // Candidates: corpus rows, or the positives' pool for sources without a corpus.
-        Dataset<Row> cp =
-                corpus.select(
-                                col(SOURCE),
-                                col(Columns.SPLIT),
-                                col(CorpusTable.DOC_ID),
-                                col(CorpusTable.TEXT).as("raw"),
-                                norm.apply(
-                                                concat_ws(
-                                                        " ",
-                                                        col(CorpusTable.TITLE),
-                                                        col(CorpusTable.TEXT)))
-                                        .as("text"))
-                        .withColumn("bad", badText(col("text"), "text", maxChars));
-        Dataset<Row> cpRejects =
-                cp.filter(col("bad").isNotNull())
-                        .select(
-                                col(SOURCE),
-                                col(Columns.SPLIT),
-                                lit(STAGE).as(RejectsTable.STAGE),
-                                lit(CorpusTable.NAME).as(RejectsTable.INPUT),
-                                col("bad.reason").as(RejectsTable.REASON),
-                                concat(lit("doc_id="), col(CorpusTable.DOC_ID))
-                                        .as(RejectsTable.LOCATION),
-                                col("bad.detail").as(RejectsTable.DETAIL),
-                                substring(col("raw"), 1, RejectsTable.RAW_EXCERPT_CHARS)
-                                        .as(RejectsTable.RAW));
-        Dataset<Row> corpusSources = corpus.select(SOURCE).distinct();
+    /**
+     * Step 1, examples: query and positive normalised, with their text ids and the reason an empty
+     * or over-long text is rejected ({@code bad}; {@code q_tid} only for a usable query).
+     */
+    static Dataset<Row> examples(Dataset<Row> retrieval, int maxChars) {
+        return retrieval
+                .select(
+                        col(SOURCE),
+                        col(Columns.SPLIT),
+                        col(Columns.EXAMPLE_ID),
+                        col(RetrievalTable.QUERY_ID),
+                        col(RetrievalTable.QUERY),
+                        col(RetrievalTable.POSITIVE_ID),
+                        col(RetrievalTable.POSITIVE))
+                .withColumn("q_norm", NORMALIZE.apply(col(RetrievalTable.QUERY)))
+                .withColumn("p_norm", NORMALIZE.apply(col(RetrievalTable.POSITIVE)))
+                .withColumn("p_tid", TEXT_ID.apply(col("p_norm")))
+                .withColumn("q_bad", badText(col("q_norm"), "query", maxChars))
+                .withColumn(
+                        "bad", coalesce(col("q_bad"), badText(col("p_norm"), "positive", maxChars)))
+                .withColumn("q_tid", when(col("q_bad").isNull(), TEXT_ID.apply(col("q_norm"))));
+    }
+
+    /** Reject rows of the examples with an empty or over-long query or positive. */
+    static Dataset<Row> exampleRejects(Dataset<Row> ex) {
+        return Rejects.of(
+                ex.filter(col("bad").isNotNull()),
+                StageId.MINE_DENSE,
+                lit(RetrievalTable.NAME),
+                col("bad.reason"),
+                concat(lit("example_id="), col(Columns.EXAMPLE_ID)),
+                col("bad.detail"),
+                concat_ws(" | ", col(RetrievalTable.QUERY), col(RetrievalTable.POSITIVE)));
+    }
+
+    /** Step 2, corpus texts: {@code title + " " + text} normalised, with a {@code bad} reason. */
+    static Dataset<Row> corpusTexts(Dataset<Row> corpus, int maxChars) {
+        return corpus.select(
+                        col(SOURCE),
+                        col(Columns.SPLIT),
+                        col(CorpusTable.DOC_ID),
+                        col(CorpusTable.TEXT).as("raw"),
+                        NORMALIZE
+                                .apply(
+                                        concat_ws(
+                                                " ", col(CorpusTable.TITLE), col(CorpusTable.TEXT)))
+                                .as("text"))
+                .withColumn("bad", badText(col("text"), "text", maxChars));
+    }
+
+    /** Reject rows of the corpus documents with an empty or over-long text. */
+    static Dataset<Row> corpusRejects(Dataset<Row> cp) {
+        return Rejects.of(
+                cp.filter(col("bad").isNotNull()),
+                StageId.MINE_DENSE,
+                lit(CorpusTable.NAME),
+                col("bad.reason"),
+                concat(lit("doc_id="), col(CorpusTable.DOC_ID)),
+                col("bad.detail"),
+                col("raw"));
+    }
+
+    /**
+     * Step 3, candidates: the corpus rows, or the positives' pool for sources without a corpus, one
+     * per (source, text id) with every doc id of that text; persisted.
+     */
+    static Dataset<Row> candidates(Dataset<Row> cp, Dataset<Row> valid, Dataset<Row> corpus) {
         Dataset<Row> pool =
                 valid.select(
                                 col(SOURCE),
                                 col(RetrievalTable.POSITIVE_ID).as(CorpusTable.DOC_ID),
                                 col("p_norm").as("text"))
-                        .join(corpusSources, new String[] {SOURCE}, "left_anti");
-        Dataset<Row> candidates =
-                cp.filter(col("bad").isNull())
-                        .select(SOURCE, CorpusTable.DOC_ID, "text")
-                        .unionByName(pool)
-                        .withColumn("c_tid", tid.apply(col("text")))
-                        .groupBy(SOURCE, "c_tid")
-                        .agg(
-                                array_sort(collect_set(col(CorpusTable.DOC_ID))).as("doc_ids"),
-                                first(col("text")).as("text"))
-                        .persist(StorageLevel.MEMORY_AND_DISK());
+                        .join(corpus.select(SOURCE).distinct(), new String[] {SOURCE}, "left_anti");
+        return cp.filter(col("bad").isNull())
+                .select(SOURCE, CorpusTable.DOC_ID, "text")
+                .unionByName(pool)
+                .withColumn("c_tid", TEXT_ID.apply(col("text")))
+                .groupBy(SOURCE, "c_tid")
+                .agg(
+                        array_sort(collect_set(col(CorpusTable.DOC_ID))).as("doc_ids"),
+                        first(col("text")).as("text"))
+                .persist(StorageLevel.MEMORY_AND_DISK());
+    }
 
-        // Example rows of each query text: every example whose query is usable, including those
-        // rejected for their positive (whose positive is still excluded), with whether the
-        // positive is in the source's corpus (always, for a source mined over its positives).
+    /**
+     * Step 4, the example rows of each query text: every example whose query is usable, including
+     * those rejected for their positive (whose positive is still excluded), with whether the
+     * positive is in the source's corpus (always, for a source mined over its positives).
+     */
+    static Dataset<Row> exampleRows(Dataset<Row> ex, Dataset<Row> corpus) {
         Dataset<Row> corpusIds =
                 corpus.select(col(SOURCE), col(CorpusTable.DOC_ID).as(RetrievalTable.POSITIVE_ID))
                         .distinct()
                         .withColumn("in_corpus", lit(true));
-        Dataset<Row> exampleRows =
-                ex.filter(col("q_tid").isNotNull())
-                        .join(corpusIds, new String[] {SOURCE, RetrievalTable.POSITIVE_ID}, "left")
-                        .join(
-                                broadcast(corpusSources.withColumn("has_corpus", lit(true))),
-                                new String[] {SOURCE},
-                                "left")
-                        .select(
-                                col(SOURCE),
-                                col("q_tid"),
-                                col(Columns.SPLIT),
-                                col(Columns.EXAMPLE_ID),
-                                col(RetrievalTable.QUERY_ID),
-                                col(RetrievalTable.QUERY),
-                                col(RetrievalTable.POSITIVE_ID),
-                                col(RetrievalTable.POSITIVE),
-                                col("p_tid"),
-                                col("bad").isNull().as("valid"),
-                                coalesce(col("in_corpus"), col("has_corpus").isNull())
-                                        .as("positive_in_corpus"));
+        Dataset<Row> corpusSources = corpus.select(SOURCE).distinct();
+        return ex.filter(col("q_tid").isNotNull())
+                .join(corpusIds, new String[] {SOURCE, RetrievalTable.POSITIVE_ID}, "left")
+                .join(
+                        broadcast(corpusSources.withColumn("has_corpus", lit(true))),
+                        new String[] {SOURCE},
+                        "left")
+                .select(
+                        col(SOURCE),
+                        col("q_tid"),
+                        col(Columns.SPLIT),
+                        col(Columns.EXAMPLE_ID),
+                        col(RetrievalTable.QUERY_ID),
+                        col(RetrievalTable.QUERY),
+                        col(RetrievalTable.POSITIVE_ID),
+                        col(RetrievalTable.POSITIVE),
+                        col("p_tid"),
+                        col("bad").isNull().as("valid"),
+                        coalesce(col("in_corpus"), col("has_corpus").isNull())
+                                .as("positive_in_corpus"));
+    }
 
-        // Texts to embed, once per (kind, text id), with where each vector goes: the sources
-        // whose search it enters as a query or as a candidate, and the queries it is a positive
-        // of.
-        Dataset<Row> needed =
-                valid.select(
-                                lit(DenseEmbedder.QUERY).as(DenseEmbedder.KIND),
-                                col("q_tid").as(DenseEmbedder.TEXT_ID),
-                                col("q_norm").as(DenseEmbedder.TEXT),
-                                col(SOURCE).as("query_source"),
-                                lit(null).cast(DataTypes.StringType).as("candidate_source"),
-                                lit(null).cast(QUERY_KEY).as("positive_of"))
-                        .unionByName(
-                                valid.select(
-                                        lit(DenseEmbedder.PASSAGE).as(DenseEmbedder.KIND),
-                                        col("p_tid").as(DenseEmbedder.TEXT_ID),
-                                        col("p_norm").as(DenseEmbedder.TEXT),
-                                        lit(null).cast(DataTypes.StringType).as("query_source"),
-                                        lit(null).cast(DataTypes.StringType).as("candidate_source"),
-                                        struct(col(SOURCE), col("q_tid")).as("positive_of")))
-                        .unionByName(
-                                candidates.select(
-                                        lit(DenseEmbedder.PASSAGE).as(DenseEmbedder.KIND),
-                                        col("c_tid").as(DenseEmbedder.TEXT_ID),
-                                        col("text").as(DenseEmbedder.TEXT),
-                                        lit(null).cast(DataTypes.StringType).as("query_source"),
-                                        col(SOURCE).as("candidate_source"),
-                                        lit(null).cast(QUERY_KEY).as("positive_of")))
-                        .groupBy(DenseEmbedder.KIND, DenseEmbedder.TEXT_ID)
-                        .agg(
-                                first(col(DenseEmbedder.TEXT)).as(DenseEmbedder.TEXT),
-                                collect_set(col("query_source")).as(QUERY_SOURCES),
-                                collect_set(col("candidate_source")).as(CANDIDATE_SOURCES),
-                                collect_set(col("positive_of")).as(POSITIVE_OF));
+    /**
+     * Step 5, texts to embed, once per (kind, text id), with where each vector goes: the sources
+     * whose search it enters as a query or as a candidate, and the queries it is a positive of.
+     */
+    static Dataset<Row> textsToEmbed(Dataset<Row> valid, Dataset<Row> candidates) {
+        Column noSource = lit(null).cast(DataTypes.StringType);
+        Column noQuery = lit(null).cast(QUERY_KEY);
+        return valid.select(
+                        lit(DenseEmbedder.QUERY).as(DenseEmbedder.KIND),
+                        col("q_tid").as(DenseEmbedder.TEXT_ID),
+                        col("q_norm").as(DenseEmbedder.TEXT),
+                        col(SOURCE).as("query_source"),
+                        noSource.as("candidate_source"),
+                        noQuery.as("positive_of"))
+                .unionByName(
+                        valid.select(
+                                lit(DenseEmbedder.PASSAGE).as(DenseEmbedder.KIND),
+                                col("p_tid").as(DenseEmbedder.TEXT_ID),
+                                col("p_norm").as(DenseEmbedder.TEXT),
+                                noSource.as("query_source"),
+                                noSource.as("candidate_source"),
+                                struct(col(SOURCE), col("q_tid")).as("positive_of")))
+                .unionByName(
+                        candidates.select(
+                                lit(DenseEmbedder.PASSAGE).as(DenseEmbedder.KIND),
+                                col("c_tid").as(DenseEmbedder.TEXT_ID),
+                                col("text").as(DenseEmbedder.TEXT),
+                                noSource.as("query_source"),
+                                col(SOURCE).as("candidate_source"),
+                                noQuery.as("positive_of")))
+                .groupBy(DenseEmbedder.KIND, DenseEmbedder.TEXT_ID)
+                .agg(
+                        first(col(DenseEmbedder.TEXT)).as(DenseEmbedder.TEXT),
+                        collect_set(col("query_source")).as(QUERY_SOURCES),
+                        collect_set(col("candidate_source")).as(CANDIDATE_SOURCES),
+                        collect_set(col("positive_of")).as(POSITIVE_OF));
+    }
 
-        // Embeddings: reuse stored ones, encode the rest once, persist.
+    /** Step 6, embeddings: stored ones reused, the rest encoded once and persisted. */
+    private static Embeddings embed(
+            Dataset<Row> needed, Dataset<Row> storedEmbeddings, DenseParams p) {
         String[] key = {DenseEmbedder.KIND, DenseEmbedder.TEXT_ID};
         Dataset<Row> toEncode = needed;
         Dataset<Row> reused = null;
@@ -438,64 +431,7 @@ public final class DenseMiningJob {
         Dataset<Row> fresh =
                 DenseEmbedder.encode(toEncode, p.encoder(), p.encodeChunk())
                         .persist(StorageLevel.MEMORY_AND_DISK());
-        Dataset<Row> emb = reused == null ? fresh : fresh.unionByName(reused);
-        Dataset<Row> queryVectors = searchRows(emb, DenseEmbedder.QUERY, QUERY_SOURCES);
-        Dataset<Row> candidateVectors = searchRows(emb, DenseEmbedder.PASSAGE, CANDIDATE_SOURCES);
-        Dataset<Row> positiveVectors =
-                emb.filter(col(DenseEmbedder.KIND).equalTo(DenseEmbedder.PASSAGE))
-                        .select(
-                                explode(col(POSITIVE_OF)).as("of"),
-                                col(DenseEmbedder.TEXT_ID).as("p_tid"),
-                                col(DenseEmbedder.EMBEDDING).as("vec"))
-                        .select(
-                                col("of.source").as(SOURCE),
-                                col("of.q_tid"),
-                                col("p_tid"),
-                                col("vec"));
-
-        // Search: top range_max candidates per distinct query text of each source, with texts.
-        Dataset<Row> hits =
-                BlockedSearch.search(
-                        queryVectors,
-                        candidateVectors,
-                        p.rangeMax(),
-                        p.queryBlock(),
-                        p.corpusBlock(),
-                        p.scoringThreads());
-        Dataset<Row> hitRows =
-                hits.select(
-                                col(SOURCE),
-                                col(BlockedSearch.ID).as("q_tid"),
-                                posexplode(col(BlockedSearch.HITS)))
-                        .select(
-                                col(SOURCE),
-                                col("q_tid"),
-                                col("pos").plus(1).as("rank"),
-                                col("col.id").as("c_tid"),
-                                col("col.score").cast(DataTypes.DoubleType).as("score"))
-                        .join(candidates, new String[] {SOURCE, "c_tid"});
-
-        // One grouping per query text: examples, query vector, positive vectors, hits.
-        Dataset<Row> grouped =
-                part(exampleRows, Part.EXAMPLE)
-                        .unionByName(
-                                part(
-                                        queryVectors.select(
-                                                col(SOURCE),
-                                                col(BlockedSearch.ID).as("q_tid"),
-                                                col(BlockedSearch.VEC).as("vec")),
-                                        Part.QUERY_VECTOR))
-                        .unionByName(part(positiveVectors, Part.POSITIVE_VECTOR))
-                        .unionByName(part(hitRows, Part.HIT));
-        Dataset<Row> selected =
-                grouped.groupByKey(new QueryTextKey(), Encoders.STRING())
-                        .flatMapGroups(new SelectForQueryText(p), Encoders.row(SELECTED))
-                        .persist(StorageLevel.MEMORY_AND_DISK());
-        Dataset<Row> examples =
-                selected.select(
-                        Arrays.stream(SCHEMA.fieldNames()).map(c -> col(c)).toArray(Column[]::new));
-        Dataset<Row> rejects = exRejects.unionByName(cpRejects);
-        return new Result(examples, rejects, fresh, selected, candidates);
+        return new Embeddings(fresh, reused == null ? fresh : fresh.unionByName(reused));
     }
 
     /** The (source, id, vec) rows of one kind of embedding, once per source in its routing. */
@@ -507,23 +443,51 @@ public final class DenseMiningJob {
                         col(DenseEmbedder.EMBEDDING).as(BlockedSearch.VEC));
     }
 
-    /** Pads rows to {@link #GROUPED} with typed nulls and tags them with their part. */
-    private static Dataset<Row> part(Dataset<Row> rows, Part part) {
-        Set<String> present = Set.of(rows.columns());
-        List<Column> columns = new ArrayList<>();
-        for (StructField f : GROUPED.fields()) {
-            if (f.name().equals(PART)) {
-                columns.add(lit(part.ordinal()).as(PART));
-            } else if (present.contains(f.name())) {
-                columns.add(col(f.name()));
-            } else {
-                columns.add(lit(null).cast(f.dataType()).as(f.name()));
-            }
-        }
-        return rows.select(columns.toArray(new Column[0]));
+    /** The (source, q_tid, p_tid, vec) of every positive, once per query it is a positive of. */
+    private static Dataset<Row> positiveVectors(Dataset<Row> emb) {
+        return emb.filter(col(DenseEmbedder.KIND).equalTo(DenseEmbedder.PASSAGE))
+                .select(
+                        explode(col(POSITIVE_OF)).as("of"),
+                        col(DenseEmbedder.TEXT_ID).as("p_tid"),
+                        col(DenseEmbedder.EMBEDDING).as("vec"))
+                .select(col("of.source").as(SOURCE), col("of.q_tid"), col("p_tid"), col("vec"));
     }
 
-    /** A when-chain giving struct(reason, detail) for an empty or over-long text, else null. */
+    /**
+     * Step 7, search: the top {@code range_max} candidates per distinct query text of each source,
+     * one row per hit with its 1-based rank and the candidate's ids and text.
+     */
+    private static Dataset<Row> search(
+            Dataset<Row> queryVectors,
+            Dataset<Row> candidateVectors,
+            Dataset<Row> candidates,
+            DenseParams p) {
+        Dataset<Row> hits =
+                BlockedSearch.search(
+                        queryVectors,
+                        candidateVectors,
+                        p.rangeMax(),
+                        p.queryBlock(),
+                        p.corpusBlock(),
+                        p.scoringThreads());
+        return hits.select(
+                        col(SOURCE),
+                        col(BlockedSearch.ID).as("q_tid"),
+                        posexplode(col(BlockedSearch.HITS)))
+                .select(
+                        col(SOURCE),
+                        col("q_tid"),
+                        col("pos").plus(1).as("rank"),
+                        col("col.id").as("c_tid"),
+                        col("col.score").cast(DataTypes.DoubleType).as("score"))
+                .join(candidates, new String[] {SOURCE, "c_tid"});
+    }
+
+    /**
+     * A when-chain giving struct(reason, detail) for an empty or over-long text, else null. The
+     * detail still names the key as {@code mining.max_text_chars} (now {@code
+     * stages.mine-dense.max_text_chars}): reject rows are output rows, renamed only on purpose.
+     */
     private static Column badText(Column text, String what, int maxChars) {
         Column detailEmpty = lit(what + " is empty after normalisation");
         Column detailLong =
@@ -537,323 +501,5 @@ public final class DenseMiningJob {
                 .when(
                         length(text).gt(maxChars),
                         struct(lit(TEXT_TOO_LONG).as("reason"), detailLong.as("detail")));
-    }
-
-    /**
-     * Per-source counters of a result: examples, queries, candidates, removals per filter, queries
-     * short of negatives, rejects per reason. Runs small aggregations; only the counters reach the
-     * driver.
-     */
-    public static Map<String, Map<String, Object>> summary(Result r, DenseParams p) {
-        Column n = functionsSize(col(NEGATIVES));
-        Map<String, Column> counters = new LinkedHashMap<>();
-        counters.put("examples", count(lit(1)));
-        counters.put("queries", countDistinct(col(RetrievalTable.QUERY_ID)));
-        for (NegativeSelector.Filter f : NegativeSelector.Filter.values()) {
-            counters.put(f.code(), sum(col(f.code())));
-        }
-        counters.put("fewer_than_requested", sum(when(n.lt(p.negatives()), 1).otherwise(0)));
-        counters.put("without_negatives", sum(when(n.equalTo(0), 1).otherwise(0)));
-        counters.put(
-                "positives_missing_from_corpus",
-                sum(when(col("positive_in_corpus"), 0).otherwise(1)));
-        counters.put("mean_negatives", avg(n));
-        counters.put("mean_positive_score", avg(col(POSITIVE_SCORE)));
-        List<Column> aggs = new ArrayList<>();
-        List<Column> pairs = new ArrayList<>();
-        for (Map.Entry<String, Column> e : counters.entrySet()) {
-            aggs.add(e.getValue().cast(DataTypes.DoubleType).as(e.getKey()));
-            pairs.add(struct(lit(e.getKey()).as("key"), col(e.getKey()).as("value")));
-        }
-        // One action for every counter: the three aggregations are unioned in long format.
-        Dataset<Row> fromSelected =
-                r.selected()
-                        .groupBy(SOURCE)
-                        .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0]))
-                        .select(col(SOURCE), explode(array(pairs.toArray(new Column[0]))).as("kv"))
-                        .select(col(SOURCE), col("kv.key").as("key"), col("kv.value").as("value"));
-        Dataset<Row> fromCandidates =
-                r.candidates()
-                        .groupBy(SOURCE)
-                        .agg(count(lit(1)).cast(DataTypes.DoubleType).as("value"))
-                        .select(col(SOURCE), lit("candidates").as("key"), col("value"));
-        Dataset<Row> fromRejects =
-                r.rejects()
-                        .groupBy(SOURCE, RejectsTable.INPUT, RejectsTable.REASON)
-                        .agg(count(lit(1)).cast(DataTypes.DoubleType).as("value"))
-                        .select(
-                                col(SOURCE),
-                                concat(
-                                                lit("rejected_"),
-                                                col(RejectsTable.INPUT),
-                                                lit("_"),
-                                                col(RejectsTable.REASON))
-                                        .as("key"),
-                                col("value"));
-        Map<String, Map<String, Object>> out = new TreeMap<>();
-        for (Row row :
-                fromSelected.unionByName(fromCandidates).unionByName(fromRejects).collectAsList()) {
-            Map<String, Object> m =
-                    out.computeIfAbsent(row.getString(0), s -> new LinkedHashMap<>());
-            String key = row.getString(1);
-            double value = row.isNullAt(2) ? 0.0 : row.getDouble(2);
-            m.put(key, key.startsWith("mean_") ? (Object) value : (Object) Math.round(value));
-        }
-        for (Map<String, Object> m : out.values()) {
-            long candidates = ((Number) m.getOrDefault("candidates", 0L)).longValue();
-            m.put("corpus_smaller_than_range_max", candidates < p.rangeMax());
-            m.put("requested_negatives", p.negatives());
-        }
-        return out;
-    }
-
-    private static Column functionsSize(Column c) {
-        return org.apache.spark.sql.functions.size(c);
-    }
-
-    /**
-     * Reads {@code inputRoot/retrieval} and {@code inputRoot/corpus} (absent corpus = none), mines,
-     * and writes {@code outputRoot/dense/examples}, {@code rejects}, {@code embeddings} (appending
-     * newly encoded texts under {@code fingerprint=<encoder fingerprint>}) and {@code
-     * summary.json}. Runs on the driver.
-     *
-     * @return the per-source summary
-     */
-    public static Map<String, Map<String, Object>> run(
-            SparkSession spark, String inputRoot, String outputRoot, DenseParams p) {
-        return run(spark, inputRoot, inputRoot, outputRoot, p);
-    }
-
-    /**
-     * As {@link #run(SparkSession, String, String, DenseParams)} with the retrieval table read
-     * under {@code retrievalRoot} (e.g. the decontaminated tables) and the corpus under {@code
-     * corpusRoot} (the ingested tables: decontamination does not rewrite the corpus).
-     */
-    public static Map<String, Map<String, Object>> run(
-            SparkSession spark,
-            String retrievalRoot,
-            String corpusRoot,
-            String outputRoot,
-            DenseParams p) {
-        Dataset<Row> retrieval = spark.read().parquet(retrievalRoot + "/" + RetrievalTable.NAME);
-        String corpusPath = corpusRoot + "/" + CorpusTable.NAME;
-        Dataset<Row> corpus =
-                exists(spark, corpusPath)
-                        ? spark.read().parquet(corpusPath)
-                        : spark.createDataFrame(List.of(), CorpusTable.SCHEMA);
-        String out = outputRoot + "/" + STAGE_DIR;
-        String store = out + "/embeddings";
-        String fingerprint = p.encoder().fingerprint();
-        Dataset<Row> stored = null;
-        if (exists(spark, store + "/" + DenseEmbedder.FINGERPRINT + "=" + fingerprint)) {
-            stored =
-                    spark.read()
-                            .parquet(store)
-                            .filter(col(DenseEmbedder.FINGERPRINT).equalTo(fingerprint));
-        }
-        Result r = apply(retrieval, corpus, p, stored);
-        r.newEmbeddings()
-                .withColumn(DenseEmbedder.FINGERPRINT, lit(fingerprint))
-                .write()
-                .mode(SaveMode.Append)
-                .partitionBy(DenseEmbedder.FINGERPRINT)
-                .parquet(store);
-        r.examples().write().mode(SaveMode.Overwrite).parquet(out + "/examples");
-        r.rejects().write().mode(SaveMode.Overwrite).parquet(out + "/" + RejectsTable.NAME);
-        Map<String, Map<String, Object>> summary = summary(r, p);
-        writeSummary(spark, out + "/summary.json", summary, p, fingerprint);
-        r.unpersist();
-        return summary;
-    }
-
-    private static boolean exists(SparkSession spark, String path) {
-        try {
-            org.apache.hadoop.fs.Path hp = new org.apache.hadoop.fs.Path(path);
-            FileSystem fs = hp.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            return fs.exists(hp);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot check " + path, e);
-        }
-    }
-
-    private static void writeSummary(
-            SparkSession spark,
-            String path,
-            Map<String, Map<String, Object>> summary,
-            DenseParams p,
-            String fingerprint) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("stage", STAGE);
-        doc.put("params", p);
-        doc.put("encoder_fingerprint", fingerprint);
-        doc.put("spark_version", spark.version());
-        doc.put("sources", summary);
-        try {
-            String json =
-                    new com.fasterxml.jackson.databind.ObjectMapper()
-                            .writerWithDefaultPrettyPrinter()
-                            .writeValueAsString(doc);
-            org.apache.hadoop.fs.Path hp = new org.apache.hadoop.fs.Path(path);
-            FileSystem fs = hp.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            try (var os = fs.create(hp, true)) {
-                os.write(json.getBytes(StandardCharsets.UTF_8));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + path, e);
-        }
-    }
-
-    /** The group key of a {@link #GROUPED} row: its source and query text id. */
-    private static final class QueryTextKey implements MapFunction<Row, String> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String call(Row row) {
-            return row.getString(0) + '\u0000' + row.getString(1);
-        }
-    }
-
-    /**
-     * Selects the negatives of every example of one query text from the rows of its group: the
-     * examples (valid or rejected for their positive), the query's vector, its positives' vectors
-     * and its hits. Every positive of the query text and its lowest positive score count for all of
-     * its examples, whatever their query ids. Runs on executors.
-     */
-    private static final class SelectForQueryText
-            implements FlatMapGroupsFunction<String, Row, Row> {
-        private static final long serialVersionUID = 1L;
-        private static final int PART_INDEX = GROUPED.fieldIndex(PART);
-        private static final int VEC = GROUPED.fieldIndex("vec");
-        private final NegativeSelector selector;
-
-        SelectForQueryText(DenseParams params) {
-            this.selector = new NegativeSelector(params);
-        }
-
-        @Override
-        public Iterator<Row> call(String key, Iterator<Row> rows) {
-            List<Row> examples = new ArrayList<>();
-            float[] queryVector = null;
-            Map<String, float[]> positiveVectors = new HashMap<>();
-            List<NegativeSelector.Candidate> hits = new ArrayList<>();
-            for (Row row : (Iterable<Row>) () -> rows) {
-                switch (Part.values()[row.getInt(PART_INDEX)]) {
-                    case EXAMPLE -> examples.add(row);
-                    case QUERY_VECTOR -> queryVector = floats(row.getList(VEC));
-                    case POSITIVE_VECTOR ->
-                            positiveVectors.put(row.getAs("p_tid"), floats(row.getList(VEC)));
-                    case HIT ->
-                            hits.add(
-                                    new NegativeSelector.Candidate(
-                                            row.getAs("c_tid"),
-                                            row.getList(row.fieldIndex("doc_ids")),
-                                            row.getAs("text"),
-                                            row.getDouble(row.fieldIndex("score")),
-                                            row.getInt(row.fieldIndex("rank"))));
-                }
-            }
-            Set<String> positiveIds = new HashSet<>();
-            Set<String> positiveTextIds = new HashSet<>();
-            Map<String, Double> positiveScores = new HashMap<>();
-            double minPositive = Double.POSITIVE_INFINITY;
-            for (Row e : examples) {
-                positiveIds.add(e.getAs(RetrievalTable.POSITIVE_ID));
-                positiveTextIds.add(e.getAs("p_tid"));
-                if (e.<Boolean>getAs("valid")) {
-                    double s = dot(queryVector, positiveVectors.get(e.<String>getAs("p_tid")), e);
-                    positiveScores.put(e.getAs(Columns.EXAMPLE_ID), s);
-                    minPositive = Math.min(minPositive, s);
-                }
-            }
-            List<Row> out = new ArrayList<>(positiveScores.size());
-            for (Row e : examples) {
-                if (e.<Boolean>getAs("valid")) {
-                    out.add(
-                            select(
-                                    e,
-                                    hits,
-                                    positiveIds,
-                                    positiveTextIds,
-                                    minPositive,
-                                    positiveScores.get(e.<String>getAs(Columns.EXAMPLE_ID))));
-                }
-            }
-            return out.iterator();
-        }
-
-        private Row select(
-                Row e,
-                List<NegativeSelector.Candidate> hits,
-                Set<String> positiveIds,
-                Set<String> positiveTextIds,
-                double minPositive,
-                double positiveScore) {
-            NegativeSelector.Query q =
-                    new NegativeSelector.Query(
-                            e.getAs(Columns.EXAMPLE_ID),
-                            e.getAs(RetrievalTable.QUERY_ID),
-                            e.getAs("q_tid"),
-                            positiveIds,
-                            positiveTextIds,
-                            minPositive);
-            NegativeSelector.Selection sel = selector.select(q, hits);
-            int n = sel.negatives().size();
-            List<String> texts = new ArrayList<>(n);
-            List<String> ids = new ArrayList<>(n);
-            List<Double> scores = new ArrayList<>(n);
-            List<Integer> ranks = new ArrayList<>(n);
-            for (NegativeSelector.Candidate c : sel.negatives()) {
-                texts.add(c.text());
-                ids.add(c.docIds().get(0));
-                scores.add(c.score());
-                ranks.add(c.rank());
-            }
-            Object[] values = new Object[SELECTED.size()];
-            int i = 0;
-            values[i++] = e.getAs(SOURCE);
-            values[i++] = e.getAs(Columns.SPLIT);
-            values[i++] = e.getAs(Columns.EXAMPLE_ID);
-            values[i++] = "retrieval";
-            values[i++] = e.getAs(RetrievalTable.QUERY);
-            values[i++] = e.getAs(RetrievalTable.POSITIVE);
-            values[i++] = CollectionConverters.asScala(texts);
-            values[i++] = CollectionConverters.asScala(ids);
-            values[i++] = CollectionConverters.asScala(scores);
-            values[i++] = CollectionConverters.asScala(ranks);
-            values[i++] = MINER;
-            values[i++] = positiveScore;
-            values[i++] = e.getAs(RetrievalTable.QUERY_ID);
-            values[i++] = e.getAs("positive_in_corpus");
-            for (long removed : sel.removed()) {
-                values[i++] = removed;
-            }
-            return RowFactory.create(values);
-        }
-
-        /** Query · positive in double; fails naming the example if a vector never arrived. */
-        private static double dot(float[] q, float[] d, Row example) {
-            if (q == null || d == null) {
-                throw new IllegalStateException(
-                        "no "
-                                + (q == null ? "query" : "positive")
-                                + " embedding reached example "
-                                + example.getAs(Columns.EXAMPLE_ID)
-                                + " of source "
-                                + example.getAs(SOURCE));
-            }
-            double s = 0;
-            for (int i = 0; i < q.length; i++) {
-                s += (double) q[i] * d[i];
-            }
-            return s;
-        }
-
-        private static float[] floats(List<Float> list) {
-            float[] f = new float[list.size()];
-            for (int i = 0; i < f.length; i++) {
-                f[i] = list.get(i);
-            }
-            return f;
-        }
     }
 }

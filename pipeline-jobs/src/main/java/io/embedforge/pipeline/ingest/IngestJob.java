@@ -5,14 +5,13 @@ import static org.apache.spark.sql.functions.col;
 import io.embedforge.pipeline.config.InputSpec;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.config.SourceConfig;
-import io.embedforge.pipeline.schema.ClassificationTable;
-import io.embedforge.pipeline.schema.ClusteringTable;
+import io.embedforge.pipeline.schema.CanonicalTables;
 import io.embedforge.pipeline.schema.Columns;
-import io.embedforge.pipeline.schema.CorpusTable;
-import io.embedforge.pipeline.schema.QueriesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
-import io.embedforge.pipeline.schema.RetrievalTable;
-import io.embedforge.pipeline.schema.StsTable;
+import io.embedforge.pipeline.stage.NoParams;
+import io.embedforge.pipeline.stage.Stage;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +20,6 @@ import java.util.TreeMap;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
@@ -29,29 +27,39 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code ingest} stage: every configured source, read in its native format, validated and
- * written as the canonical Parquet tables under {@code <out>/ingest/}, with every bad record in
- * {@code <out>/ingest/rejects}. The driver plans inputs and gathers counts (small aggregates);
- * reading, validation, dedup and writing run on executors.
+ * written as the canonical Parquet tables ({@link CanonicalTables}) under {@code <out>/ingest/},
+ * with every bad record in {@code <out>/ingest/rejects}. It has no settings block of its own: it
+ * reads the profile's sources, and its fingerprint covers the resolved profile and every input
+ * file. The driver plans inputs and gathers counts (small aggregates); reading, validation, dedup
+ * and writing run on executors.
  */
-public final class IngestJob {
-    public static final String STAGE = "ingest";
-
-    /** Canonical tables in the order they are written, with their schemas. */
-    public static final Map<String, StructType> TABLES = tables();
-
+public final class IngestJob implements Stage<NoParams> {
     private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
 
-    private IngestJob() {}
+    @Override
+    public StageId id() {
+        return StageId.INGEST;
+    }
 
-    private static Map<String, StructType> tables() {
-        Map<String, StructType> t = new LinkedHashMap<>();
-        t.put(RetrievalTable.NAME, RetrievalTable.SCHEMA);
-        t.put(QueriesTable.NAME, QueriesTable.SCHEMA);
-        t.put(CorpusTable.NAME, CorpusTable.SCHEMA);
-        t.put(ClassificationTable.NAME, ClassificationTable.SCHEMA);
-        t.put(ClusteringTable.NAME, ClusteringTable.SCHEMA);
-        t.put(StsTable.NAME, StsTable.SCHEMA);
-        return t;
+    @Override
+    public Class<NoParams> paramsType() {
+        return NoParams.class;
+    }
+
+    @Override
+    public Inputs inputs(PipelineConfig config, NoParams params) {
+        List<String> paths = new ArrayList<>();
+        for (SourceConfig s : config.sources()) {
+            for (InputSpec in : s.inputs()) {
+                paths.addAll(in.allPaths());
+            }
+        }
+        return new Inputs(paths, config.resolved());
+    }
+
+    @Override
+    public IngestReport run(StageContext ctx, NoParams params) {
+        return ingest(ctx);
     }
 
     /** Plans every input of every source; fails before any Spark job when an input is missing. */
@@ -69,8 +77,10 @@ public final class IngestJob {
         return plans;
     }
 
-    /** Reads, validates and writes every source; returns the counts. */
-    public static IngestReport run(SparkSession spark, PipelineConfig config, String stageDir) {
+    /** Reads, validates and writes every source of the context's profile; returns the counts. */
+    public static IngestReport ingest(StageContext ctx) {
+        SparkSession spark = ctx.spark();
+        PipelineConfig config = ctx.config();
         Map<String, Map<String, InputPlanner.Plan>> plans = plan(spark, config);
         HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
         List<IngestTransform.SourceInputs> inputs = new ArrayList<>();
@@ -86,27 +96,17 @@ public final class IngestJob {
         }
         IngestTransform.Result result = IngestTransform.apply(spark, inputs);
         try {
-            for (Map.Entry<String, StructType> t : TABLES.entrySet()) {
+            for (Map.Entry<String, StructType> t : CanonicalTables.ALL.entrySet()) {
                 Dataset<Row> rows = canonical(result.tables().get(t.getKey()), t.getValue());
                 String idColumn = t.getValue().fieldNames()[2];
-                rows.sortWithinPartitions(Columns.SOURCE, idColumn)
-                        .write()
-                        .mode(SaveMode.Overwrite)
-                        .parquet(stageDir + "/" + t.getKey());
+                ctx.write(t.getKey(), rows.sortWithinPartitions(Columns.SOURCE, idColumn));
             }
-            canonical(result.rejects(), RejectsTable.SCHEMA)
-                    .sortWithinPartitions(Columns.SOURCE, RejectsTable.LOCATION)
-                    .write()
-                    .mode(SaveMode.Overwrite)
-                    .parquet(stageDir + "/" + RejectsTable.NAME);
+            ctx.write(
+                    RejectsTable.NAME,
+                    canonical(result.rejects(), RejectsTable.SCHEMA)
+                            .sortWithinPartitions(Columns.SOURCE, RejectsTable.LOCATION));
             IngestReport report =
-                    report(
-                            spark,
-                            config,
-                            plans,
-                            stageDir,
-                            result.outcomeCounts(),
-                            result.duplicateCounts());
+                    report(ctx, plans, result.outcomeCounts(), result.duplicateCounts());
             for (IngestReport.SourceCounts s : report.sources()) {
                 for (IngestReport.RoleCounts r : s.inputs()) {
                     if (!r.reconciles()) {
@@ -133,12 +133,12 @@ public final class IngestJob {
     }
 
     private static IngestReport report(
-            SparkSession spark,
-            PipelineConfig config,
+            StageContext ctx,
             Map<String, Map<String, InputPlanner.Plan>> plans,
-            String stageDir,
             Dataset<Row> outcomeCounts,
             Dataset<Row> duplicateCounts) {
+        SparkSession spark = ctx.spark();
+        PipelineConfig config = ctx.config();
         Map<String, long[]> outcomes = new TreeMap<>();
         for (Row r : outcomeCounts.collectAsList()) {
             outcomes.put(
@@ -152,7 +152,7 @@ public final class IngestJob {
         Map<String, Map<String, Long>> rejectCounts = new TreeMap<>();
         for (Row r :
                 spark.read()
-                        .parquet(stageDir + "/" + RejectsTable.NAME)
+                        .parquet(ctx.output(RejectsTable.NAME))
                         .groupBy(Columns.SOURCE, RejectsTable.INPUT, RejectsTable.REASON)
                         .count()
                         .collectAsList()) {
@@ -161,10 +161,10 @@ public final class IngestJob {
                     .put(r.getString(2), r.getLong(3));
         }
         Map<String, Long> written = new TreeMap<>();
-        for (String table : TABLES.keySet()) {
+        for (String table : CanonicalTables.ALL.keySet()) {
             for (Row r :
                     spark.read()
-                            .parquet(stageDir + "/" + table)
+                            .parquet(ctx.output(table))
                             .groupBy(col(Columns.SOURCE))
                             .count()
                             .collectAsList()) {

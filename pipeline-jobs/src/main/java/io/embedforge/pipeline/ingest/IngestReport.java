@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.ingest;
 
+import io.embedforge.pipeline.schema.StageResult;
 import java.util.List;
 import java.util.Map;
 
@@ -11,7 +12,7 @@ import java.util.Map;
  * each record read ends as output rows, reject rows or counted duplicates ({@code expanded} counts
  * the extra rows of records with several positives).
  */
-public record IngestReport(List<SourceCounts> sources) {
+public record IngestReport(List<SourceCounts> sources) implements StageResult {
 
     /** One source instance. */
     public record SourceCounts(

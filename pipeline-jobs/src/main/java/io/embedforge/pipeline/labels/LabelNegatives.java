@@ -19,24 +19,27 @@ import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sort_array;
 import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.substring;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import io.embedforge.pipeline.common.SeededHash;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
-import io.embedforge.pipeline.run.StageOutput;
-import io.embedforge.pipeline.run.Summaries;
 import io.embedforge.pipeline.schema.ClassificationTable;
 import io.embedforge.pipeline.schema.ClusteringTable;
 import io.embedforge.pipeline.schema.Columns;
+import io.embedforge.pipeline.schema.ExampleCounts;
+import io.embedforge.pipeline.schema.LabelSummary;
 import io.embedforge.pipeline.schema.NegativesTable;
-import io.embedforge.pipeline.schema.RejectsTable;
+import io.embedforge.pipeline.stage.Rejects;
+import io.embedforge.pipeline.stage.Stage;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.pipeline.stage.StageOutput;
+import io.embedforge.pipeline.stage.Summaries;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,7 +47,6 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.api.java.UDF3;
@@ -72,13 +74,7 @@ import scala.collection.Seq;
  * <p>Every choice is a function of (seed, example id): the output does not depend on partitioning.
  * Driver: plans only. Executors: everything else.
  */
-public final class LabelNegatives {
-    /** Stage name in reject rows and the manifest. */
-    public static final String STAGE = "label-negatives";
-
-    /** Output directory under the output root. */
-    public static final String STAGE_DIR = "label-negatives";
-
+public final class LabelNegatives implements Stage<LabelParams> {
     /** Reject reason: the query field is null or blank. */
     public static final String MISSING_TEXT = "missing_text";
 
@@ -92,7 +88,7 @@ public final class LabelNegatives {
     public static final String RARE_LABEL = "rare_label";
 
     /** Extra column: which input field the query came from (text, title, abstract). */
-    public static final String QUERY_FIELD = "query_field";
+    public static final String QUERY_FIELD = NegativesTable.QUERY_FIELD;
 
     private static final String INPUT_ID = "input_id";
     private static final String TEXT = "text";
@@ -106,49 +102,95 @@ public final class LabelNegatives {
     private static final String[] STRATUM = {
         Columns.SOURCE, NegativesTable.TASK_TYPE, QUERY_FIELD, LABEL
     };
+    private static final WindowSpec BY_STRATUM = Window.partitionBy(cols(STRATUM));
 
-    private LabelNegatives() {}
+    private static final UserDefinedFunction NORMALIZE =
+            udf((UDF1<String, String>) TextNormalizer::normalize, DataTypes.StringType);
 
-    /** Reads classification and clustering tables (each optional) and writes the stage output. */
-    public static Map<String, Object> run(
-            SparkSession spark, String inputRoot, String outputRoot, LabelParams params) {
+    /** Rows of one stage run, from items to sampled examples (each step's output). */
+    private record Steps(
+            Dataset<Row> items,
+            Dataset<Row> valid,
+            Dataset<Row> rejects,
+            Dataset<Row> pooled,
+            Dataset<Row> sampled) {}
+
+    @Override
+    public StageId id() {
+        return StageId.LABEL_NEGATIVES;
+    }
+
+    @Override
+    public Class<LabelParams> paramsType() {
+        return LabelParams.class;
+    }
+
+    /** Reads the decontaminated classification and clustering tables (each optional), mines. */
+    @Override
+    public LabelSummary run(StageContext ctx, LabelParams params) {
         Dataset<Row> classification =
-                StageOutput.readOrEmpty(
-                        spark,
-                        inputRoot + "/" + ClassificationTable.NAME,
+                ctx.readOrEmpty(
+                        StageId.DECONTAMINATE,
+                        ClassificationTable.NAME,
                         ClassificationTable.SCHEMA);
         Dataset<Row> clustering =
-                StageOutput.readOrEmpty(
-                        spark, inputRoot + "/" + ClusteringTable.NAME, ClusteringTable.SCHEMA);
-        StageOutput out = apply(classification, clustering, params);
-        out.examples().persist();
-        try {
-            out.write(outputRoot + "/" + STAGE_DIR);
-            return out.summary().get();
-        } finally {
-            out.examples().unpersist();
-        }
+                ctx.readOrEmpty(
+                        StageId.DECONTAMINATE, ClusteringTable.NAME, ClusteringTable.SCHEMA);
+        return apply(classification, clustering, params).writeAndSummarise(ctx);
     }
 
     /** The pure transformation; either input may be empty. */
-    public static StageOutput apply(
+    public static StageOutput<LabelSummary> apply(
             Dataset<Row> classification, Dataset<Row> clustering, LabelParams p) {
-        UserDefinedFunction normalize =
-                udf((UDF1<String, String>) TextNormalizer::normalize, DataTypes.StringType);
+        Dataset<Row> items =
+                classificationItems(classification, p)
+                        .unionByName(clusteringItems(clustering, p))
+                        .withColumn(
+                                MODE,
+                                udf((UDF1<String, String>) p::mode, DataTypes.StringType)
+                                        .apply(col(Columns.SOURCE)));
+        Dataset<Row> checked = items.withColumn(REASON, reason(p));
+        Dataset<Row> counted = countedPerLabel(checked.filter(col(REASON).isNull()), p);
+        Dataset<Row> rejects =
+                rejects(
+                        checked.filter(col(REASON).isNotNull())
+                                .unionByName(counted.filter(col(REASON).isNotNull()).drop(N)),
+                        p);
+        Dataset<Row> valid = counted.filter(col(REASON).isNull()).drop(REASON);
+        Dataset<Row> pooled = pooled(valid, p);
+        Dataset<Row> sampled = sampled(pooled, p);
+        Dataset<Row> examples =
+                distinctExamples(
+                        labelMode(sampled).unionByName(exampleMode(pooled, sampled, valid, p)));
+        Steps steps = new Steps(items, valid, rejects, pooled, sampled);
+        return new StageOutput<>(examples, rejects, () -> summary(steps, examples, p));
+    }
+
+    /** Step 1a: classification records as items (text, label text as the one label). */
+    static Dataset<Row> classificationItems(Dataset<Row> classification, LabelParams p) {
+        return classification
+                .filter(col(Columns.SPLIT).isin(p.splits().toArray()))
+                .select(
+                        col(Columns.SOURCE),
+                        col(Columns.SPLIT),
+                        col(Columns.EXAMPLE_ID).as(INPUT_ID),
+                        lit(NegativesTable.TASK_CLASSIFICATION).as(NegativesTable.TASK_TYPE),
+                        lit(ClassificationTable.TEXT).as(QUERY_FIELD),
+                        NORMALIZE.apply(col(ClassificationTable.TEXT)).as(TEXT),
+                        NORMALIZE.apply(col(ClassificationTable.LABEL_TEXT)).as(LABEL))
+                .withColumn(LABELS, array(col(LABEL)));
+    }
+
+    /**
+     * Step 1b: clustering records as items, one per target field (title, abstract) of the source,
+     * with the main category (or a seeded pick of the categories) and every category.
+     */
+    static Dataset<Row> clusteringItems(Dataset<Row> clustering, LabelParams p) {
+        long seed = p.seed();
         UserDefinedFunction targets =
                 udf(
                         (UDF1<String, List<String>>) s -> p.source(s).targets(),
                         DataTypes.createArrayType(DataTypes.StringType));
-        UserDefinedFunction known =
-                udf(
-                        (UDF2<String, String, Boolean>)
-                                (s, l) -> {
-                                    List<String> k = p.source(s).knownLabels();
-                                    return k.isEmpty() || k.contains(l);
-                                },
-                        DataTypes.BooleanType);
-        UserDefinedFunction modeOf = udf((UDF1<String, String>) p::mode, DataTypes.StringType);
-        long seed = p.seed();
         UserDefinedFunction positive =
                 udf(
                         (UDF4<String, String, String, Seq<String>, String>)
@@ -159,147 +201,137 @@ public final class LabelNegatives {
                 udf(
                         (UDF2<String, Seq<String>, List<String>>) LabelNegatives::allLabels,
                         DataTypes.createArrayType(DataTypes.StringType));
-        UserDefinedFunction hashRank =
-                udf(
-                        (UDF2<String, String, Long>) (id, salt) -> SeededHash.rank(seed, id, salt),
-                        DataTypes.LongType);
-        int maxNegatives = p.maxNegatives();
-        UserDefinedFunction chooseLabels =
-                udf(
-                        (UDF3<String, Seq<String>, Seq<String>, List<String>>)
-                                (id, set, own) -> chooseLabels(seed, maxNegatives, id, set, own),
-                        DataTypes.createArrayType(DataTypes.StringType));
+        Column target =
+                when(
+                                col(QUERY_FIELD).equalTo(LabelSourceParams.TARGET_TITLE),
+                                col(ClusteringTable.TITLE))
+                        .otherwise(col(ClusteringTable.ABSTRACT));
+        return clustering
+                .filter(col(Columns.SPLIT).isin(p.splits().toArray()))
+                .withColumn(QUERY_FIELD, explode(targets.apply(col(Columns.SOURCE))))
+                .select(
+                        col(Columns.SOURCE),
+                        col(Columns.SPLIT),
+                        col(Columns.EXAMPLE_ID).as(INPUT_ID),
+                        lit(NegativesTable.TASK_CLUSTERING).as(NegativesTable.TASK_TYPE),
+                        col(QUERY_FIELD),
+                        NORMALIZE.apply(target).as(TEXT),
+                        positive.apply(
+                                        col(Columns.SOURCE),
+                                        col(Columns.EXAMPLE_ID),
+                                        col(ClusteringTable.CATEGORY),
+                                        col(ClusteringTable.CATEGORIES))
+                                .as(LABEL),
+                        allLabels
+                                .apply(
+                                        col(ClusteringTable.CATEGORY),
+                                        col(ClusteringTable.CATEGORIES))
+                                .as(LABELS));
+    }
 
-        // 1. Items from both tables.
-        Object[] splits = p.splits().toArray();
-        Dataset<Row> cls =
-                classification
-                        .filter(col(Columns.SPLIT).isin(splits))
-                        .select(
-                                col(Columns.SOURCE),
-                                col(Columns.SPLIT),
-                                col(Columns.EXAMPLE_ID).as(INPUT_ID),
-                                lit(NegativesTable.TASK_CLASSIFICATION)
-                                        .as(NegativesTable.TASK_TYPE),
-                                lit(ClassificationTable.TEXT).as(QUERY_FIELD),
-                                normalize.apply(col(ClassificationTable.TEXT)).as(TEXT),
-                                normalize.apply(col(ClassificationTable.LABEL_TEXT)).as(LABEL));
-        cls = cls.withColumn(LABELS, array(col(LABEL)));
-        Dataset<Row> clu =
-                clustering
-                        .filter(col(Columns.SPLIT).isin(splits))
-                        .withColumn(QUERY_FIELD, explode(targets.apply(col(Columns.SOURCE))))
-                        .select(
-                                col(Columns.SOURCE),
-                                col(Columns.SPLIT),
-                                col(Columns.EXAMPLE_ID).as(INPUT_ID),
-                                lit(NegativesTable.TASK_CLUSTERING).as(NegativesTable.TASK_TYPE),
-                                col(QUERY_FIELD),
-                                normalize
-                                        .apply(
-                                                when(
-                                                                col(QUERY_FIELD)
-                                                                        .equalTo(
-                                                                                LabelSourceParams
-                                                                                        .TARGET_TITLE),
-                                                                col(ClusteringTable.TITLE))
-                                                        .otherwise(col(ClusteringTable.ABSTRACT)))
-                                        .as(TEXT),
-                                positive.apply(
-                                                col(Columns.SOURCE),
-                                                col(Columns.EXAMPLE_ID),
-                                                col(ClusteringTable.CATEGORY),
-                                                col(ClusteringTable.CATEGORIES))
-                                        .as(LABEL),
-                                allLabels
-                                        .apply(
-                                                col(ClusteringTable.CATEGORY),
-                                                col(ClusteringTable.CATEGORIES))
-                                        .as(LABELS));
-        Dataset<Row> items =
-                cls.unionByName(clu).withColumn(MODE, modeOf.apply(col(Columns.SOURCE)));
+    /** Step 2a: why an item is rejected (no text, no label, unknown label), else null. */
+    private static Column reason(LabelParams p) {
+        UserDefinedFunction known =
+                udf(
+                        (UDF2<String, String, Boolean>)
+                                (s, l) -> {
+                                    List<String> k = p.source(s).knownLabels();
+                                    return k.isEmpty() || k.contains(l);
+                                },
+                        DataTypes.BooleanType);
+        return when(col(TEXT).isNull().or(col(TEXT).equalTo("")), lit(MISSING_TEXT))
+                .when(col(LABEL).isNull().or(col(LABEL).equalTo("")), lit(MISSING_LABEL))
+                .when(not(known.apply(col(Columns.SOURCE), col(LABEL))), lit(UNKNOWN_LABEL));
+    }
 
-        // 2. Validation, then labels too rare to learn from.
-        Column reason =
-                when(col(TEXT).isNull().or(col(TEXT).equalTo("")), lit(MISSING_TEXT))
-                        .when(col(LABEL).isNull().or(col(LABEL).equalTo("")), lit(MISSING_LABEL))
-                        .when(
-                                not(known.apply(col(Columns.SOURCE), col(LABEL))),
-                                lit(UNKNOWN_LABEL));
-        Dataset<Row> checked = items.withColumn(REASON, reason);
-        WindowSpec stratum = Window.partitionBy(cols(STRATUM));
+    /** Step 2b: each item's stratum size {@code n}, and {@code rare_label} below the minimum. */
+    private static Dataset<Row> countedPerLabel(Dataset<Row> checkedValid, LabelParams p) {
         Column minimum =
                 when(
                                 col(MODE).equalTo(LabelSourceParams.MODE_EXAMPLE),
                                 lit(Math.max(2, p.minLabelExamples())))
                         .otherwise(lit(p.minLabelExamples()));
-        Dataset<Row> counted =
-                checked.filter(col(REASON).isNull())
-                        .withColumn(N, count(lit(1)).over(stratum))
-                        .withColumn(REASON, when(col(N).lt(minimum), lit(RARE_LABEL)));
-        Dataset<Row> rejects =
-                rejects(
-                        checked.filter(col(REASON).isNotNull())
-                                .unionByName(counted.filter(col(REASON).isNotNull()).drop(N)),
-                        p);
-        Dataset<Row> valid = counted.filter(col(REASON).isNull()).drop(REASON);
+        return checkedValid
+                .withColumn(N, count(lit(1)).over(BY_STRATUM))
+                .withColumn(REASON, when(col(N).lt(minimum), lit(RARE_LABEL)));
+    }
 
-        // 3. Label sets, effective mode (binary sets keep label texts), pool order, sampling.
+    /**
+     * Step 3a: each item with its set's sorted labels, its effective mode (binary sets keep label
+     * texts) and its seeded position {@code prn} in its stratum.
+     */
+    private static Dataset<Row> pooled(Dataset<Row> valid, LabelParams p) {
         Dataset<Row> sets =
                 valid.groupBy(cols(SET)).agg(sort_array(collect_set(col(LABEL))).as("label_set"));
-        Dataset<Row> pooled =
-                valid.join(sets, SET)
-                        .withColumn(
-                                MODE,
-                                when(
-                                                col(MODE)
-                                                        .equalTo(LabelSourceParams.MODE_EXAMPLE)
-                                                        .and(size(col("label_set")).gt(2)),
-                                                lit(LabelSourceParams.MODE_EXAMPLE))
-                                        .otherwise(lit(LabelSourceParams.MODE_LABEL)))
-                        .withColumn(
-                                PRN,
-                                row_number()
-                                        .over(
-                                                stratum.orderBy(
-                                                        hashRank.apply(
-                                                                col(INPUT_ID), lit("example")),
-                                                        col(INPUT_ID))));
+        return valid.join(sets, SET)
+                .withColumn(
+                        MODE,
+                        when(
+                                        col(MODE)
+                                                .equalTo(LabelSourceParams.MODE_EXAMPLE)
+                                                .and(size(col("label_set")).gt(2)),
+                                        lit(LabelSourceParams.MODE_EXAMPLE))
+                                .otherwise(lit(LabelSourceParams.MODE_LABEL)))
+                .withColumn(
+                        PRN,
+                        row_number()
+                                .over(
+                                        BY_STRATUM.orderBy(
+                                                hashRank(p).apply(col(INPUT_ID), lit("example")),
+                                                col(INPUT_ID))));
+    }
+
+    /**
+     * Step 3b: the first {@code min(max_per_label, ceil(sample_rate * n))} items of each stratum in
+     * seeded order, each with its chosen negative labels.
+     */
+    private static Dataset<Row> sampled(Dataset<Row> pooled, LabelParams p) {
+        long seed = p.seed();
+        int negatives = p.negatives();
+        UserDefinedFunction chooseLabels =
+                udf(
+                        (UDF3<String, Seq<String>, Seq<String>, List<String>>)
+                                (id, set, own) -> chooseLabels(seed, negatives, id, set, own),
+                        DataTypes.createArrayType(DataTypes.StringType));
         Column limit = ceil(col(N).multiply(p.sampleRate()));
         if (p.maxPerLabel() > 0) {
             limit = least(limit, lit(p.maxPerLabel()));
         }
-        Dataset<Row> sampled =
-                pooled.withColumn(
-                                "srn",
-                                row_number()
-                                        .over(
-                                                stratum.orderBy(
-                                                        hashRank.apply(
-                                                                col(INPUT_ID), lit("sample")),
-                                                        col(INPUT_ID))))
-                        .filter(col("srn").leq(limit))
-                        .drop("srn")
-                        .withColumn(
-                                "neg_labels",
-                                chooseLabels.apply(col(INPUT_ID), col("label_set"), col(LABELS)));
+        return pooled.withColumn(
+                        "srn",
+                        row_number()
+                                .over(
+                                        BY_STRATUM.orderBy(
+                                                hashRank(p).apply(col(INPUT_ID), lit("sample")),
+                                                col(INPUT_ID))))
+                .filter(col("srn").leq(limit))
+                .drop("srn")
+                .withColumn(
+                        "neg_labels",
+                        chooseLabels.apply(col(INPUT_ID), col("label_set"), col(LABELS)));
+    }
 
-        // 4a. Label mode: d+ = label text, negatives = other label texts.
-        Dataset<Row> labelMode =
-                sampled.filter(col(MODE).equalTo(LabelSourceParams.MODE_LABEL))
-                        .select(
-                                col(Columns.SOURCE),
-                                col(Columns.SPLIT),
-                                col(INPUT_ID),
-                                col(NegativesTable.TASK_TYPE),
-                                col(QUERY_FIELD),
-                                col(TEXT).as(NegativesTable.QUERY),
-                                col(LABEL).as(NegativesTable.POSITIVE),
-                                col("neg_labels").as(NegativesTable.NEGATIVES),
-                                lit(NegativesTable.MINER_LABEL).as(NegativesTable.NEGATIVE_MINER));
+    /** Step 4a, label mode: d+ = the label text, negatives = other label texts. */
+    private static Dataset<Row> labelMode(Dataset<Row> sampled) {
+        return sampled.filter(col(MODE).equalTo(LabelSourceParams.MODE_LABEL))
+                .select(
+                        col(Columns.SOURCE),
+                        col(Columns.SPLIT),
+                        col(INPUT_ID),
+                        col(NegativesTable.TASK_TYPE),
+                        col(QUERY_FIELD),
+                        col(TEXT).as(NegativesTable.QUERY),
+                        col(LABEL).as(NegativesTable.POSITIVE),
+                        col("neg_labels").as(NegativesTable.NEGATIVES),
+                        lit(NegativesTable.MINER_LABEL).as(NegativesTable.NEGATIVE_MINER));
+    }
 
-        // 4b. Example mode: d+ = the next example of the label in seeded order, negatives = one
-        // seeded example of each chosen other label.
+    /**
+     * Step 4b, example mode: d+ = the next example of the label in seeded order, negatives = one
+     * seeded example of each chosen other label.
+     */
+    private static Dataset<Row> exampleMode(
+            Dataset<Row> pooled, Dataset<Row> sampled, Dataset<Row> valid, LabelParams p) {
         Dataset<Row> pool =
                 pooled.filter(col(MODE).equalTo(LabelSourceParams.MODE_EXAMPLE))
                         .select(
@@ -310,11 +342,9 @@ public final class LabelNegatives {
                                 col(PRN),
                                 col(TEXT).as("pool_text"),
                                 col(LABELS).as("pool_labels"));
-        Dataset<Row> exampleQueries =
-                sampled.filter(col(MODE).equalTo(LabelSourceParams.MODE_EXAMPLE))
-                        .withColumn("partner", pmod(col(PRN), col(N)).plus(1));
         Dataset<Row> withPositive =
-                exampleQueries
+                sampled.filter(col(MODE).equalTo(LabelSourceParams.MODE_EXAMPLE))
+                        .withColumn("partner", pmod(col(PRN), col(N)).plus(1))
                         .join(
                                 pool.withColumnRenamed(PRN, "partner").drop("pool_labels"),
                                 new String[] {
@@ -325,159 +355,151 @@ public final class LabelNegatives {
                                     "partner"
                                 })
                         .withColumnRenamed("pool_text", NegativesTable.POSITIVE);
+        return withPositive
+                .join(
+                        negativeExamples(withPositive, pool, valid, p),
+                        new String[] {
+                            Columns.SOURCE, NegativesTable.TASK_TYPE, QUERY_FIELD, INPUT_ID
+                        },
+                        "left")
+                .select(
+                        col(Columns.SOURCE),
+                        col(Columns.SPLIT),
+                        col(INPUT_ID),
+                        col(NegativesTable.TASK_TYPE),
+                        col(QUERY_FIELD),
+                        col(TEXT).as(NegativesTable.QUERY),
+                        col(NegativesTable.POSITIVE),
+                        expr("array_distinct(coalesce(transform(negs, x -> x.pool_text),"
+                                        + " cast(array() as array<string>)))")
+                                .as(NegativesTable.NEGATIVES),
+                        lit(NegativesTable.MINER_EXAMPLE).as(NegativesTable.NEGATIVE_MINER));
+    }
+
+    /**
+     * For each example-mode query, one seeded example of each of its negative labels that has none
+     * of the query's labels and differs from the query and the positive: {@code negs}, in the order
+     * of the chosen labels.
+     */
+    private static Dataset<Row> negativeExamples(
+            Dataset<Row> withPositive, Dataset<Row> pool, Dataset<Row> valid, LabelParams p) {
         Dataset<Row> labelSizes =
                 valid.groupBy(cols(STRATUM))
                         .agg(count(lit(1)).as("n_neg"))
                         .withColumnRenamed(LABEL, "neg_label");
-        Dataset<Row> negativeRows =
-                withPositive
-                        .select(
-                                col(Columns.SOURCE),
-                                col(NegativesTable.TASK_TYPE),
-                                col(QUERY_FIELD),
-                                col(INPUT_ID),
-                                col(TEXT),
-                                col(LABEL).as("own_label"),
-                                col(NegativesTable.POSITIVE),
-                                posexplode(col("neg_labels")).as(new String[] {"pos", "neg_label"}))
-                        .join(
-                                labelSizes,
-                                new String[] {
-                                    Columns.SOURCE,
-                                    NegativesTable.TASK_TYPE,
-                                    QUERY_FIELD,
-                                    "neg_label"
-                                })
-                        .withColumn(
-                                PRN,
-                                pmod(
-                                                hashRank.apply(
+        return withPositive
+                .select(
+                        col(Columns.SOURCE),
+                        col(NegativesTable.TASK_TYPE),
+                        col(QUERY_FIELD),
+                        col(INPUT_ID),
+                        col(TEXT),
+                        col(LABEL).as("own_label"),
+                        col(NegativesTable.POSITIVE),
+                        posexplode(col("neg_labels")).as(new String[] {"pos", "neg_label"}))
+                .join(
+                        labelSizes,
+                        new String[] {
+                            Columns.SOURCE, NegativesTable.TASK_TYPE, QUERY_FIELD, "neg_label"
+                        })
+                .withColumn(
+                        PRN,
+                        pmod(
+                                        hashRank(p)
+                                                .apply(
                                                         col(INPUT_ID),
                                                         concat(lit("negative:"), col("neg_label"))),
-                                                col("n_neg"))
-                                        .plus(1))
-                        .join(
-                                pool.withColumnRenamed(LABEL, "neg_label"),
-                                new String[] {
-                                    Columns.SOURCE,
-                                    NegativesTable.TASK_TYPE,
-                                    QUERY_FIELD,
-                                    "neg_label",
-                                    PRN
-                                })
-                        .filter(
-                                not(array_contains(col("pool_labels"), col("own_label")))
-                                        .and(col("pool_text").notEqual(col(TEXT)))
-                                        .and(
-                                                col("pool_text")
-                                                        .notEqual(col(NegativesTable.POSITIVE))))
-                        .groupBy(Columns.SOURCE, NegativesTable.TASK_TYPE, QUERY_FIELD, INPUT_ID)
-                        .agg(
-                                sort_array(collect_list(struct(col("pos"), col("pool_text"))))
-                                        .as("negs"));
-        Dataset<Row> exampleMode =
-                withPositive
-                        .join(
-                                negativeRows,
-                                new String[] {
-                                    Columns.SOURCE, NegativesTable.TASK_TYPE, QUERY_FIELD, INPUT_ID
-                                },
-                                "left")
-                        .select(
-                                col(Columns.SOURCE),
-                                col(Columns.SPLIT),
-                                col(INPUT_ID),
-                                col(NegativesTable.TASK_TYPE),
-                                col(QUERY_FIELD),
-                                col(TEXT).as(NegativesTable.QUERY),
-                                col(NegativesTable.POSITIVE),
-                                expr("array_distinct(coalesce(transform(negs, x -> x.pool_text),"
-                                                + " cast(array() as array<string>)))")
-                                        .as(NegativesTable.NEGATIVES),
-                                lit(NegativesTable.MINER_EXAMPLE)
-                                        .as(NegativesTable.NEGATIVE_MINER));
+                                        col("n_neg"))
+                                .plus(1))
+                .join(
+                        pool.withColumnRenamed(LABEL, "neg_label"),
+                        new String[] {
+                            Columns.SOURCE, NegativesTable.TASK_TYPE, QUERY_FIELD, "neg_label", PRN
+                        })
+                .filter(
+                        not(array_contains(col("pool_labels"), col("own_label")))
+                                .and(col("pool_text").notEqual(col(TEXT)))
+                                .and(col("pool_text").notEqual(col(NegativesTable.POSITIVE))))
+                .groupBy(Columns.SOURCE, NegativesTable.TASK_TYPE, QUERY_FIELD, INPUT_ID)
+                .agg(sort_array(collect_list(struct(col("pos"), col("pool_text")))).as("negs"));
+    }
 
-        // 5. One row per example id (duplicate records give the same example).
+    /**
+     * Step 5: one row per example id (duplicate records give the same example), in the {@link
+     * NegativesTable} schema plus {@code query_field}.
+     */
+    private static Dataset<Row> distinctExamples(Dataset<Row> mined) {
         UserDefinedFunction exampleId =
                 udf(
                         (UDF4<String, String, String, String, String>) StableIds::of,
                         DataTypes.StringType);
-        Dataset<Row> examples =
-                labelMode
-                        .unionByName(exampleMode)
-                        .withColumn(
-                                Columns.EXAMPLE_ID,
-                                exampleId.apply(
-                                        concat(col(Columns.SOURCE), lit("/"), col(QUERY_FIELD)),
-                                        col(NegativesTable.TASK_TYPE),
-                                        col(NegativesTable.QUERY),
-                                        col(NegativesTable.POSITIVE)))
-                        .withColumn(
-                                "dup",
-                                row_number()
-                                        .over(
-                                                Window.partitionBy(Columns.EXAMPLE_ID)
-                                                        .orderBy(col(INPUT_ID))))
-                        .filter(col("dup").equalTo(1))
-                        .select(
-                                col(Columns.SOURCE),
-                                col(Columns.SPLIT),
-                                col(Columns.EXAMPLE_ID),
+        return mined.withColumn(
+                        Columns.EXAMPLE_ID,
+                        exampleId.apply(
+                                concat(col(Columns.SOURCE), lit("/"), col(QUERY_FIELD)),
                                 col(NegativesTable.TASK_TYPE),
                                 col(NegativesTable.QUERY),
-                                col(NegativesTable.POSITIVE),
-                                col(NegativesTable.NEGATIVES),
-                                expr("transform("
-                                                + NegativesTable.NEGATIVES
-                                                + ", x -> cast(null as double))")
-                                        .as(NegativesTable.NEGATIVE_SCORES),
-                                expr("transform(" + NegativesTable.NEGATIVES + ", (x, i) -> i + 1)")
-                                        .as(NegativesTable.NEGATIVE_RANKS),
-                                col(NegativesTable.NEGATIVE_MINER),
-                                col(QUERY_FIELD));
-
-        Dataset<Row> input = items;
-        return new StageOutput(
-                examples, rejects, () -> summary(input, valid, sampled, examples, rejects, p));
+                                col(NegativesTable.POSITIVE)))
+                .withColumn(
+                        "dup",
+                        row_number()
+                                .over(
+                                        Window.partitionBy(Columns.EXAMPLE_ID)
+                                                .orderBy(col(INPUT_ID))))
+                .filter(col("dup").equalTo(1))
+                .select(
+                        col(Columns.SOURCE),
+                        col(Columns.SPLIT),
+                        col(Columns.EXAMPLE_ID),
+                        col(NegativesTable.TASK_TYPE),
+                        col(NegativesTable.QUERY),
+                        col(NegativesTable.POSITIVE),
+                        col(NegativesTable.NEGATIVES),
+                        expr("transform("
+                                        + NegativesTable.NEGATIVES
+                                        + ", x -> cast(null as double))")
+                                .as(NegativesTable.NEGATIVE_SCORES),
+                        expr("transform(" + NegativesTable.NEGATIVES + ", (x, i) -> i + 1)")
+                                .as(NegativesTable.NEGATIVE_RANKS),
+                        col(NegativesTable.NEGATIVE_MINER),
+                        col(QUERY_FIELD));
     }
 
-    private static Map<String, Object> summary(
-            Dataset<Row> items,
-            Dataset<Row> valid,
-            Dataset<Row> sampled,
-            Dataset<Row> examples,
-            Dataset<Row> rejects,
-            LabelParams p) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        Map<String, Map<String, Long>> before = distribution(valid);
-        Map<String, Map<String, Long>> after = distribution(sampled);
-        long validCount =
-                before.values().stream()
-                        .flatMap(m -> m.values().stream())
-                        .mapToLong(Long::longValue)
-                        .sum();
-        long sampledCount =
-                after.values().stream()
-                        .flatMap(m -> m.values().stream())
-                        .mapToLong(Long::longValue)
-                        .sum();
-        Map<String, Object> out = Summaries.examples(examples, p.maxNegatives());
-        s.put("stage", STAGE);
-        s.put("items_in", items.count());
-        s.put("rejects_by_reason", Summaries.rejectsByReason(rejects));
-        s.put("items_valid", validCount);
-        s.put("items_sampled_out", validCount - sampledCount);
-        s.put("items_sampled", sampledCount);
-        s.put("duplicate_examples", sampledCount - (Long) out.get("examples_out"));
-        s.put(
-                "modes",
+    /** {@code SeededHash.rank(seed, input id, salt)} as a UDF. */
+    private static UserDefinedFunction hashRank(LabelParams p) {
+        long seed = p.seed();
+        return udf(
+                (UDF2<String, String, Long>) (id, salt) -> SeededHash.rank(seed, id, salt),
+                DataTypes.LongType);
+    }
+
+    private static LabelSummary summary(Steps steps, Dataset<Row> examples, LabelParams p) {
+        Map<String, Map<String, Long>> before = distribution(steps.valid());
+        Map<String, Map<String, Long>> after = distribution(steps.sampled());
+        long validCount = total(before);
+        long sampledCount = total(after);
+        ExampleCounts out = Summaries.examples(examples, p.negatives());
+        return new LabelSummary(
+                steps.items().count(),
+                Summaries.rejectsByReason(steps.rejects()),
+                validCount,
+                validCount - sampledCount,
+                sampledCount,
+                sampledCount - out.examplesOut(),
                 Summaries.countBy(
-                        sampled.select(concat(col(Columns.SOURCE), lit(":"), col(MODE)).as("m")),
-                        col("m")));
-        s.putAll(out);
-        s.put("label_distribution_before", before);
-        s.put("label_distribution_after", after);
-        return s;
+                        steps.sampled()
+                                .select(concat(col(Columns.SOURCE), lit(":"), col(MODE)).as("m")),
+                        col("m")),
+                out,
+                before,
+                after);
+    }
+
+    private static long total(Map<String, Map<String, Long>> distribution) {
+        return distribution.values().stream()
+                .flatMap(m -> m.values().stream())
+                .mapToLong(Long::longValue)
+                .sum();
     }
 
     /** Counts per label, keyed by "source/query_field". */
@@ -547,6 +569,11 @@ public final class LabelNegatives {
         return all;
     }
 
+    /**
+     * Reject rows. The rare-label detail still names {@code label_negatives.min_label_examples}
+     * (now {@code stages.label-negatives.min_label_examples}): reject rows are output rows, renamed
+     * only on purpose.
+     */
     private static Dataset<Row> rejects(Dataset<Row> bad, LabelParams p) {
         Column detail =
                 when(
@@ -567,22 +594,19 @@ public final class LabelNegatives {
                                                 "' has too few examples (label_negatives.min_label_examples="
                                                         + p.minLabelExamples()
                                                         + "; at least 2 in example mode)")));
-        return bad.select(
-                col(Columns.SOURCE),
-                col(Columns.SPLIT),
-                lit(STAGE).as(RejectsTable.STAGE),
-                col(NegativesTable.TASK_TYPE).as(RejectsTable.INPUT),
-                col(REASON).as(RejectsTable.REASON),
+        return Rejects.of(
+                bad,
+                StageId.LABEL_NEGATIVES,
+                col(NegativesTable.TASK_TYPE),
+                col(REASON),
                 concat(
-                                col(NegativesTable.TASK_TYPE),
-                                lit("/"),
-                                col(INPUT_ID),
-                                lit("#"),
-                                col(QUERY_FIELD))
-                        .as(RejectsTable.LOCATION),
-                detail.as(RejectsTable.DETAIL),
-                substring(expr("coalesce(" + TEXT + ", '')"), 1, RejectsTable.RAW_EXCERPT_CHARS)
-                        .as(RejectsTable.RAW));
+                        col(NegativesTable.TASK_TYPE),
+                        lit("/"),
+                        col(INPUT_ID),
+                        lit("#"),
+                        col(QUERY_FIELD)),
+                detail,
+                expr("coalesce(" + TEXT + ", '')"));
     }
 
     private static Column[] cols(String... names) {

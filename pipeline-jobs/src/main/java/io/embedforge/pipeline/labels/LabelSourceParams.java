@@ -1,12 +1,16 @@
 package io.embedforge.pipeline.labels;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
+import static java.util.Objects.requireNonNullElse;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.settings.Check;
 import java.io.Serializable;
 import java.util.List;
 
 /**
- * Per-source settings of {@code label-negatives}; every key is optional.
+ * Per-source settings of {@code label-negatives}, bound with its settings by {@code Settings}
+ * ({@code stages.label-negatives.sources.<source>}); every key is optional.
  *
  * @param mode {@code label} (d+ and negatives are label texts, NV-Embed) or {@code example} (d+ is
  *     another example of the class, negatives examples of other classes, NV-Embed-v2; binary sets
@@ -19,53 +23,46 @@ import java.util.List;
  *     (default empty: any label)
  */
 public record LabelSourceParams(
-        @JsonProperty("mode") String mode,
-        @JsonProperty("targets") List<String> targets,
-        @JsonProperty("positive") String positive,
-        @JsonProperty("known_labels") List<String> knownLabels)
+        @JsonProperty(MODE) String mode,
+        @JsonProperty(TARGETS) List<String> targets,
+        @JsonProperty(POSITIVE) String positive,
+        @JsonProperty(KNOWN_LABELS) List<String> knownLabels)
         implements Serializable {
 
+    public static final String MODE = "mode";
     public static final String MODE_LABEL = "label";
     public static final String MODE_EXAMPLE = "example";
+    public static final List<String> MODES = List.of(MODE_LABEL, MODE_EXAMPLE);
+    public static final String TARGETS = "targets";
     public static final String TARGET_TITLE = "title";
     public static final String TARGET_ABSTRACT = "abstract";
+    public static final List<String> TARGETS_DEFAULT = List.of(TARGET_TITLE);
+    public static final String POSITIVE = "positive";
     public static final String POSITIVE_CATEGORY = "category";
     public static final String POSITIVE_SAMPLE = "sample_categories";
-    public static final List<String> TARGETS_DEFAULT = List.of(TARGET_TITLE);
+    public static final String KNOWN_LABELS = "known_labels";
+
+    private static final Check CHECK =
+            Check.under(StageId.LABEL_NEGATIVES.settingsKey() + "." + LabelParams.SOURCES + ".*");
 
     public LabelSourceParams {
-        if (mode != null && !mode.equals(MODE_LABEL) && !mode.equals(MODE_EXAMPLE)) {
-            throw new IllegalArgumentException(
-                    "label_negatives.sources.*.mode=" + mode + " must be one of [label, example]");
-        }
-        targets = targets == null ? TARGETS_DEFAULT : List.copyOf(targets);
-        if (targets.isEmpty() || !List.of(TARGET_TITLE, TARGET_ABSTRACT).containsAll(targets)) {
-            throw new IllegalArgumentException(
-                    "label_negatives.sources.*.targets="
-                            + targets
-                            + " must be a non-empty subset of [title, abstract]");
-        }
-        positive = positive == null ? POSITIVE_CATEGORY : positive;
-        if (!positive.equals(POSITIVE_CATEGORY) && !positive.equals(POSITIVE_SAMPLE)) {
-            throw new IllegalArgumentException(
-                    "label_negatives.sources.*.positive="
-                            + positive
-                            + " must be one of [category, sample_categories]");
-        }
+        CHECK.that(mode == null || MODES.contains(mode), MODE, mode, "must be one of " + MODES);
+        targets = List.copyOf(requireNonNullElse(targets, TARGETS_DEFAULT));
+        CHECK.that(
+                !targets.isEmpty() && List.of(TARGET_TITLE, TARGET_ABSTRACT).containsAll(targets),
+                TARGETS,
+                targets,
+                "must be a non-empty subset of [title, abstract]");
+        positive =
+                CHECK.oneOf(
+                        POSITIVE,
+                        requireNonNullElse(positive, POSITIVE_CATEGORY),
+                        List.of(POSITIVE_CATEGORY, POSITIVE_SAMPLE));
         knownLabels = knownLabels == null ? List.of() : List.copyOf(knownLabels);
     }
 
-    /** Every key at its default. */
+    /** Every key at its default (built directly: it is looked up per row on executors). */
     public static LabelSourceParams defaults() {
         return new LabelSourceParams(null, null, null, null);
-    }
-
-    @JsonCreator
-    static LabelSourceParams fromConfig(
-            @JsonProperty("mode") String mode,
-            @JsonProperty("targets") List<String> targets,
-            @JsonProperty("positive") String positive,
-            @JsonProperty("known_labels") List<String> knownLabels) {
-        return new LabelSourceParams(mode, targets, positive, knownLabels);
     }
 }

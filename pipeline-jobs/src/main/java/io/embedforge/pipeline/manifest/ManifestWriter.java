@@ -28,25 +28,6 @@ public final class ManifestWriter {
 
     private ManifestWriter() {}
 
-    /** Records one stage's section in both manifests; returns the run-wide manifest. */
-    public static ObjectNode writeStage(
-            Configuration conf,
-            String outRoot,
-            String stage,
-            PipelineConfig config,
-            Instant started,
-            Instant finished,
-            Object section) {
-        return writeStage(
-                conf,
-                outRoot,
-                new StageRecord(stage, stage, null, null, null, null),
-                config,
-                started,
-                finished,
-                section);
-    }
-
     /**
      * Provenance of one stage beyond its result.
      *
@@ -101,9 +82,10 @@ public final class ManifestWriter {
 
         ObjectNode stageManifest = header(config);
         stageManifest.set(stage, stageNode);
-        write(conf, outRoot + "/" + record.dir() + "/" + FILE_NAME, stageManifest);
+        write(conf, new Path(new Path(outRoot, record.dir()), FILE_NAME).toString(), stageManifest);
 
-        ObjectNode run = read(conf, outRoot + "/" + FILE_NAME);
+        String runManifest = new Path(outRoot, FILE_NAME).toString();
+        ObjectNode run = read(conf, runManifest);
         ObjectNode fresh = header(config);
         ObjectNode stages =
                 run != null && run.has("stages") && run.get("stages").isObject()
@@ -111,7 +93,7 @@ public final class ManifestWriter {
                         : JSON.createObjectNode();
         stages.set(stage, stageNode);
         fresh.set("stages", stages);
-        write(conf, outRoot + "/" + FILE_NAME, fresh);
+        write(conf, runManifest, fresh);
         return fresh;
     }
 

@@ -1,39 +1,51 @@
 package io.embedforge.pipeline.report;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
+import static java.util.Objects.requireNonNullElse;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.stage.Settings;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.settings.Check;
 
 /**
- * Settings of {@code report} ({@code stages.report}).
+ * Settings of {@code report} ({@code stages.report}), bound by {@link Settings}.
  *
  * @param seed seed of the sampled examples (default: the profile's)
  * @param samplesPerSource examples shown per source, in [0, 20]
  * @param chartWidth width of each PNG chart in pixels, in [200, 4000]
  */
-public record ReportParams(long seed, int samplesPerSource, int chartWidth) {
+public record ReportParams(
+        @JsonProperty(Settings.SEED) Long seed,
+        @JsonProperty(SAMPLES_PER_SOURCE) Integer samplesPerSource,
+        @JsonProperty(CHART_WIDTH) Integer chartWidth) {
+    public static final String SAMPLES_PER_SOURCE = "samples_per_source";
     public static final int SAMPLES_PER_SOURCE_DEFAULT = 2;
+    public static final String CHART_WIDTH = "chart_width";
     public static final int CHART_WIDTH_DEFAULT = 900;
 
+    private static final Check CHECK = Check.under(StageId.REPORT.settingsKey());
+
     public ReportParams {
-        if (samplesPerSource < 0 || samplesPerSource > 20) {
-            throw new IllegalArgumentException(
-                    "report.samples_per_source=" + samplesPerSource + " must be in [0, 20]");
-        }
-        if (chartWidth < 200 || chartWidth > 4000) {
-            throw new IllegalArgumentException(
-                    "report.chart_width=" + chartWidth + " must be in [200, 4000]");
-        }
+        seed = requireNonNullElse(seed, PipelineConfig.SEED_DEFAULT);
+        samplesPerSource =
+                (int)
+                        CHECK.inRange(
+                                SAMPLES_PER_SOURCE,
+                                requireNonNullElse(samplesPerSource, SAMPLES_PER_SOURCE_DEFAULT),
+                                0,
+                                20);
+        chartWidth =
+                (int)
+                        CHECK.inRange(
+                                CHART_WIDTH,
+                                requireNonNullElse(chartWidth, CHART_WIDTH_DEFAULT),
+                                200,
+                                4000);
     }
 
-    /** Binds a YAML/JSON object; absent keys take their defaults. */
-    @JsonCreator
-    public static ReportParams fromConfig(
-            @JsonProperty("seed") Long seed,
-            @JsonProperty("samples_per_source") Integer samplesPerSource,
-            @JsonProperty("chart_width") Integer chartWidth) {
-        return new ReportParams(
-                seed != null ? seed : 42L,
-                samplesPerSource != null ? samplesPerSource : SAMPLES_PER_SOURCE_DEFAULT,
-                chartWidth != null ? chartWidth : CHART_WIDTH_DEFAULT);
+    /** Every setting at its default. */
+    public static ReportParams defaults() {
+        return Settings.defaults(ReportParams.class);
     }
 }

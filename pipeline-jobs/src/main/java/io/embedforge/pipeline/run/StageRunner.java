@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.manifest.ManifestWriter;
+import io.embedforge.pipeline.stage.StageContext;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -74,20 +75,20 @@ public final class StageRunner {
                     Locale.ROOT,
                     "== %-16s skipped: output and inputs unchanged (%s)%n",
                     stage,
-                    out + "/" + dir);
+                    StageContext.join(out, dir));
             return new Outcome(stage, true, fingerprint, 0);
         }
         Instant started = Instant.now();
         PeakMemory memory = PeakMemory.start();
         log.printf(Locale.ROOT, "== %-16s started %s%n", stage, started);
         spark.sparkContext().setJobGroup(stage, "embedforge " + stage, false);
-        String tmpRoot = out + "/" + TMP_DIR + "/" + dir + "-" + UUID.randomUUID();
+        String tmpRoot = StageContext.join(out, TMP_DIR, dir + "-" + UUID.randomUUID());
         Object summary;
         try {
             summary = body.run(tmpRoot);
             FileSystem fs = new Path(out).getFileSystem(conf);
-            Path target = new Path(out + "/" + dir);
-            Path written = new Path(tmpRoot + "/" + dir);
+            Path target = new Path(StageContext.join(out, dir));
+            Path written = new Path(StageContext.join(tmpRoot, dir));
             if (!fs.exists(written)) {
                 throw new IllegalStateException(
                         "stage " + stage + " wrote nothing under " + written);
@@ -130,7 +131,7 @@ public final class StageRunner {
         marker.put("stage", stage);
         marker.put("fingerprint", fingerprint);
         marker.put("finished", finished.toString());
-        ManifestWriter.write(conf, out + "/" + dir + "/" + MARKER, marker);
+        ManifestWriter.write(conf, StageContext.join(out, dir, MARKER), marker);
         double secs = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
         log.printf(
                 Locale.ROOT,
@@ -138,15 +139,21 @@ public final class StageRunner {
                 stage,
                 secs,
                 peak.describe(),
-                out + "/" + dir);
+                StageContext.join(out, dir));
         return new Outcome(stage, false, fingerprint, secs);
     }
 
     /** Fingerprint in the committed marker of {@code dir}, or null when it has none. */
     public String fingerprintOf(String dir) {
-        ObjectNode m =
-                ManifestWriter.read(
-                        spark.sparkContext().hadoopConfiguration(), out + "/" + dir + "/" + MARKER);
+        return committedFingerprint(spark.sparkContext().hadoopConfiguration(), out, dir);
+    }
+
+    /**
+     * Fingerprint in the committed marker of {@code <out>/<dir>}, or null when it has none (no
+     * output, or a run stopped before committing it). Needs no Spark session.
+     */
+    public static String committedFingerprint(Configuration conf, String out, String dir) {
+        ObjectNode m = ManifestWriter.read(conf, StageContext.join(out, dir, MARKER));
         JsonNode f = m == null ? null : m.get("fingerprint");
         return f == null ? null : f.asText();
     }
@@ -176,7 +183,7 @@ public final class StageRunner {
     /** Removes {@code <out>/_tmp} once no stage has a temporary folder in it; best effort. */
     private void deleteTmpIfEmpty(Configuration conf) {
         try {
-            Path tmp = new Path(out + "/" + TMP_DIR);
+            Path tmp = new Path(StageContext.join(out, TMP_DIR));
             FileSystem fs = tmp.getFileSystem(conf);
             if (fs.exists(tmp) && fs.listStatus(tmp).length == 0) {
                 fs.delete(tmp, false);

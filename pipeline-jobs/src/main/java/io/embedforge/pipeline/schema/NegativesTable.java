@@ -4,8 +4,8 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The contract between the non-retrieval miners ({@code mine-bm25}, {@code label-negatives}) and
- * the blend stage: one row per training example, with its negatives in rank order and, for each
+ * The contract between the miners ({@code mine-dense}, {@code mine-bm25}, {@code label-negatives})
+ * and the blend stage: one row per training example, with its negatives in rank order and, for each
  * negative, the score and rank that made the miner choose it (explainable negatives).
  *
  * <p>The negatives array holds 0 to {@code max_negatives} distinct texts and is never padded: a
@@ -15,9 +15,6 @@ import org.apache.spark.sql.types.StructType;
 public final class NegativesTable {
     /** Directory of the examples under a stage's output directory. */
     public static final String EXAMPLES_DIR = "examples";
-
-    /** Directory of the reject rows (RejectsTable schema) under a stage's output directory. */
-    public static final String REJECTS_DIR = "rejects";
 
     /** {@code sts}, {@code classification} or {@code clustering}. */
     public static final String TASK_TYPE = "task_type";
@@ -43,10 +40,25 @@ public final class NegativesTable {
     /** Which miner found the negatives: {@code bm25}, {@code label} or {@code example}. */
     public static final String NEGATIVE_MINER = "negative_miner";
 
+    /**
+     * Extra column of {@code label-negatives}: the input field the query came from ({@code text},
+     * {@code title} or {@code abstract}); blend gives P2P ({@code abstract}) queries their own
+     * instruction.
+     */
+    public static final String QUERY_FIELD = "query_field";
+
+    /** Extra column of {@code mine-dense}: document ids of the negatives. */
+    public static final String NEGATIVE_IDS = "negative_ids";
+
+    /** Extra column of {@code mine-dense}: inner product of the positive with the query. */
+    public static final String POSITIVE_SCORE = "positive_score";
+
+    public static final String TASK_RETRIEVAL = "retrieval";
     public static final String TASK_STS = "sts";
     public static final String TASK_CLASSIFICATION = "classification";
     public static final String TASK_CLUSTERING = "clustering";
 
+    public static final String MINER_DENSE = "dense";
     public static final String MINER_BM25 = "bm25";
     public static final String MINER_LABEL = "label";
     public static final String MINER_EXAMPLE = "example";

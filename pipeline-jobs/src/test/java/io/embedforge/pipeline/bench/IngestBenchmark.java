@@ -13,6 +13,8 @@ import io.embedforge.pipeline.ingest.IngestJob;
 import io.embedforge.pipeline.ingest.IngestReport;
 import io.embedforge.pipeline.ingest.InputFileInfo;
 import io.embedforge.pipeline.ingest.InputPlanner;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +82,12 @@ class IngestBenchmark extends SparkTestBase {
             long t1 = System.nanoTime();
             long c1 = BenchReport.cpu();
             IngestReport ingest =
-                    IngestJob.run(spark(), config, out.resolve("r" + round).toString());
+                    IngestJob.ingest(
+                            StageContext.direct(
+                                    spark(),
+                                    config,
+                                    StageId.INGEST,
+                                    out.resolve("r" + round).toString()));
             double ingestWall = (System.nanoTime() - t1) / 1e9;
             double ingestCpu = (BenchReport.cpu() - c1) / 1e9;
             long records =

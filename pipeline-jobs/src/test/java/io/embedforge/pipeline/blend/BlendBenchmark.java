@@ -2,6 +2,9 @@ package io.embedforge.pipeline.blend;
 
 import io.embedforge.pipeline.BenchReport;
 import io.embedforge.pipeline.SparkTestBase;
+import io.embedforge.pipeline.schema.BlendSummary;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,9 +89,11 @@ class BlendBenchmark extends SparkTestBase {
             t0 = System.nanoTime();
             Map<String, Dataset<Row>> in = new LinkedHashMap<>();
             paths.forEach((k, v) -> in.put(k, spark().read().parquet(v)));
-            Map<String, Object> s =
-                    Blend.apply(in, BlendTestData.SOURCES, BlendParams.defaults(), 42L, paths)
-                            .write(dir.resolve("blend").toString());
+            BlendSummary s =
+                    Blend.apply(in, BlendTestData.SOURCES, BlendParams.defaults(), paths)
+                            .write(
+                                    StageContext.direct(
+                                            spark(), null, StageId.BLEND, dir.toString()));
             double blend = (System.nanoTime() - t0) / 1e9;
             double blendCpu = (BenchReport.cpu() - c0) / 1e9;
             int blendJobs = jobs.get();
@@ -99,8 +104,8 @@ class BlendBenchmark extends SparkTestBase {
                             + " jobs), ratio wall %.2f, CPU %.2f%n",
                     round,
                     rows,
-                    ((Map<?, ?>) s.get("stage1")).get("rows"),
-                    ((Map<?, ?>) s.get("stage2")).get("rows"),
+                    s.stage1().rows(),
+                    s.stage2().rows(),
                     bare,
                     bareCpu,
                     bareJobs,

@@ -7,7 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.embedforge.contract.TrainingContract;
 import io.embedforge.pipeline.SparkTestBase;
+import io.embedforge.pipeline.schema.BlendSummary;
 import io.embedforge.pipeline.schema.TrainingExamplesTable;
+import io.embedforge.pipeline.stage.Settings;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,29 +37,38 @@ class BlendTest extends SparkTestBase {
         return BlendTestData.inputs(spark(), retrievalPerSource, partitions);
     }
 
-    static Map<String, Object> blend(Map<String, Dataset<Row>> in, BlendParams p, Path dir) {
-        return Blend.apply(in, SOURCES, p, 7L, Map.of()).write(dir.toString());
+    /** Blends with seed 7 into {@code dir/blend/}. */
+    static BlendSummary blend(Map<String, Dataset<Row>> in, BlendParams p, Path dir) {
+        return Blend.apply(in, SOURCES, Settings.with(p, "seed", 7L), Map.of()).write(context(dir));
+    }
+
+    static StageContext context(Path dir) {
+        return StageContext.direct(spark(), null, StageId.BLEND, dir.toString());
+    }
+
+    /** The folder of a training stage under {@code dir}'s blend output. */
+    static Path stage(Path dir, String stage) {
+        return dir.resolve(StageId.BLEND.folder()).resolve(stage);
     }
 
     static List<Row> read(Path dir, String stage) {
         return spark().read()
-                .parquet(dir.resolve(stage).toString())
+                .parquet(stage(dir, stage).toString())
                 .orderBy(TrainingContract.BATCH_INDEX, TrainingContract.EXAMPLE_ID)
                 .collectAsList();
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void templateStagesDedupAndTruncation(@TempDir Path dir) {
-        Map<String, Object> s = blend(inputs(50, 3), BlendParams.defaults(), dir);
+        BlendSummary s = blend(inputs(50, 3), BlendParams.defaults(), dir);
         List<Row> s1 = read(dir, TrainingContract.STAGE1);
         List<Row> s2 = read(dir, TrainingContract.STAGE2);
         assertEquals(
                 TrainingExamplesTable.SCHEMA.fieldNames().length,
-                spark().read().parquet(dir.resolve("stage1").toString()).columns().length);
+                spark().read().parquet(stage(dir, "stage1").toString()).columns().length);
         assertEquals(
                 TrainingContract.COLUMNS,
-                List.of(spark().read().parquet(dir.resolve("stage2").toString()).columns()));
+                List.of(spark().read().parquet(stage(dir, "stage2").toString()).columns()));
         // stage1: retrieval only, in-batch on; 50 + 50 rows, the nq duplicate removed
         assertEquals(100, s1.size());
         assertTrue(s1.stream().allMatch(r -> r.<String>getAs("task_type").equals("retrieval")));
@@ -79,20 +92,19 @@ class BlendTest extends SparkTestBase {
                 "Instruct: Identify by titles\nQuery: title 0", byId.get("a0").getAs("query_text"));
         assertEquals("Identify by abstracts", byId.get("b0").getAs("instruction"));
         assertTrue(!byId.containsKey("dup"));
-        Map<String, Object> st2 = (Map<String, Object>) s.get("stage2");
-        Map<String, Map<String, Long>> drops = (Map<String, Map<String, Long>>) st2.get("drops");
-        assertEquals(Map.of("nq", 1L), drops.get(Blend.DROP_DUPLICATE));
-        assertEquals(50L, s.get("negatives_truncated"));
-        Map<String, Long> hist = (Map<String, Long>) st2.get("negatives_histogram");
+        BlendSummary.TrainingStage st2 = s.stage2();
+        Map<String, Map<String, Long>> drops = st2.drops();
+        assertEquals(Map.of("nq", 1L), drops.get(BlendSummary.DROP_DUPLICATE));
+        assertEquals(50L, s.negativesTruncated());
+        Map<String, Long> hist = st2.negativesHistogram();
         assertEquals(Map.of("7", 50L, "3", 50L, "2", 40L, "1", 60L), hist);
-        assertEquals(200L, st2.get("rows"));
+        assertEquals(200L, st2.rows());
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void capsWeightsAndMixedBatches(@TempDir Path dir) {
         BlendParams p =
-                BlendParams.fromConfig(
+                new BlendParams(
                         null,
                         20,
                         7,
@@ -103,7 +115,7 @@ class BlendTest extends SparkTestBase {
                                 new BlendParams.SourceMix(30L, null),
                                 "nq",
                                 new BlendParams.SourceMix(null, 0.5)));
-        Map<String, Object> s = blend(inputs(100, 2), p, dir);
+        BlendSummary s = blend(inputs(100, 2), p, dir);
         List<Row> s2 = read(dir, TrainingContract.STAGE2);
         Map<String, Long> bySource =
                 s2.stream()
@@ -113,9 +125,8 @@ class BlendTest extends SparkTestBase {
                                         TreeMap::new,
                                         Collectors.counting()));
         assertEquals(Map.of("msmarco", 30L, "nq", 50L, "stsb", 40L, "arxiv", 60L), bySource);
-        Map<String, Object> st2 = (Map<String, Object>) s.get("stage2");
-        Map<String, Map<String, Long>> drops = (Map<String, Map<String, Long>>) st2.get("drops");
-        assertEquals(Map.of("msmarco", 70L, "nq", 50L), drops.get(Blend.DROP_OVER_CAP));
+        Map<String, Map<String, Long>> drops = s.stage2().drops();
+        assertEquals(Map.of("msmarco", 70L, "nq", 50L), drops.get(BlendSummary.DROP_OVER_CAP));
         // batches: consecutive numbers, full except the last, and mixing sources
         Map<Long, List<Row>> batches =
                 s2.stream()
@@ -142,7 +153,6 @@ class BlendTest extends SparkTestBase {
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void duplicatesAreDecidedPerStage(@TempDir Path dir) {
         Map<String, Dataset<Row>> in = inputs(20, 3);
         // arxiv (stage 2 only) sorts before msmarco: m1 is a duplicate in stage 2, not in stage 1;
@@ -172,15 +182,11 @@ class BlendTest extends SparkTestBase {
                                                                 1,
                                                                 "dense")),
                                                 in.get("mine-dense").schema())));
-        Map<String, Object> s = blend(in, BlendParams.defaults(), dir);
-        Map<String, Map<String, Long>> drops1 =
-                (Map<String, Map<String, Long>>)
-                        ((Map<String, Object>) s.get("stage1")).get("drops");
-        Map<String, Map<String, Long>> drops2 =
-                (Map<String, Map<String, Long>>)
-                        ((Map<String, Object>) s.get("stage2")).get("drops");
-        assertEquals(Map.of("nq", 2L), drops1.get(Blend.DROP_DUPLICATE));
-        assertEquals(Map.of("msmarco", 1L, "nq", 2L), drops2.get(Blend.DROP_DUPLICATE));
+        BlendSummary s = blend(in, BlendParams.defaults(), dir);
+        Map<String, Map<String, Long>> drops1 = s.stage1().drops();
+        Map<String, Map<String, Long>> drops2 = s.stage2().drops();
+        assertEquals(Map.of("nq", 2L), drops1.get(BlendSummary.DROP_DUPLICATE));
+        assertEquals(Map.of("msmarco", 1L, "nq", 2L), drops2.get(BlendSummary.DROP_DUPLICATE));
         Set<Object> ids1 =
                 read(dir, "stage1").stream()
                         .map(r -> r.getAs("example_id"))
@@ -195,20 +201,18 @@ class BlendTest extends SparkTestBase {
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void everyRowIsCountedOnce(@TempDir Path dir) {
         BlendParams p =
-                BlendParams.fromConfig(
+                new BlendParams(
                         null,
                         16,
                         7,
                         45L,
                         null,
                         Map.of("arxiv", new BlendParams.SourceMix(null, 0.5)));
-        Map<String, Object> s = blend(inputs(60, 3), p, dir);
-        Map<String, Long> rowsIn = (Map<String, Long>) s.get("rows_in");
-        Map<String, Map<String, Long>> byInput =
-                (Map<String, Map<String, Long>>) s.get("rows_in_by_input");
+        BlendSummary s = blend(inputs(60, 3), p, dir);
+        Map<String, Long> rowsIn = s.rowsIn();
+        Map<String, Map<String, Long>> byInput = s.rowsInByInput();
         assertEquals(
                 rowsIn.values().stream().mapToLong(Long::longValue).sum(),
                 byInput.values().stream()
@@ -218,11 +222,10 @@ class BlendTest extends SparkTestBase {
         assertEquals(
                 60L + 61L + 40L + 60L, rowsIn.values().stream().mapToLong(Long::longValue).sum());
         for (String st : List.of(TrainingContract.STAGE1, TrainingContract.STAGE2)) {
-            Map<String, Object> stage = (Map<String, Object>) s.get(st);
-            Map<String, Long> in = (Map<String, Long>) stage.get("rows_in");
-            Map<String, Long> out = (Map<String, Long>) stage.get("rows_out");
-            Map<String, Map<String, Long>> drops =
-                    (Map<String, Map<String, Long>>) stage.get("drops");
+            BlendSummary.TrainingStage stage = s.stage(st);
+            Map<String, Long> in = stage.rowsIn();
+            Map<String, Long> out = stage.rowsOut();
+            Map<String, Map<String, Long>> drops = stage.drops();
             for (Map.Entry<String, Long> e : in.entrySet()) {
                 long dropped =
                         drops.values().stream()
@@ -245,13 +248,12 @@ class BlendTest extends SparkTestBase {
                                             TreeMap::new,
                                             Collectors.counting()));
             assertEquals(written, out, st);
-            assertEquals((long) rows.size(), stage.get("rows"));
-            Map<String, Long> hist = (Map<String, Long>) stage.get("negatives_histogram");
+            assertEquals((long) rows.size(), stage.rows());
+            Map<String, Long> hist = stage.negativesHistogram();
             assertEquals(
                     (long) rows.size(), hist.values().stream().mapToLong(Long::longValue).sum());
-            assertEquals(
-                    rows.get(rows.size() - 1).<Long>getAs("batch_index") + 1, stage.get("batches"));
-            assertEquals(st, stage.get("path"), "path relative to the blend folder");
+            assertEquals(rows.get(rows.size() - 1).<Long>getAs("batch_index") + 1, stage.batches());
+            assertEquals(st, stage.path(), "path relative to the blend folder");
         }
     }
 
@@ -276,7 +278,7 @@ class BlendTest extends SparkTestBase {
             assertEquals(a, bb, st);
             // files in name order hold the batches in order, as the trainer reads them
             List<Path> files;
-            try (Stream<Path> ls = Files.list(dir.resolve("b").resolve(st))) {
+            try (Stream<Path> ls = Files.list(stage(dir.resolve("b"), st))) {
                 files = ls.filter(f -> f.toString().endsWith(".parquet")).sorted().toList();
             }
             assertTrue(files.size() > 1, st + " part files: " + files);
@@ -293,15 +295,14 @@ class BlendTest extends SparkTestBase {
             }
         }
         // another seed gives another order
-        Map<String, Object> other =
+        BlendSummary other =
                 Blend.apply(
                                 inputs(60, 1),
                                 SOURCES,
-                                BlendParams.fromConfig(8L, null, null, null, null, null),
-                                7L,
+                                Settings.with(BlendParams.defaults(), "seed", 8L),
                                 Map.of())
-                        .write(dir.resolve("c").toString());
-        assertEquals(8L, other.get("seed"));
+                        .write(context(dir.resolve("c")));
+        assertEquals(8L, other.seed());
         List<Object> ca =
                 read(dir.resolve("a"), "stage2").stream()
                         .map(r -> r.getAs("example_id"))
@@ -320,15 +321,14 @@ class BlendTest extends SparkTestBase {
                 assertThrows(
                         BlendException.class,
                         () ->
-                                Blend.run(
-                                        spark(),
-                                        out,
-                                        out + "/o",
-                                        SOURCES,
-                                        BlendParams.defaults(),
-                                        1L));
+                                new Blend()
+                                        .run(
+                                                StageContext.direct(
+                                                        spark(), null, StageId.BLEND, out),
+                                                BlendParams.defaults()));
         assertTrue(missing.getMessage().contains("mine-dense"), missing.getMessage());
-        assertTrue(missing.getMessage().contains(out + "/dense/examples"), missing.getMessage());
+        assertTrue(
+                missing.getMessage().contains(out + "/mine-dense/examples"), missing.getMessage());
 
         Map<String, Dataset<Row>> in = inputs(5, 1);
         in.put("mine-bm25", in.get("mine-bm25").drop("negative_miner"));
@@ -340,7 +340,6 @@ class BlendTest extends SparkTestBase {
                                         in,
                                         SOURCES,
                                         BlendParams.defaults(),
-                                        1L,
                                         Map.of("mine-bm25", "/x/mine-bm25/examples")));
         assertTrue(
                 cols.getMessage().contains("mine-bm25")
@@ -358,12 +357,11 @@ class BlendTest extends SparkTestBase {
                                                 noRetrieval,
                                                 SOURCES,
                                                 BlendParams.defaults(),
-                                                1L,
-                                                Map.of("mine-dense", "/x/dense/examples"))
-                                        .write(out + "/e"));
+                                                Map.of("mine-dense", "/x/mine-dense/examples"))
+                                        .write(context(dir.resolve("e"))));
         assertTrue(
                 empty.getMessage().contains("stage1")
-                        && empty.getMessage().contains("/x/dense/examples"),
+                        && empty.getMessage().contains("/x/mine-dense/examples"),
                 empty.getMessage());
 
         Map<String, SourceInfo> fewer = new HashMap<>(SOURCES);
@@ -371,9 +369,7 @@ class BlendTest extends SparkTestBase {
         BlendException unknown =
                 assertThrows(
                         BlendException.class,
-                        () ->
-                                Blend.apply(
-                                        inputs(5, 1), fewer, BlendParams.defaults(), 1L, Map.of()));
+                        () -> Blend.apply(inputs(5, 1), fewer, BlendParams.defaults(), Map.of()));
         assertTrue(unknown.getMessage().contains("'stsb'"), unknown.getMessage());
     }
 
@@ -382,16 +378,16 @@ class BlendTest extends SparkTestBase {
         IllegalArgumentException e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> BlendParams.fromConfig(null, 0, null, null, null, null));
-        assertEquals("blend.batch_size=0 must be [1, 1000000]", e.getMessage());
+                        () -> new BlendParams(null, 0, null, null, null, null));
+        assertEquals("stages.blend.batch_size=0 must be in [1, 1000000]", e.getMessage());
         e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> BlendParams.fromConfig(null, null, 8, null, null, null));
-        assertEquals("blend.max_negatives=8 must be [0, 7]", e.getMessage());
+                        () -> new BlendParams(null, null, 8, null, null, null));
+        assertEquals("stages.blend.negatives=8 must be in [0, 7]", e.getMessage());
         e =
                 assertThrows(
                         IllegalArgumentException.class, () -> new BlendParams.SourceMix(null, 1.5));
-        assertEquals("blend.sources.*.weight=1.5 must be (0, 1]", e.getMessage());
+        assertEquals("stages.blend.sources.*.weight=1.5 must be in (0, 1]", e.getMessage());
     }
 }

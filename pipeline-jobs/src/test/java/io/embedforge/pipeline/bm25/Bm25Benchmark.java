@@ -3,10 +3,11 @@ package io.embedforge.pipeline.bm25;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.embedforge.pipeline.SparkTestBase;
+import io.embedforge.pipeline.common.LuceneText;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
-import io.embedforge.pipeline.run.StageOutput;
 import io.embedforge.pipeline.schema.StsTable;
+import io.embedforge.pipeline.stage.StageOutput;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
@@ -95,7 +96,7 @@ class Bm25Benchmark extends SparkTestBase {
 
         // Plain: one index, pool inserted in id order (so its ties break like the shards'), in
         // the same kind of in-memory directory as the shards.
-        BM25Similarity similarity = new BM25Similarity((float) p.k1(), (float) p.b());
+        BM25Similarity similarity = new BM25Similarity(p.k1().floatValue(), p.b().floatValue());
         ByteBuffersDirectory dir = ShardIndex.directory();
         IndexWriterConfig config = new IndexWriterConfig(LuceneText.analyzer(p.analyzer()));
         config.setSimilarity(similarity);
@@ -187,8 +188,8 @@ class Bm25Benchmark extends SparkTestBase {
                                         ShardIndex.build(
                                                 part.iterator(),
                                                 p.analyzer(),
-                                                (float) p.k1(),
-                                                (float) p.b(),
+                                                p.k1().floatValue(),
+                                                p.b().floatValue(),
                                                 global));
                             }
                         }
@@ -306,7 +307,7 @@ class Bm25Benchmark extends SparkTestBase {
         spark();
         for (int shards : new int[] {1, 4}) {
             long start = System.nanoTime();
-            StageOutput out =
+            StageOutput<Bm25Summary> out =
                     MineBm25.apply(
                             spark().createDataFrame(
                                             records, Bm25MiningTest.nullable(StsTable.SCHEMA)),

@@ -5,11 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.embedforge.pipeline.SparkTestBase;
+import io.embedforge.pipeline.common.LuceneText;
 import io.embedforge.pipeline.common.StableIds;
-import io.embedforge.pipeline.run.StageOutput;
 import io.embedforge.pipeline.schema.NegativesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
 import io.embedforge.pipeline.schema.StsTable;
+import io.embedforge.pipeline.stage.Settings;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.pipeline.stage.StageOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -175,7 +179,7 @@ class Bm25MiningTest extends SparkTestBase {
                         sts("train", "4", "a cat on a mat", "the cat and the mat", 2.0),
                         sts("train", "5", "cat cat cat", "mat mat mat", 1.0),
                         sts("train", "6", "a cat sat on the mat", "dogs bark", 0.5));
-        StageOutput out = MineBm25.apply(frame(rows), Bm25Params.defaults());
+        StageOutput<Bm25Summary> out = MineBm25.apply(frame(rows), Bm25Params.defaults());
         Map<String, Row> examples = byQuery(out.examples());
         assertEquals(2, examples.size());
         Row q = examples.get("the cat sat on the mat");
@@ -206,7 +210,7 @@ class Bm25MiningTest extends SparkTestBase {
                         sts("train", "null", "x y", "y z", null),
                         sts("train", "blank", "  ", "y z", 4.0),
                         sts("train", "same", "x  y", "x y", 5.0));
-        StageOutput out = MineBm25.apply(frame(rows), Bm25Params.defaults());
+        StageOutput<Bm25Summary> out = MineBm25.apply(frame(rows), Bm25Params.defaults());
         Map<String, String> reasons = new TreeMap<>();
         for (Row r : out.rejects().collectAsList()) {
             reasons.put(r.getString(5), r.getString(4));
@@ -223,9 +227,9 @@ class Bm25MiningTest extends SparkTestBase {
                         "sts/same", MineBm25.IDENTICAL_TEXTS),
                 reasons);
         assertEquals(RejectsTable.SCHEMA.fieldNames().length, out.rejects().columns().length);
-        Map<String, Object> summary = out.summary().get();
-        assertEquals(8L, summary.get("records_in"));
-        assertEquals(2L, summary.get("examples_out"));
+        Bm25Summary summary = out.summary().get();
+        assertEquals(8L, summary.recordsIn());
+        assertEquals(2L, summary.examples().examplesOut());
         assertEquals(
                 Map.of(
                         MineBm25.NAN_SCORE, 1L,
@@ -233,7 +237,7 @@ class Bm25MiningTest extends SparkTestBase {
                         MineBm25.MISSING_SCORE, 1L,
                         MineBm25.MISSING_TEXT, 1L,
                         MineBm25.IDENTICAL_TEXTS, 1L),
-                summary.get("rejects_by_reason"));
+                summary.rejectsByReason());
     }
 
     @Test
@@ -244,43 +248,50 @@ class Bm25MiningTest extends SparkTestBase {
                         sts("train", "2", "the sun is hot", "stars are far away", 0.0));
         // Pool from a split with no rows: every example is kept, with no negatives.
         Bm25Params devPool =
-                Bm25Params.fromConfig(
-                        null, null, null, null, null, null, null, 2, null, List.of("dev"));
-        StageOutput empty = MineBm25.apply(frame(rows), devPool);
-        Map<String, Object> summary = empty.summary().get();
-        assertEquals(2L, summary.get("examples_out"));
-        assertEquals(0L, summary.get("pool_texts"));
-        assertEquals(2L, summary.get("examples_without_negatives"));
+                Settings.with(Bm25Params.defaults(), Bm25Params.POOL_SPLITS, List.of("dev"));
+        StageOutput<Bm25Summary> empty = MineBm25.apply(frame(rows), devPool);
+        Bm25Summary summary = empty.summary().get();
+        assertEquals(2L, summary.examples().examplesOut());
+        assertEquals(0L, summary.poolTexts());
+        assertEquals(2L, summary.examples().examplesWithoutNegatives());
 
         // A pool where nothing but the pair itself shares a term with the queries.
-        StageOutput thin = MineBm25.apply(frame(rows), Bm25Params.defaults());
+        StageOutput<Bm25Summary> thin = MineBm25.apply(frame(rows), Bm25Params.defaults());
         for (Row r : thin.examples().collectAsList()) {
             assertEquals(List.of(), r.getList(6));
             assertEquals(List.of(), r.getList(7));
         }
-        Map<String, Object> s = thin.summary().get();
-        assertEquals(2L, s.get("examples_with_fewer_negatives"));
-        assertEquals(4L, s.get("pool_texts"));
-        @SuppressWarnings("unchecked")
-        Map<String, Long> histogram = (Map<String, Long>) s.get("negatives_histogram");
+        Bm25Summary s = thin.summary().get();
+        assertEquals(2L, s.examples().examplesWithFewerNegatives());
+        assertEquals(4L, s.poolTexts());
+        Map<String, Long> histogram = s.examples().negativesHistogram();
         assertEquals(2L, histogram.get("0"));
         assertEquals(0L, histogram.get("7"));
     }
 
     @Test
     void runWritesExamplesRejectsAndASummary(@TempDir Path dir) throws Exception {
-        String input = dir.resolve("in").toString();
-        frame(synthetic(20, 3)).write().parquet(input + "/" + StsTable.NAME);
-        Map<String, Object> summary =
-                MineBm25.run(spark(), input, dir.resolve("out").toString(), Bm25Params.defaults());
-        Path stage = dir.resolve("out").resolve(MineBm25.STAGE_DIR);
+        Path out = dir.resolve("out");
+        frame(synthetic(20, 3))
+                .write()
+                .parquet(
+                        out.resolve(StageId.DECONTAMINATE.folder())
+                                .resolve(StsTable.NAME)
+                                .toString());
+        Bm25Summary summary =
+                new MineBm25()
+                        .run(
+                                StageContext.direct(
+                                        spark(), null, StageId.MINE_BM25, out.toString()),
+                                Bm25Params.defaults());
+        Path stage = out.resolve(StageId.MINE_BM25.folder());
         assertTrue(Files.isDirectory(stage.resolve(NegativesTable.EXAMPLES_DIR)));
-        assertTrue(Files.isDirectory(stage.resolve(NegativesTable.REJECTS_DIR)));
+        assertTrue(Files.isDirectory(stage.resolve(RejectsTable.NAME)));
         Dataset<Row> written =
                 spark().read().parquet(stage.resolve(NegativesTable.EXAMPLES_DIR).toString());
         assertEquals(List.of(NegativesTable.SCHEMA.fieldNames()), List.of(written.columns()));
-        assertEquals(summary.get("examples_out"), written.count());
-        assertEquals(20L, summary.get("records_in"));
+        assertEquals(summary.examples().examplesOut(), written.count());
+        assertEquals(20L, summary.recordsIn());
     }
 
     record Hit(String text, float score) {}
@@ -288,7 +299,7 @@ class Bm25MiningTest extends SparkTestBase {
     /** Rankings of every pool text as a query against one ordinary Lucene index. */
     static Map<String, List<Hit>> plainRanking(List<String> pool, Bm25Params p) throws Exception {
         Map<String, List<Hit>> rankings = new HashMap<>();
-        BM25Similarity similarity = new BM25Similarity((float) p.k1(), (float) p.b());
+        BM25Similarity similarity = new BM25Similarity(p.k1().floatValue(), p.b().floatValue());
         try (ByteBuffersDirectory dir = new ByteBuffersDirectory()) {
             IndexWriterConfig config = new IndexWriterConfig(LuceneText.analyzer(p.analyzer()));
             config.setSimilarity(similarity);

@@ -24,7 +24,7 @@ class Bm25ParamsTest {
         assertEquals(List.of("train", "dev"), p.poolSplits());
         assertEquals(Bm25Params.MIN_SCORE_DEFAULT, p.minScore());
         assertEquals(Bm25Params.EXCLUDE_ABOVE_DEFAULT, p.excludeAbove());
-        assertEquals(7, p.maxNegatives());
+        assertEquals(7, p.negatives());
         assertEquals(2, p.minRank());
         assertEquals(List.of("train"), p.exampleSplits());
         assertEquals(Bm25Params.defaults(), YAML.readValue("{}", Bm25Params.class));
@@ -32,36 +32,39 @@ class Bm25ParamsTest {
 
     @Test
     void rejectsNegativeK1() {
-        assertMessage("bm25.k1=-1.0 must be finite and >= 0", "k1: -1.0");
+        assertMessage("stages.mine-bm25.k1=-1.0 must be finite and >= 0", "k1: -1.0");
     }
 
     @Test
     void rejectsBOutsideUnitInterval() {
-        assertMessage("bm25.b=1.5 must be in [0, 1]", "b: 1.5");
+        assertMessage("stages.mine-bm25.b=1.5 must be in [0, 1]", "b: 1.5");
     }
 
     @Test
     void rejectsUnknownAnalyzer() {
         assertMessage(
-                "bm25.analyzer=klingon must be one of [english, standard]", "analyzer: klingon");
+                "stages.mine-bm25.analyzer=klingon must be one of [english, standard]",
+                "analyzer: klingon");
     }
 
     @Test
     void rejectsZeroShards() {
-        assertMessage("bm25.num_shards=0 must be in [1, 4096]", "num_shards: 0");
+        assertMessage("stages.mine-bm25.num_shards=0 must be in [1, 4096]", "num_shards: 0");
     }
 
     @Test
     void rejectsScoresOffTheScale() {
-        assertMessage("bm25.min_score=6.0 must be in [0, 5]", "min_score: 6.0");
-        assertMessage("bm25.exclude_above=-0.5 must be in [0, 5]", "exclude_above: -0.5");
+        assertMessage("stages.mine-bm25.min_score=6.0 must be in [0, 5]", "min_score: 6.0");
+        assertMessage(
+                "stages.mine-bm25.exclude_above=-0.5 must be in [0, 5]", "exclude_above: -0.5");
     }
 
     @Test
     void rejectsBadCounts() {
-        assertMessage("bm25.max_negatives=0 must be in [1, 64]", "max_negatives: 0");
-        assertMessage("bm25.min_rank=0 must be >= 1", "min_rank: 0");
-        assertMessage("bm25.pool_splits=[] must name at least one split", "pool_splits: []");
+        assertMessage("stages.mine-bm25.negatives=0 must be in [1, 64]", "negatives: 0");
+        assertMessage("stages.mine-bm25.min_rank=0 must be >= 1", "min_rank: 0");
+        assertMessage(
+                "stages.mine-bm25.pool_splits=[] must name at least one split", "pool_splits: []");
     }
 
     private static void assertMessage(String expected, String yaml) {

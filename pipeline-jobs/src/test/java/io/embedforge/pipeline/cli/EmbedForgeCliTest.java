@@ -3,12 +3,17 @@ package io.embedforge.pipeline.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.embedforge.pipeline.stage.StageId;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,5 +83,119 @@ class EmbedForgeCliTest {
         Result r = run("ingest", "--out", dir.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--conf"), r.err());
+    }
+
+    /** The repository root (conf/, test-data/). */
+    private static Path repo() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("conf")) && Files.exists(p.resolve("pom.xml"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no repository root");
+    }
+
+    /** conf/local.yaml with absolute paths, with {@code edit} applied, in the temp folder. */
+    private Path profile(String from, String to) throws IOException {
+        Path conf = repo().resolve("conf");
+        String yaml =
+                Files.readString(conf.resolve("local.yaml"))
+                        .replace("data: ../test-data", "data: " + repo().resolve("test-data"))
+                        .replace("sources_dir: sources", "sources_dir: " + conf.resolve("sources"))
+                        .replace(from, to);
+        Path p = dir.resolve("local.yaml");
+        Files.writeString(p, yaml, StandardCharsets.UTF_8);
+        return p;
+    }
+
+    @Test
+    void everySubcommandsHelpShowsItsDefaultsAndTheExitCodes() {
+        List<String> subs = new ArrayList<>(StageId.names());
+        subs.addAll(List.of("run", "stages", "train", "export", "eval"));
+        for (String sub : subs) {
+            Result r = run(sub, "--help");
+            assertEquals(0, r.code(), sub);
+            assertTrue(r.out().contains("Exit codes:"), sub + ": " + r.out());
+            assertTrue(r.out().contains("2   bad option, configuration or input"), r.out());
+        }
+        assertTrue(run("train", "--help").out().contains("Default: cpu"));
+        assertTrue(run("mine-dense", "--help").out().contains("OUT/mine-dense/"));
+    }
+
+    @Test
+    void stagesJsonIsTheRegistry() throws Exception {
+        Result r = run("stages", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode stages = new ObjectMapper().readTree(r.out());
+        assertEquals(StageId.values().length, stages.size());
+        for (StageId s : StageId.values()) {
+            JsonNode e = stages.get(s.ordinal());
+            assertEquals(s.id(), e.get("name").asText());
+            assertEquals(s.folder(), e.get("folder").asText());
+            List<String> reads = new ArrayList<>();
+            e.get("reads").forEach(n -> reads.add(n.asText()));
+            assertEquals(s.reads().stream().map(StageId::id).toList(), reads);
+            List<String> after = new ArrayList<>();
+            e.get("after").forEach(n -> after.add(n.asText()));
+            assertEquals(s.after().stream().map(StageId::id).toList(), after);
+        }
+    }
+
+    @Test
+    void dryRunPrintsThePlanAndRunsNothing() throws IOException {
+        Path out = dir.resolve("out");
+        Result r =
+                run(
+                        "run",
+                        "--conf",
+                        profile("", "").toString(),
+                        "--out",
+                        out.toString(),
+                        "--until",
+                        "mine-dense",
+                        "--dry-run");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("(--until mine-dense)"), r.out());
+        assertTrue(r.out().contains("  ingest           run   no committed output"), r.out());
+        assertTrue(r.out().contains("  mine-dense       run   no committed output"), r.out());
+        assertTrue(r.out().contains("  mine-bm25        -     not selected"), r.out());
+        assertTrue(r.out().contains("  report           -     not selected"), r.out());
+        assertTrue(Files.notExists(out), "nothing written");
+    }
+
+    @Test
+    void userErrorsAreOneLineWithExitCode2() throws IOException {
+        Path profile = profile("    batch_size: 16", "    batch_size: 16\n    negatives: 9");
+        String out = dir.resolve("out").toString();
+        Result bad = run("blend", "--conf", profile.toString(), "--out", out);
+        assertEquals(2, bad.code());
+        assertTrue(
+                bad.err().contains("local.yaml: stages.blend.negatives=9 must be in [0, 7]"),
+                bad.err());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+
+        Path good = profile("", "");
+        Result missing = run("blend", "--conf", good.toString(), "--out", out, "--dry-run");
+        assertEquals(2, missing.code());
+        assertTrue(
+                missing.err().contains("needs the committed output of stage mine-dense"),
+                missing.err());
+        Result both =
+                run(
+                        "run",
+                        "--conf",
+                        good.toString(),
+                        "--out",
+                        out,
+                        "--stages",
+                        "blend",
+                        "--from",
+                        "ingest");
+        assertEquals(2, both.code());
+        assertTrue(both.err().contains("--stages cannot be combined"), both.err());
+        Result unknown = run("run", "--conf", good.toString(), "--out", out, "--until", "dense");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("unknown stage 'dense'"), unknown.err());
+        assertTrue(Files.notExists(dir.resolve("out")), "nothing written");
     }
 }

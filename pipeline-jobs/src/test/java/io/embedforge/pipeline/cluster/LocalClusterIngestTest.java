@@ -11,7 +11,10 @@ import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.ingest.IngestJob;
+import io.embedforge.pipeline.schema.CanonicalTables;
 import io.embedforge.pipeline.schema.RejectsTable;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import io.embedforge.train.FileTrees;
 import java.io.File;
 import java.io.IOException;
@@ -94,7 +97,8 @@ class LocalClusterIngestTest extends SparkTestBase {
         PipelineConfig config =
                 ConfigLoader.load(
                         repoRoot().resolve("conf/local.yaml"), ConfigLoader.Overrides.none());
-        IngestJob.run(spark(), config, reference.resolve(IngestJob.STAGE).toString());
+        IngestJob.ingest(
+                StageContext.direct(spark(), config, StageId.INGEST, reference.toString()));
     }
 
     @Test
@@ -213,7 +217,7 @@ class LocalClusterIngestTest extends SparkTestBase {
 
     /** Every table of the two outputs holds the same rows (as sorted row lists). */
     private static void assertSameRows(Path expected, Path actual) {
-        List<String> tables = new ArrayList<>(IngestJob.TABLES.keySet());
+        List<String> tables = new ArrayList<>(CanonicalTables.ALL.keySet());
         tables.add(RejectsTable.NAME);
         for (String table : tables) {
             List<String> want = rows(expected.resolve("ingest").resolve(table));

@@ -60,11 +60,8 @@ class DecontaminateTest extends SparkTestBase {
                                 1.0));
         List<Row> queries = List.of(RowFactory.create("fiqa", "test", "q9", "a b c"));
         DecontamParams p =
-                DecontamParams.fromConfig(
-                        null,
-                        null,
-                        Map.of("emotion", NearDuplicateRule.fromConfig(null, 2, 0.5)),
-                        null);
+                new DecontamParams(
+                        null, null, Map.of("emotion", new NearDuplicateRule(null, 2, 0.5)), null);
         Decontaminate.Output out =
                 Decontaminate.apply(
                         Map.of(
@@ -101,21 +98,11 @@ class DecontaminateTest extends SparkTestBase {
         assertEquals(1L, out.tables().get(StsTable.NAME).count());
         assertTrue(!out.tables().containsKey(QueriesTable.NAME), "queries only provide eval texts");
 
-        Map<String, Object> summary = out.summary().get();
-        assertEquals(4L, summary.get("rows_dropped"));
-        @SuppressWarnings("unchecked")
-        Map<String, Map<String, Long>> perSource =
-                (Map<String, Map<String, Long>>) summary.get("per_table_source");
+        DecontamSummary summary = out.summary().get();
+        assertEquals(4L, summary.rowsDropped());
+        Map<String, DecontamSummary.TableSource> perSource = summary.perTableSource();
         assertEquals(
-                Map.of(
-                        "train_rows",
-                        4L,
-                        "eval_exact_match",
-                        1L,
-                        "eval_near_duplicate",
-                        1L,
-                        "kept",
-                        2L),
+                new DecontamSummary.TableSource(4L, 1L, 1L, 2L),
                 perSource.get("classification/emotion"));
     }
 
@@ -132,14 +119,14 @@ class DecontaminateTest extends SparkTestBase {
     @Test
     void aRuleWithoutEvalSourcesChecksEveryInstanceOfItsDataset() {
         DecontamParams p =
-                DecontamParams.fromConfig(
+                new DecontamParams(
                                 null,
                                 null,
                                 Map.of(
                                         "emotion",
-                                        NearDuplicateRule.fromConfig(null, 2, 0.5),
+                                        new NearDuplicateRule(null, 2, 0.5),
                                         "banking77",
-                                        NearDuplicateRule.fromConfig(List.of("x"), 2, 0.5)),
+                                        new NearDuplicateRule(List.of("x"), 2, 0.5)),
                                 null)
                         .withEvalSourcesOfSameDataset(
                                 Map.of(

@@ -14,6 +14,8 @@ import io.embedforge.pipeline.schema.ClassificationTable;
 import io.embedforge.pipeline.schema.Columns;
 import io.embedforge.pipeline.schema.RejectsTable;
 import io.embedforge.pipeline.schema.StsTable;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -55,7 +57,7 @@ class RealSamplesDecontaminateTest extends SparkTestBase {
 
     @TempDir static Path out;
 
-    private static Map<String, Object> summary;
+    private static DecontamSummary summary;
     private static List<Row> rejects;
 
     @BeforeAll
@@ -66,12 +68,11 @@ class RealSamplesDecontaminateTest extends SparkTestBase {
                                 repoRoot().resolve("conf/real-samples.yaml"),
                                 ConfigLoader.Overrides.none())
                         .withSources(INSTANCES);
-        String ingest = out.resolve(IngestJob.STAGE).toString();
-        IngestJob.run(spark(), config, ingest);
+        IngestJob.ingest(StageContext.direct(spark(), config, StageId.INGEST, out.toString()));
         NearDuplicateRule near =
                 new NearDuplicateRule(null, NearDuplicateRule.NGRAM_DEFAULT, NEAR_THRESHOLD);
         DecontamParams params =
-                DecontamParams.fromConfig(
+                new DecontamParams(
                         List.of("test"),
                         List.of("train"),
                         Map.of("emotion", near, "amazon_counterfactual", near),
@@ -79,11 +80,16 @@ class RealSamplesDecontaminateTest extends SparkTestBase {
         Map<String, String> datasets = new TreeMap<>();
         config.sources().forEach(s -> datasets.put(s.name(), s.dataset()));
         params = params.withEvalSourcesOfSameDataset(datasets);
-        summary = Decontaminate.run(spark(), ingest, out.toString(), params);
+        summary =
+                new Decontaminate()
+                        .run(
+                                StageContext.direct(
+                                        spark(), config, StageId.DECONTAMINATE, out.toString()),
+                                params);
         rejects =
                 spark().read()
                         .parquet(
-                                out.resolve(Decontaminate.STAGE_DIR)
+                                out.resolve(StageId.DECONTAMINATE.folder())
                                         .resolve(RejectsTable.NAME)
                                         .toString())
                         .collectAsList();
@@ -144,14 +150,15 @@ class RealSamplesDecontaminateTest extends SparkTestBase {
 
     @Test
     void everyTrainingRowIsKeptOrDroppedOnce() {
-        @SuppressWarnings("unchecked")
-        Map<String, Map<String, Number>> perSource =
-                (Map<String, Map<String, Number>>) summary.get("per_table_source");
+        Map<String, DecontamSummary.TableSource> perSource = summary.perTableSource();
         for (String table : List.of(ClassificationTable.NAME, StsTable.NAME)) {
             Map<String, Long> kept = new TreeMap<>();
             for (Row r :
                     spark().read()
-                            .parquet(out.resolve(Decontaminate.STAGE_DIR).resolve(table).toString())
+                            .parquet(
+                                    out.resolve(StageId.DECONTAMINATE.folder())
+                                            .resolve(table)
+                                            .toString())
                             .filter("split = 'train'")
                             .groupBy(Columns.SOURCE)
                             .count()
@@ -167,22 +174,22 @@ class RealSamplesDecontaminateTest extends SparkTestBase {
             assertFalse(trainRows.isEmpty(), table);
             trainRows.forEach(
                     (source, rows) -> {
-                        Map<String, Number> s = perSource.get(table + "/" + source);
-                        long exact = s.get(Decontaminate.EXACT).longValue();
-                        long near = s.get(Decontaminate.NEAR).longValue();
-                        assertEquals(rows, s.get("train_rows").longValue(), table + "/" + source);
+                        DecontamSummary.TableSource s = perSource.get(table + "/" + source);
+                        long exact = s.exact();
+                        long near = s.near();
+                        assertEquals(rows, s.trainRows(), table + "/" + source);
                         assertEquals(
                                 rows - exact - near,
                                 kept.getOrDefault(source, 0L),
                                 table + "/" + source);
-                        assertEquals(kept.getOrDefault(source, 0L), s.get("kept").longValue());
+                        assertEquals(kept.getOrDefault(source, 0L), s.kept());
                     });
         }
     }
 
     private static List<Row> table(String name) {
         return spark().read()
-                .parquet(out.resolve(IngestJob.STAGE).resolve(name).toString())
+                .parquet(out.resolve(StageId.INGEST.folder()).resolve(name).toString())
                 .collectAsList();
     }
 

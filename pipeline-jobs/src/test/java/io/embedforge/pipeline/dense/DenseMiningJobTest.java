@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.common.StableIds;
+import io.embedforge.pipeline.manifest.ManifestWriter;
 import io.embedforge.pipeline.schema.CorpusTable;
+import io.embedforge.pipeline.schema.NegativesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
 import io.embedforge.pipeline.schema.RetrievalTable;
-import java.nio.file.Files;
+import io.embedforge.pipeline.stage.Settings;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -113,30 +117,44 @@ class DenseMiningJobTest extends SparkTestBase {
     }
 
     private static DenseParams params() {
-        return DenseParams.builder()
-                .maxTextChars(300)
-                .range(1, 10)
-                .blocks(3, 4)
-                .negatives(3)
-                .build();
+        return Settings.with(
+                DenseParams.defaults(),
+                DenseParams.MAX_TEXT_CHARS,
+                300,
+                DenseParams.RANGE_MIN,
+                1,
+                DenseParams.RANGE_MAX,
+                10,
+                DenseParams.QUERY_BLOCK,
+                3,
+                DenseParams.CORPUS_BLOCK,
+                4,
+                DenseParams.NEGATIVES,
+                3);
     }
 
     @Test
     void minesFilteredNegativesAccountsForEveryRowAndReusesEmbeddings(@TempDir Path tmp) {
         Dataset<Row> retrieval = retrieval();
-        Path in = tmp.resolve("in");
-        retrieval.write().parquet(in.resolve(RetrievalTable.NAME).toString());
-        corpus().write().parquet(in.resolve(CorpusTable.NAME).toString());
-        String outRoot = tmp.resolve("out").toString();
-        Map<String, Map<String, Object>> summary =
-                DenseMiningJob.run(spark(), in.toString(), outRoot, params());
+        Path root = tmp.resolve("out");
+        retrieval
+                .write()
+                .parquet(
+                        root.resolve(StageId.DECONTAMINATE.folder())
+                                .resolve(RetrievalTable.NAME)
+                                .toString());
+        corpus().write()
+                .parquet(
+                        root.resolve(StageId.INGEST.folder()).resolve(CorpusTable.NAME).toString());
+        StageContext ctx = StageContext.direct(spark(), null, StageId.MINE_DENSE, root.toString());
+        Map<String, DenseSummary.SourceCounts> summary =
+                new DenseMiningJob().run(ctx, params()).sources();
         List<Row> out =
                 spark().read()
-                        .parquet(outRoot + "/dense/examples")
+                        .parquet(ctx.output(NegativesTable.EXAMPLES_DIR))
                         .sort("example_id")
                         .collectAsList();
-        List<Row> rejects =
-                spark().read().parquet(outRoot + "/dense/" + RejectsTable.NAME).collectAsList();
+        List<Row> rejects = spark().read().parquet(ctx.output(RejectsTable.NAME)).collectAsList();
         // Every input example is either an output row or a reject.
         assertEquals(
                 retrieval.count(),
@@ -196,32 +214,38 @@ class DenseMiningJobTest extends SparkTestBase {
                         "retrieval:empty_text:example_id=" + StableIds.of("pairs", "qe", "pe")),
                 rejected.toString());
 
-        assertEquals(
-                1L,
-                ((Number) summary.get("docs").get("positives_missing_from_corpus")).longValue());
-        assertEquals(
-                0L,
-                ((Number) summary.get("pairs").get("positives_missing_from_corpus")).longValue());
-        assertEquals(true, summary.get("docs").get("corpus_smaller_than_range_max"));
+        assertEquals(1L, summary.get("docs").positivesMissingFromCorpus());
+        assertEquals(0L, summary.get("pairs").positivesMissingFromCorpus());
+        assertEquals(true, summary.get("docs").corpusSmallerThanRangeMax());
         long fewer =
                 out.stream()
                         .filter(x -> x.getString(0).equals("docs") && x.getList(6).size() < 3)
                         .count();
-        assertEquals(fewer, ((Number) summary.get("docs").get("fewer_than_requested")).longValue());
-        assertTrue(((Number) summary.get("pairs").get("removed_positive")).longValue() >= 13);
-        assertEquals(
-                1L,
-                ((Number) summary.get("docs").get("rejected_corpus_text_too_long")).longValue());
-        assertTrue(Files.exists(Path.of(outRoot, "dense", "summary.json")));
+        assertEquals(fewer, summary.get("docs").fewerThanRequested());
+        assertTrue(summary.get("pairs").removed().get("removed_positive") >= 13);
+        assertEquals(1L, summary.get("docs").rejected().get("rejected_corpus_text_too_long"));
+        // The manifest's summary is the one summary (no separate summary.json any more).
+        assertTrue(
+                ManifestWriter.mapper()
+                        .valueToTree(summary.get("docs"))
+                        .has("rejected_corpus_text_too_long"));
 
         // Second pass with other block sizes: nothing is encoded again, same negatives.
-        long stored = spark().read().parquet(outRoot + "/dense/embeddings").count();
-        DenseMiningJob.run(
-                spark(), in.toString(), outRoot, params().toBuilder().blocks(100, 2).build());
-        assertEquals(stored, spark().read().parquet(outRoot + "/dense/embeddings").count());
+        String store = ctx.output(DenseMiningJob.EMBEDDINGS);
+        long stored = spark().read().parquet(store).count();
+        new DenseMiningJob()
+                .run(
+                        ctx,
+                        Settings.with(
+                                params(),
+                                DenseParams.QUERY_BLOCK,
+                                100,
+                                DenseParams.CORPUS_BLOCK,
+                                2));
+        assertEquals(stored, spark().read().parquet(store).count());
         List<Row> second =
                 spark().read()
-                        .parquet(outRoot + "/dense/examples")
+                        .parquet(ctx.output(NegativesTable.EXAMPLES_DIR))
                         .sort("example_id")
                         .collectAsList();
         assertEquals(out.size(), second.size());
@@ -247,7 +271,16 @@ class DenseMiningJobTest extends SparkTestBase {
             rows.add(example("pairs", "o" + i, others[i][0], "po" + i, others[i][1]));
         }
         DenseParams p =
-                DenseParams.builder().range(1, 10).negatives(3).positiveFilter("none").build();
+                Settings.with(
+                        DenseParams.defaults(),
+                        DenseParams.RANGE_MIN,
+                        1,
+                        DenseParams.RANGE_MAX,
+                        10,
+                        DenseParams.NEGATIVES,
+                        3,
+                        DenseParams.POSITIVE_FILTER,
+                        "none");
         DenseMiningJob.Result r =
                 DenseMiningJob.apply(
                         spark().createDataFrame(rows, RetrievalTable.SCHEMA),

@@ -3,6 +3,7 @@ package io.embedforge.pipeline.dense;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.embedforge.pipeline.stage.Settings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -36,7 +37,13 @@ class DenseNegativeSelectorTest {
 
     @Test
     void positivesByIdAndTextAndTheQueryAreExcluded() {
-        DenseParams p = DenseParams.builder().positiveFilter("none").negatives(3).build();
+        DenseParams p =
+                Settings.with(
+                        DenseParams.defaults(),
+                        DenseParams.POSITIVE_FILTER,
+                        "none",
+                        DenseParams.NEGATIVES,
+                        3);
         NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.9), hits());
         assertEquals(List.of("d4", "d5", "d6"), ids(s));
         assertEquals(2, removed(s, NegativeSelector.Filter.POSITIVE));
@@ -46,12 +53,18 @@ class DenseNegativeSelectorTest {
     @Test
     void rankWindowAndScoreBoundsApply() {
         DenseParams p =
-                DenseParams.builder()
-                        .positiveFilter("none")
-                        .range(5, 9)
-                        .scoreCeiling(0.65)
-                        .scoreFloor(0.52)
-                        .build();
+                Settings.with(
+                        DenseParams.defaults(),
+                        DenseParams.POSITIVE_FILTER,
+                        "none",
+                        DenseParams.RANGE_MIN,
+                        5,
+                        DenseParams.RANGE_MAX,
+                        9,
+                        DenseParams.SCORE_CEILING,
+                        0.65,
+                        DenseParams.SCORE_FLOOR,
+                        0.52);
         NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.9), hits());
         // ranks 5..9 have scores 0.70 .. 0.50: 0.70 above the ceiling, 0.50 below the floor.
         assertEquals(List.of("d6", "d7", "d8"), ids(s));
@@ -62,7 +75,13 @@ class DenseNegativeSelectorTest {
 
     @Test
     void percPosDropsCandidatesAboveTheFractionOfTheLowestPositive() {
-        DenseParams p = DenseParams.builder().percPos(0.9).negatives(2).build();
+        DenseParams p =
+                Settings.with(
+                        DenseParams.defaults(),
+                        DenseParams.PERC_POS,
+                        0.9,
+                        DenseParams.NEGATIVES,
+                        2);
         // 0.9 * 0.8 = 0.72: d4 (0.75) goes, d5 (0.70) stays.
         NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.8), hits());
         assertEquals(List.of("d5", "d6"), ids(s));
@@ -72,11 +91,14 @@ class DenseNegativeSelectorTest {
     @Test
     void marginPosDropsCandidatesWithinTheMargin() {
         DenseParams p =
-                DenseParams.builder()
-                        .positiveFilter("margin_pos")
-                        .marginPos(0.12)
-                        .negatives(1)
-                        .build();
+                Settings.with(
+                        DenseParams.defaults(),
+                        DenseParams.POSITIVE_FILTER,
+                        "margin_pos",
+                        DenseParams.MARGIN_POS,
+                        0.12,
+                        DenseParams.NEGATIVES,
+                        1);
         // 0.8 - 0.12 = 0.68: d4 (0.75) and d5 (0.70) go.
         NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.8), hits());
         assertEquals(List.of("d6"), ids(s));
@@ -85,7 +107,7 @@ class DenseNegativeSelectorTest {
 
     @Test
     void neverPadsWhenTooFewSurvive() {
-        DenseParams p = DenseParams.builder().negatives(7).build();
+        DenseParams p = Settings.with(DenseParams.defaults(), DenseParams.NEGATIVES, 7);
         NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.5), hits());
         // 0.95 * 0.5 = 0.475: only d10 (0.45) survives.
         assertEquals(List.of("d10"), ids(s));
@@ -94,11 +116,14 @@ class DenseNegativeSelectorTest {
     @Test
     void randomSamplingIsSeededByExampleAndReturnsRankOrder() {
         DenseParams p =
-                DenseParams.builder()
-                        .positiveFilter("none")
-                        .sampling("random")
-                        .negatives(3)
-                        .build();
+                Settings.with(
+                        DenseParams.defaults(),
+                        DenseParams.POSITIVE_FILTER,
+                        "none",
+                        DenseParams.SAMPLING,
+                        "random",
+                        DenseParams.NEGATIVES,
+                        3);
         NegativeSelector selector = new NegativeSelector(p);
         List<String> a = ids(selector.select(query(0.9), hits()));
         List<String> b = ids(new NegativeSelector(p).select(query(0.9), hits()));
@@ -111,11 +136,11 @@ class DenseNegativeSelectorTest {
                                 Integer.parseInt(x.substring(1)),
                                 Integer.parseInt(y.substring(1))));
         assertEquals(sorted, a);
-        DenseParams other = p.toBuilder().seed(7).build();
+        DenseParams other = Settings.with(p, Settings.SEED, 7);
         boolean differs = false;
         for (int seed = 0; seed < 20 && !differs; seed++) {
             differs =
-                    !ids(new NegativeSelector(other.toBuilder().seed(seed).build())
+                    !ids(new NegativeSelector(Settings.with(other, Settings.SEED, seed))
                                     .select(query(0.9), hits()))
                             .equals(a);
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.embedforge.encoder.Pooling;
+import io.embedforge.pipeline.stage.Settings;
 import org.junit.jupiter.api.Test;
 
 /** Defaults, YAML binding and one message per illegal value. */
@@ -45,37 +46,77 @@ class DenseParamsTest {
     @Test
     void illegalValuesAreNamed() {
         assertEquals(
-                "mining.range_max=5 must be > range_min=10",
-                error(() -> DenseParams.builder().range(10, 5).build()));
+                "stages.mine-dense.range_max=5 must be > range_min=10",
+                error(
+                        () ->
+                                Settings.with(
+                                        DenseParams.defaults(),
+                                        DenseParams.RANGE_MIN,
+                                        10,
+                                        DenseParams.RANGE_MAX,
+                                        5)));
         assertEquals(
-                "mining.range_min=0 must be >= 1 (ranks are 1-based)",
-                error(() -> DenseParams.builder().range(0, 5).build()));
+                "stages.mine-dense.range_min=0 must be >= 1 (ranks are 1-based)",
+                error(
+                        () ->
+                                Settings.with(
+                                        DenseParams.defaults(),
+                                        DenseParams.RANGE_MIN,
+                                        0,
+                                        DenseParams.RANGE_MAX,
+                                        5)));
         assertEquals(
-                "mining.negatives=0 must be in [1, 1000]",
-                error(() -> DenseParams.builder().negatives(0).build()));
+                "stages.mine-dense.negatives=0 must be in [1, 1000]",
+                error(() -> Settings.with(DenseParams.defaults(), DenseParams.NEGATIVES, 0)));
         assertEquals(
-                "mining.perc_pos=1.5 must be in (0, 1]",
-                error(() -> DenseParams.builder().percPos(1.5).build()));
+                "stages.mine-dense.perc_pos=1.5 must be in (0, 1]",
+                error(() -> Settings.with(DenseParams.defaults(), DenseParams.PERC_POS, 1.5)));
         assertEquals(
-                "mining.margin_pos=-0.1 must be in [0, 2]",
-                error(() -> DenseParams.builder().marginPos(-0.1).build()));
+                "stages.mine-dense.margin_pos=-0.1 must be in [0, 2]",
+                error(() -> Settings.with(DenseParams.defaults(), DenseParams.MARGIN_POS, -0.1)));
         assertEquals(
-                "mining.positive_filter=perc must be one of [perc_pos, margin_pos, none]",
-                error(() -> DenseParams.builder().positiveFilter("perc").build()));
+                "stages.mine-dense.positive_filter=perc must be one of [perc_pos, margin_pos, none]",
+                error(
+                        () ->
+                                Settings.with(
+                                        DenseParams.defaults(),
+                                        DenseParams.POSITIVE_FILTER,
+                                        "perc")));
         assertEquals(
-                "mining.sampling=best must be one of [top, random]",
-                error(() -> DenseParams.builder().sampling("best").build()));
+                "stages.mine-dense.sampling=best must be one of [top, random]",
+                error(() -> Settings.with(DenseParams.defaults(), DenseParams.SAMPLING, "best")));
         assertEquals(
-                "mining.score_ceiling=0.1 must be > score_floor=0.5",
-                error(() -> DenseParams.builder().scoreFloor(0.5).scoreCeiling(0.1).build()));
+                "stages.mine-dense.score_ceiling=0.1 must be > score_floor=0.5",
+                error(
+                        () ->
+                                Settings.with(
+                                        DenseParams.defaults(),
+                                        DenseParams.SCORE_FLOOR,
+                                        0.5,
+                                        DenseParams.SCORE_CEILING,
+                                        0.1)));
         assertEquals(
-                "mining.query_block=0 must be in [1, 65536]",
-                error(() -> DenseParams.builder().blocks(0, 10).build()));
+                "stages.mine-dense.query_block=0 must be in [1, 65536]",
+                error(
+                        () ->
+                                Settings.with(
+                                        DenseParams.defaults(),
+                                        DenseParams.QUERY_BLOCK,
+                                        0,
+                                        DenseParams.CORPUS_BLOCK,
+                                        10)));
         assertEquals(
-                "mining.corpus_block=70000 must be in [1, 65536]",
-                error(() -> DenseParams.builder().blocks(10, 70000).build()));
+                "stages.mine-dense.corpus_block=70000 must be in [1, 65536]",
+                error(
+                        () ->
+                                Settings.with(
+                                        DenseParams.defaults(),
+                                        DenseParams.QUERY_BLOCK,
+                                        10,
+                                        DenseParams.CORPUS_BLOCK,
+                                        70000)));
         assertEquals(
-                "mining.max_text_chars=0 must be >= 1",
-                error(() -> DenseParams.builder().maxTextChars(0).build()));
+                "stages.mine-dense.max_text_chars=0 must be >= 1",
+                error(() -> Settings.with(DenseParams.defaults(), DenseParams.MAX_TEXT_CHARS, 0)));
     }
 }

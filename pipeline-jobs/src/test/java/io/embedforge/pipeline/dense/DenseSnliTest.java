@@ -11,6 +11,7 @@ import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
 import io.embedforge.pipeline.schema.CorpusTable;
 import io.embedforge.pipeline.schema.RetrievalTable;
+import io.embedforge.pipeline.stage.Settings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +59,17 @@ class DenseSnliTest extends SparkTestBase {
         List<Row> docs = new ArrayList<>();
         corpus.forEach((id, text) -> docs.add(DenseMiningJobTest.doc("snli", id, null, text)));
 
-        DenseParams p = DenseParams.builder().range(1, 30).blocks(64, 128).build();
+        DenseParams p =
+                Settings.with(
+                        DenseParams.defaults(),
+                        DenseParams.RANGE_MIN,
+                        1,
+                        DenseParams.RANGE_MAX,
+                        30,
+                        DenseParams.QUERY_BLOCK,
+                        64,
+                        DenseParams.CORPUS_BLOCK,
+                        128);
         DenseMiningJob.Result r =
                 DenseMiningJob.apply(
                         spark().createDataFrame(examples, RetrievalTable.SCHEMA),

@@ -18,6 +18,7 @@ import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
 import io.embedforge.pipeline.schema.CorpusTable;
 import io.embedforge.pipeline.schema.RetrievalTable;
+import io.embedforge.pipeline.stage.Settings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -181,14 +182,22 @@ class DenseStCompareBenchmark extends SparkTestBase {
                 .mode(SaveMode.Overwrite)
                 .parquet(corpusPath);
         DenseParams params =
-                DenseParams.builder()
-                        .encoder(cfg.withIntraOpThreads(0))
-                        .negatives(NEGATIVES)
-                        .range(1, RANGE_MAX)
-                        .positiveFilter("none")
-                        .sampling("top")
-                        .scoringThreads(THREADS)
-                        .build();
+                Settings.with(
+                        DenseParams.defaults(),
+                        DenseParams.ENCODER,
+                        cfg.withIntraOpThreads(0),
+                        DenseParams.NEGATIVES,
+                        NEGATIVES,
+                        DenseParams.RANGE_MIN,
+                        1,
+                        DenseParams.RANGE_MAX,
+                        RANGE_MAX,
+                        DenseParams.POSITIVE_FILTER,
+                        "none",
+                        DenseParams.SAMPLING,
+                        "top",
+                        DenseParams.SCORING_THREADS,
+                        THREADS);
         SharedEncoders.get(cfg.withIntraOpThreads(1)).encodePassages(snli.corpus().subList(0, 64));
         if (WARM_UP) {
             line(

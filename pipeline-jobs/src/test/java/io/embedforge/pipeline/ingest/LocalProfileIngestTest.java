@@ -11,6 +11,8 @@ import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.schema.RejectsTable;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -41,7 +43,10 @@ class LocalProfileIngestTest extends SparkTestBase {
         config =
                 ConfigLoader.load(
                         repoRoot().resolve("conf/local.yaml"), ConfigLoader.Overrides.none());
-        report = IngestJob.run(spark(), config, out.resolve("a").toString());
+        report =
+                IngestJob.ingest(
+                        StageContext.direct(
+                                spark(), config, StageId.INGEST, out.resolve("a").toString()));
     }
 
     @Test
@@ -88,7 +93,7 @@ class LocalProfileIngestTest extends SparkTestBase {
 
     @Test
     void everyRejectReasonOccursWithLocationAndDetail() {
-        Dataset<Row> rejects = spark().read().parquet(out.resolve("a/rejects").toString());
+        Dataset<Row> rejects = spark().read().parquet(out.resolve("a/ingest/rejects").toString());
         Set<String> reasons =
                 rejects.select(RejectsTable.REASON).distinct().collectAsList().stream()
                         .map(r -> r.getString(0))
@@ -124,20 +129,27 @@ class LocalProfileIngestTest extends SparkTestBase {
         String previous = spark().conf().get("spark.sql.shuffle.partitions");
         try {
             spark().conf().set("spark.sql.shuffle.partitions", "1");
-            IngestJob.run(spark(), config.withSplitSizeBytes(64), out.resolve("b").toString());
+            IngestJob.ingest(
+                    StageContext.direct(
+                            spark(),
+                            config.withSplitSizeBytes(64),
+                            StageId.INGEST,
+                            out.resolve("b").toString()));
         } finally {
             spark().conf().set("spark.sql.shuffle.partitions", previous);
         }
         for (String table :
                 List.of("retrieval", "queries", "corpus", "classification", "clustering", "sts")) {
             assertEquals(
-                    sorted(out.resolve("a/" + table)), sorted(out.resolve("b/" + table)), table);
+                    sorted(out.resolve("a/ingest/" + table)),
+                    sorted(out.resolve("b/ingest/" + table)),
+                    table);
         }
         // Byte-range reading reports offsets instead of line numbers (in locations and in the
         // details that cite a location); the rejected records and their reasons are the same.
         assertEquals(
-                sorted(out.resolve("a/rejects"), "source", "input", "reason", "raw"),
-                sorted(out.resolve("b/rejects"), "source", "input", "reason", "raw"));
+                sorted(out.resolve("a/ingest/rejects"), "source", "input", "reason", "raw"),
+                sorted(out.resolve("b/ingest/rejects"), "source", "input", "reason", "raw"));
     }
 
     private static List<String> sorted(Path table, String... columns) {

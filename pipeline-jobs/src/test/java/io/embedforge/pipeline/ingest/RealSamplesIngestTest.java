@@ -8,6 +8,8 @@ import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.InputSpec;
 import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -32,7 +34,9 @@ class RealSamplesIngestTest extends SparkTestBase {
                 ConfigLoader.load(
                         repoRoot().resolve("conf/real-samples.yaml"),
                         ConfigLoader.Overrides.none());
-        report = IngestJob.run(spark(), config, out.toString());
+        report =
+                IngestJob.ingest(
+                        StageContext.direct(spark(), config, StageId.INGEST, out.toString()));
     }
 
     @Test

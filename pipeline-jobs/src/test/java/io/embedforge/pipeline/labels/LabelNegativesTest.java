@@ -7,10 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.embedforge.pipeline.SparkTestBase;
-import io.embedforge.pipeline.run.StageOutput;
 import io.embedforge.pipeline.schema.ClassificationTable;
 import io.embedforge.pipeline.schema.ClusteringTable;
+import io.embedforge.pipeline.schema.LabelSummary;
 import io.embedforge.pipeline.schema.NegativesTable;
+import io.embedforge.pipeline.schema.RejectsTable;
+import io.embedforge.pipeline.stage.Settings;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.pipeline.stage.StageOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -100,14 +105,9 @@ class LabelNegativesTest extends SparkTestBase {
                         paper("p9", "Mystery", "Unknown field.", "xx.YY", "xx.YY"),
                         paper("p10", "Mystery 2", "Unknown field.", "xx.YY", "xx.YY"));
         LabelParams p =
-                LabelParams.fromConfig(
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
+                Settings.with(
+                        LabelParams.defaults(),
+                        LabelParams.SOURCES,
                         Map.of(
                                 "arxiv",
                                 new LabelSourceParams(
@@ -115,7 +115,8 @@ class LabelNegativesTest extends SparkTestBase {
                                         List.of("title", "abstract"),
                                         null,
                                         List.of("cs.LG", "astro-ph", "q-bio", "stat.ML"))));
-        StageOutput out = LabelNegatives.apply(classification(cls), clustering(papers), p);
+        StageOutput<LabelSummary> out =
+                LabelNegatives.apply(classification(cls), clustering(papers), p);
         List<Row> rows = out.examples().collectAsList();
         Map<String, Set<String>> labelsOfPaper =
                 Map.of(
@@ -186,25 +187,29 @@ class LabelNegativesTest extends SparkTestBase {
 
     @Test
     void perLabelCapBalancesLabelsAndIsReported() {
-        LabelParams p = LabelParams.fromConfig(7L, 3, null, null, 3, null, null, null);
-        StageOutput out = LabelNegatives.apply(classification(banking()), clustering(List.of()), p);
-        Map<String, Object> summary = out.summary().get();
-        @SuppressWarnings("unchecked")
-        Map<String, Map<String, Long>> before =
-                (Map<String, Map<String, Long>>) summary.get("label_distribution_before");
-        @SuppressWarnings("unchecked")
-        Map<String, Map<String, Long>> after =
-                (Map<String, Map<String, Long>>) summary.get("label_distribution_after");
+        LabelParams p =
+                Settings.with(
+                        LabelParams.defaults(),
+                        "seed",
+                        7L,
+                        LabelParams.NEGATIVES,
+                        3,
+                        LabelParams.MAX_PER_LABEL,
+                        3);
+        StageOutput<LabelSummary> out =
+                LabelNegatives.apply(classification(banking()), clustering(List.of()), p);
+        LabelSummary summary = out.summary().get();
+        Map<String, Map<String, Long>> before = summary.labelDistributionBefore();
+        Map<String, Map<String, Long>> after = summary.labelDistributionAfter();
         assertEquals(6L, before.get("banking77/text").get("refund pending"));
         assertEquals(3L, after.get("banking77/text").get("refund pending"));
         assertEquals(2L, after.get("banking77/text").get("card lost"));
         long kept = after.get("banking77/text").values().stream().mapToLong(Long::longValue).sum();
         assertEquals(28L, kept);
-        assertEquals(32L, summary.get("items_sampled"));
-        assertEquals(32L, summary.get("examples_out"));
-        assertEquals(12L, summary.get("items_sampled_out"));
-        @SuppressWarnings("unchecked")
-        Map<String, Long> histogram = (Map<String, Long>) summary.get("negatives_histogram");
+        assertEquals(32L, summary.itemsSampled());
+        assertEquals(32L, summary.examples().examplesOut());
+        assertEquals(12L, summary.itemsSampledOut());
+        Map<String, Long> histogram = summary.examples().negativesHistogram();
         assertEquals(Map.of("0", 0L, "1", 4L, "2", 0L, "3", 28L), histogram);
     }
 
@@ -212,8 +217,14 @@ class LabelNegativesTest extends SparkTestBase {
     void exampleModeUsesOtherExamplesAndIsIndependentOfPartitioning() {
         List<Row> input = banking();
         LabelParams p =
-                LabelParams.fromConfig(
-                        3L, null, null, null, null, 0.8, LabelSourceParams.MODE_EXAMPLE, null);
+                Settings.with(
+                        LabelParams.defaults(),
+                        "seed",
+                        3L,
+                        LabelParams.SAMPLE_RATE,
+                        0.8,
+                        LabelParams.DEFAULT_MODE,
+                        LabelSourceParams.MODE_EXAMPLE);
         List<Row> one =
                 sorted(
                         LabelNegatives.apply(
@@ -262,16 +273,24 @@ class LabelNegativesTest extends SparkTestBase {
 
     @Test
     void runReadsPresentTablesAndWritesExamplesAndRejects(@TempDir Path dir) {
-        String input = dir.resolve("in").toString();
-        classification(banking()).write().parquet(input + "/" + ClassificationTable.NAME);
-        Map<String, Object> summary =
-                LabelNegatives.run(
-                        spark(), input, dir.resolve("out").toString(), LabelParams.defaults());
-        Path stage = dir.resolve("out").resolve(LabelNegatives.STAGE_DIR);
+        Path out = dir.resolve("out");
+        classification(banking())
+                .write()
+                .parquet(
+                        out.resolve(StageId.DECONTAMINATE.folder())
+                                .resolve(ClassificationTable.NAME)
+                                .toString());
+        LabelSummary summary =
+                new LabelNegatives()
+                        .run(
+                                StageContext.direct(
+                                        spark(), null, StageId.LABEL_NEGATIVES, out.toString()),
+                                LabelParams.defaults());
+        Path stage = out.resolve(StageId.LABEL_NEGATIVES.folder());
         assertTrue(Files.isDirectory(stage.resolve(NegativesTable.EXAMPLES_DIR)));
-        assertTrue(Files.isDirectory(stage.resolve(NegativesTable.REJECTS_DIR)));
-        assertEquals(44L, summary.get("examples_out"));
-        assertEquals(44L, summary.get("items_in"));
+        assertTrue(Files.isDirectory(stage.resolve(RejectsTable.NAME)));
+        assertEquals(44L, summary.examples().examplesOut());
+        assertEquals(44L, summary.itemsIn());
     }
 
     private static List<Row> sorted(Dataset<Row> examples) {

@@ -31,19 +31,23 @@ class LabelParamsTest {
 
     @Test
     void rejectsIllegalValuesNamingKeyAndRange() {
-        assertMessage("label_negatives.sample_rate=0.0 must be in (0, 1]", "sample_rate: 0.0");
         assertMessage(
-                "label_negatives.max_per_label=-1 must be >= 0 (0 = no cap)", "max_per_label: -1");
-        assertMessage("label_negatives.min_label_examples=0 must be >= 1", "min_label_examples: 0");
-        assertMessage("label_negatives.max_negatives=65 must be in [1, 64]", "max_negatives: 65");
+                "stages.label-negatives.sample_rate=0.0 must be in (0, 1]", "sample_rate: 0.0");
         assertMessage(
-                "label_negatives.default_mode=random must be one of [label, example]",
+                "stages.label-negatives.max_per_label=-1 must be >= 0 (0 = no cap)",
+                "max_per_label: -1");
+        assertMessage(
+                "stages.label-negatives.min_label_examples=0 must be >= 1",
+                "min_label_examples: 0");
+        assertMessage("stages.label-negatives.negatives=65 must be in [1, 64]", "negatives: 65");
+        assertMessage(
+                "stages.label-negatives.default_mode=random must be one of [label, example]",
                 "default_mode: random");
         assertMessage(
-                "label_negatives.sources.*.targets=[body] must be a non-empty subset of [title, abstract]",
+                "stages.label-negatives.sources.*.targets=[body] must be a non-empty subset of [title, abstract]",
                 "sources: {arxiv: {targets: [body]}}");
         assertMessage(
-                "label_negatives.sources.*.mode=both must be one of [label, example]",
+                "stages.label-negatives.sources.*.mode=both must be one of [label, example]",
                 "sources: {arxiv: {mode: both}}");
     }
 

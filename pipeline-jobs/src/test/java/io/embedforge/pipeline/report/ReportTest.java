@@ -11,6 +11,9 @@ import io.embedforge.pipeline.blend.BlendTestData;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.manifest.ManifestWriter;
+import io.embedforge.pipeline.schema.BlendSummary;
+import io.embedforge.pipeline.stage.StageContext;
+import io.embedforge.pipeline.stage.StageId;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,24 +31,30 @@ class ReportTest extends SparkTestBase {
                 ConfigLoader.load(
                         repoRoot().resolve("conf/local.yaml"),
                         new ConfigLoader.Overrides(null, Map.of()));
-        Map<String, Object> summary =
+        BlendSummary summary =
                 Blend.apply(
                                 BlendTestData.inputs(spark(), 50, 2),
                                 BlendTestData.SOURCES,
                                 BlendParams.defaults(),
-                                42L,
                                 Map.of())
-                        .write(out.resolve("blend").toString());
+                        .write(StageContext.direct(spark(), config, StageId.BLEND, out.toString()));
         var conf = spark().sparkContext().hadoopConfiguration();
         Instant now = Instant.now();
-        ManifestWriter.writeStage(conf, out.toString(), "blend", config, now, now, summary);
+        ManifestWriter.writeStage(
+                conf,
+                out.toString(),
+                new ManifestWriter.StageRecord("blend", "blend", null, null, null, null),
+                config,
+                now,
+                now,
+                summary);
 
-        Map<String, Object> r =
-                Report.run(
-                        spark(),
-                        out.toString(),
-                        out.toString(),
-                        ReportParams.fromConfig(1L, 2, 600));
+        ReportSummary r =
+                new Report()
+                        .run(
+                                StageContext.direct(
+                                        spark(), config, StageId.REPORT, out.toString()),
+                                new ReportParams(1L, 2, 600));
         Path index = out.resolve("report/index.html");
         String html = Files.readString(index);
         JsonNode blend =
@@ -67,8 +76,8 @@ class ReportTest extends SparkTestBase {
         assertTrue(html.contains("<th class=n>" + blend.at("/stage2/rows").asLong() + "</th>"));
         assertTrue(html.contains("duplicate_query_positive"));
         assertTrue(html.contains("Instruct: "));
-        assertEquals(8, r.get("samples"));
-        for (Object chart : (Iterable<?>) r.get("charts")) {
+        assertEquals(8, r.samples());
+        for (String chart : r.charts()) {
             Path png = out.resolve("report").resolve(chart.toString());
             BufferedImage img = ImageIO.read(png.toFile());
             assertEquals(600, img.getWidth(), chart.toString());

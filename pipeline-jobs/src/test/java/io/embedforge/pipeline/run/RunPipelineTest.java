@@ -9,6 +9,7 @@ import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.cli.EmbedForge;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.stage.StageId;
 import io.embedforge.train.FileTrees;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -38,11 +39,11 @@ class RunPipelineTest extends SparkTestBase {
                         new ConfigLoader.Overrides(null, Map.of()));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        List<StageRunner.Outcome> first =
-                new Pipeline(spark(), config, out.toString(), false, log).runAll();
-        assertEquals(Pipeline.STAGES.size(), first.size());
+        List<StageRunner.Outcome> first = runAll(config, out, log);
+        assertEquals(StageId.values().length, first.size());
         assertTrue(first.stream().noneMatch(StageRunner.Outcome::skipped));
-        for (String dir : Pipeline.DIRS.values()) {
+        for (StageId stage : StageId.values()) {
+            String dir = stage.folder();
             assertTrue(Files.exists(out.resolve(dir).resolve(StageRunner.MARKER)), dir);
             assertTrue(Files.exists(out.resolve(dir).resolve("manifest.json")), dir);
         }
@@ -52,8 +53,7 @@ class RunPipelineTest extends SparkTestBase {
         assertFalse(stage1.isEmpty());
         assertTrue(stage2.size() > stage1.size());
 
-        List<StageRunner.Outcome> second =
-                new Pipeline(spark(), config, out.toString(), false, log).runAll();
+        List<StageRunner.Outcome> second = runAll(config, out, log);
         assertTrue(second.stream().allMatch(StageRunner.Outcome::skipped));
 
         // Simulated kill during blend's commit: no marker, damaged output, no report.
@@ -64,8 +64,23 @@ class RunPipelineTest extends SparkTestBase {
             }
         }
         FileTrees.delete(out.resolve("report"));
-        List<StageRunner.Outcome> third =
-                new Pipeline(spark(), config, out.toString(), false, log).runAll();
+        Plan plan =
+                new Pipeline(config, out.toString(), false, log)
+                        .plan(spark().sparkContext().hadoopConfiguration(), Selection.all());
+        for (Plan.Step step : plan.steps()) {
+            boolean redone = step.stage() == StageId.BLEND || step.stage() == StageId.REPORT;
+            assertEquals(redone ? Plan.Action.RUN : Plan.Action.SKIP, step.action(), step.reason());
+        }
+        assertEquals("no committed output", plan.step(StageId.BLEND).reason());
+        Plan fromBm25 =
+                new Pipeline(config, out.toString(), false, log)
+                        .plan(
+                                spark().sparkContext().hadoopConfiguration(),
+                                Selection.range(StageId.MINE_BM25, null));
+        assertEquals(Plan.Action.NOT_SELECTED, fromBm25.step(StageId.MINE_DENSE).action());
+        assertEquals(Plan.Action.SKIP, fromBm25.step(StageId.MINE_BM25).action());
+        assertEquals(Plan.Action.RUN, fromBm25.step(StageId.BLEND).action());
+        List<StageRunner.Outcome> third = runAll(config, out, log);
         for (StageRunner.Outcome o : third) {
             boolean redone = o.stage().equals("blend") || o.stage().equals("report");
             assertEquals(!redone, o.skipped(), o.stage());
@@ -104,6 +119,14 @@ class RunPipelineTest extends SparkTestBase {
                         "--out",
                         out.resolve("model").toString()));
         assertTrue(Files.exists(out.resolve("model/adapter_model.safetensors")));
+    }
+
+    /** Plans every stage against {@code out} and runs the plan in the shared session. */
+    private static List<StageRunner.Outcome> runAll(
+            PipelineConfig config, Path out, PrintStream log) {
+        Pipeline pipeline = new Pipeline(config, out.toString(), false, log);
+        Plan plan = pipeline.plan(spark().sparkContext().hadoopConfiguration(), Selection.all());
+        return pipeline.execute(spark(), plan);
     }
 
     private static List<String> rows(Path out, String stage) {

@@ -1,6 +1,7 @@
 package io.embedforge.train.cli;
 
 import ai.djl.Device;
+import io.embedforge.settings.BadInputException;
 
 /**
  * Parses {@code --device cpu|gpu|gpu:N}. On GPU DJL needs libtorch with CUDA: online it downloads
@@ -22,9 +23,9 @@ final class DeviceOption {
             try {
                 return Device.gpu(Integer.parseInt(value.substring(4)));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--device " + value + ": expected gpu:N", e);
+                throw new BadInputException("--device " + value + ": expected gpu:N", e);
             }
         }
-        throw new IllegalArgumentException("--device " + value + ": expected cpu, gpu or gpu:N");
+        throw new BadInputException("--device " + value + ": expected cpu, gpu or gpu:N");
     }
 }

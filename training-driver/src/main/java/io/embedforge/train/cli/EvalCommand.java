@@ -58,8 +58,9 @@ public final class EvalCommand implements Callable<Integer> {
     public static final String EVAL_JSON = "eval.json";
 
     @Option(
-            names = "--config",
+            names = {"--conf", "--config"},
             required = true,
+            paramLabel = "FILE",
             description = "training config (conf/train-tiny.yaml)")
     Path config;
 

@@ -4,9 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * Entry point for running the training-driver jar alone (e.g. on a GPU node): {@code train} and
- * {@code export}. The lead registers {@link TrainCommand} and {@link ExportCommand} in the
- * top-level {@code embedforge} CLI as well.
+ * Entry point for running the training-driver jar alone (e.g. on a GPU node): {@code train}, {@code
+ * export} and {@code eval}, in the style of {@link CliStyle}. The top-level {@code embedforge} CLI
+ * registers the same commands.
  */
 @Command(
         name = "embedforge-train",
@@ -22,6 +22,6 @@ public final class TrainCli implements Runnable {
 
     /** Runs a subcommand and exits with its code. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new TrainCli()).execute(args));
+        System.exit(CliStyle.apply(new CommandLine(new TrainCli())).execute(args));
     }
 }

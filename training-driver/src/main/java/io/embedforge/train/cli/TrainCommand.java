@@ -1,12 +1,16 @@
 package io.embedforge.train.cli;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.embedforge.contract.TrainingContract;
+import io.embedforge.settings.BadInputException;
 import io.embedforge.train.loop.TrainConfig;
 import io.embedforge.train.loop.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,9 +23,10 @@ import picocli.CommandLine.Option;
 public final class TrainCommand implements Callable<Integer> {
 
     @Option(
-            names = "--config",
+            names = {"--conf", "--config"},
             required = true,
-            description = "conf/train-tiny.yaml or conf/train-7b.yaml")
+            paramLabel = "FILE",
+            description = "Training config: conf/train-tiny.yaml or conf/train-7b.yaml.")
     Path config;
 
     @Option(
@@ -51,13 +56,15 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainConfig c = TrainConfig.read(config);
+        checkBlend(blend);
+        Device dev = DeviceOption.parse(device);
         Files.createDirectories(run);
         ObjectNode info = new ObjectMapper().createObjectNode();
         info.put("config", config.toAbsolutePath().toString());
         // export reads the blend folder from here to list the task instructions in the card
         info.put("blend", blend.toAbsolutePath().toString());
         Files.writeString(run.resolve(ExportCommand.RUN_INFO), info.toPrettyString());
-        try (NDManager m = NDManager.newBaseManager(DeviceOption.parse(device))) {
+        try (NDManager m = NDManager.newBaseManager(dev)) {
             Trainer.Result r = new Trainer(c, blend, run, System.out).run(m, resume, maxSteps);
             System.out.printf(
                     "%s at stage %d step %d; metrics %s; last checkpoint %s%n",
@@ -68,5 +75,23 @@ public final class TrainCommand implements Callable<Integer> {
                     r.lastCheckpoint());
         }
         return 0;
+    }
+
+    /**
+     * Fails (exit code 2, nothing written) unless {@code blend} holds the blend stage's {@code
+     * stage1/} and {@code stage2/} folders.
+     */
+    static void checkBlend(Path blend) {
+        for (String stage : List.of(TrainingContract.STAGE1, TrainingContract.STAGE2)) {
+            if (!Files.isDirectory(blend.resolve(stage))) {
+                throw new BadInputException(
+                        "--blend "
+                                + blend
+                                + ": no "
+                                + stage
+                                + "/ folder; give the blend stage's output (<out>/blend, with"
+                                + " stage1/ and stage2/)");
+            }
+        }
     }
 }

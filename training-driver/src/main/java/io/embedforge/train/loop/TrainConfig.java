@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.embedforge.settings.Check;
+import io.embedforge.settings.InvalidFileException;
+import io.embedforge.settings.UserError;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -59,6 +63,8 @@ public record TrainConfig(
         long seed,
         int logEvery) {
 
+    private static final Check CHECK = Check.under("");
+
     /** Checks ranges, naming the key and value. */
     public TrainConfig {
         check(baseModel != null && !baseModel.isBlank(), "base_model", baseModel);
@@ -84,10 +90,7 @@ public record TrainConfig(
     }
 
     private static void check(boolean ok, String key, Object value) {
-        if (!ok) {
-            throw new IllegalArgumentException(
-                    "training config: " + key + "=" + value + " is invalid");
-        }
+        CHECK.that(ok, key, value, "is invalid");
     }
 
     /** Peak learning rate of a stage (1 or 2). */
@@ -103,19 +106,25 @@ public record TrainConfig(
     /**
      * Reads a YAML file.
      *
-     * @throws IOException if the file is missing or a key is unknown or mistyped (named)
+     * @throws InvalidFileException if the file is missing or a key is unknown, mistyped or out of
+     *     range (named)
      */
-    public static TrainConfig read(Path file) throws IOException {
+    public static TrainConfig read(Path file) throws InvalidFileException {
         ObjectMapper yaml =
                 new ObjectMapper(new YAMLFactory())
                         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                         .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+        if (!Files.isRegularFile(file)) {
+            throw new InvalidFileException("training config " + file + ": no such file");
+        }
         try {
             return yaml.readValue(file.toFile(), TrainConfig.class);
-        } catch (IOException e) {
-            throw new IOException("training config " + file + ": " + e.getMessage(), e);
+        } catch (IOException | IllegalArgumentException e) {
+            Throwable invalid = UserError.find(e);
+            String why = invalid != null ? invalid.getMessage() : e.getMessage();
+            throw new InvalidFileException("training config " + file + ": " + why, e);
         }
     }
 

@@ -116,152 +116,210 @@ public final class Trainer {
         Checkpoints ckpts = new Checkpoints(runDir.resolve("checkpoints"), out);
         NvEmbedModel model = buildModel(manager, config);
         List<Parameter> params = Trainables.of(model);
-        TrainState state = TrainState.fresh(config.seed());
-        Path last = null;
         try (NvEmbedTokenizer tok = tokenizer(config);
                 Adam adam = new Adam(manager, params, config)) {
+            Run run = new Run(manager, model, params, adam, ckpts, tok, maxUpdates);
             if (resume) {
-                Optional<Checkpoints.Loaded> good = ckpts.latestGood();
-                if (good.isPresent()) {
-                    last = good.get().folder();
-                    state = good.get().state();
-                    loadWeights(manager, params, last.resolve(Checkpoints.WEIGHTS));
-                    if (!state.stageComplete()) {
-                        adam.load(last.resolve(Checkpoints.OPTIMIZER), state.stageStep());
-                    }
-                    out.printf(
-                            Locale.ROOT,
-                            "resuming from %s (stage %d, step %d, batch_index %d)%n",
-                            last,
-                            state.stage(),
-                            state.stageStep(),
-                            state.lastBatchIndex());
-                } else {
-                    out.println("no good checkpoint in " + ckpts.dir() + "; starting fresh");
-                }
+                run.resume();
             }
-            GradCache gc = new GradCache(model, tok, config.chunkSize(), config.temperature());
-            long updates = 0;
             for (int stage = 1; stage <= 2; stage++) {
-                if (state.stage() > stage || (state.stage() == stage && state.stageComplete())) {
-                    continue;
+                if (!run.stage(stage)) {
+                    return new Result(run.state, false, run.last);
                 }
-                if (state.stage() < stage || state.stageComplete()) {
-                    state =
-                            new TrainState(
-                                    stage,
-                                    0,
-                                    state.globalStep(),
-                                    Long.MIN_VALUE,
-                                    false,
-                                    state.seed());
-                    adam.reset();
-                }
-                Path stageDir = blendDir.resolve("stage" + stage);
-                long total = StageReader.countBatches(stageDir);
-                if (config.maxSteps(stage) > 0) {
-                    total = Math.min(total, config.maxSteps(stage));
-                }
-                Progress progress = new Progress(stage, total, state.stageStep());
-                try (StageReader reader = new StageReader(stageDir, state.lastBatchIndex())) {
-                    while (state.stageStep() < total && reader.hasNext()) {
-                        if (maxUpdates > 0 && updates >= maxUpdates) {
-                            return new Result(state, false, last);
-                        }
-                        long t0 = System.nanoTime();
-                        TrainingBatch batch = reader.next();
-                        ContrastiveBatch cb = ContrastiveBatch.of(batch);
-                        long t1 = System.nanoTime();
-                        Trainables.zeroGradients(params);
-                        GradCache.StepResult r;
-                        try (NDManager step = manager.newSubManager()) {
-                            r = gc.step(step, cb, stepSeed(state.seed(), state.globalStep()));
-                        }
-                        double norm = adam.clipGradients(config.clipNorm());
-                        if (!Double.isFinite(r.loss()) || !Double.isFinite(norm)) {
-                            throw new TrainingDivergedException(
-                                    String.format(
-                                            Locale.ROOT,
-                                            "training diverged at stage %d step %d (batch_index %d):"
-                                                    + " loss=%s gradient norm=%s; no update applied,"
-                                                    + " last good checkpoint: %s; non-finite"
-                                                    + " gradients: %s",
-                                            stage,
-                                            state.stageStep() + 1,
-                                            batch.batchIndex(),
-                                            r.loss(),
-                                            norm,
-                                            last == null ? "none" : last,
-                                            adam.nonFiniteGradients()));
-                        }
-                        double lr =
-                                LrSchedule.at(
-                                        config.lr(stage),
-                                        config.warmupSteps(),
-                                        total,
-                                        state.stageStep());
-                        adam.step(lr);
-                        long t2 = System.nanoTime();
-                        state =
-                                new TrainState(
-                                        stage,
-                                        state.stageStep() + 1,
-                                        state.globalStep() + 1,
-                                        batch.batchIndex(),
-                                        false,
-                                        state.seed());
-                        updates++;
-                        if (batch.examples().size() != config.batchSize()
-                                && state.stageStep() == 1) {
-                            out.printf(
-                                    Locale.ROOT,
-                                    "note: batch_index %d has %d examples, config batch_size is %d%n",
-                                    batch.batchIndex(),
-                                    batch.examples().size(),
-                                    config.batchSize());
-                        }
-                        metrics(state, r, lr, norm, batch, (t1 - t0) / 1e9, (t2 - t0) / 1e9);
-                        progress.report(state, r, lr, batch.examples().size(), (t2 - t0) / 1e9);
-                        boolean end = state.stageStep() >= total || !reader.hasNext();
-                        if (end) {
-                            state =
-                                    new TrainState(
-                                            stage,
-                                            state.stageStep(),
-                                            state.globalStep(),
-                                            state.lastBatchIndex(),
-                                            true,
-                                            state.seed());
-                        }
-                        if (end || state.stageStep() % config.checkpointEvery() == 0) {
-                            last =
-                                    ckpts.save(
-                                            state,
-                                            folder -> {
-                                                saveWeights(
-                                                        params,
-                                                        folder.resolve(Checkpoints.WEIGHTS));
-                                                adam.save(folder.resolve(Checkpoints.OPTIMIZER));
-                                            },
-                                            config.keepCheckpoints());
-                        }
-                        if (end) {
-                            ModelWeights.saveTrainable(
-                                    model,
-                                    runDir.resolve("stage" + stage + "-model"),
-                                    config.baseModel());
-                            Curves.write(metricsFile(), stage, runDir);
-                            out.printf(
-                                    Locale.ROOT,
-                                    "stage %d done: %d steps, model in %s%n",
-                                    stage,
-                                    state.stageStep(),
-                                    runDir.resolve("stage" + stage + "-model"));
-                        }
+            }
+            return new Result(run.state, true, run.last);
+        }
+    }
+
+    /**
+     * One call of {@link #run}: the model, optimizer and checkpoints it trains with, and where it
+     * is (state, last checkpoint, updates so far). Each step of the loop is one method.
+     */
+    private final class Run {
+        private final NDManager manager;
+        private final NvEmbedModel model;
+        private final List<Parameter> params;
+        private final Adam adam;
+        private final Checkpoints ckpts;
+        private final GradCache gc;
+        private final long maxUpdates;
+        private TrainState state = TrainState.fresh(config.seed());
+        private Path last;
+        private long updates;
+
+        Run(
+                NDManager manager,
+                NvEmbedModel model,
+                List<Parameter> params,
+                Adam adam,
+                Checkpoints ckpts,
+                NvEmbedTokenizer tok,
+                long maxUpdates) {
+            this.manager = manager;
+            this.model = model;
+            this.params = params;
+            this.adam = adam;
+            this.ckpts = ckpts;
+            this.gc = new GradCache(model, tok, config.chunkSize(), config.temperature());
+            this.maxUpdates = maxUpdates;
+        }
+
+        /** Continues from the newest good checkpoint, if there is one. */
+        void resume() throws IOException {
+            Optional<Checkpoints.Loaded> good = ckpts.latestGood();
+            if (good.isEmpty()) {
+                out.println("no good checkpoint in " + ckpts.dir() + "; starting fresh");
+                return;
+            }
+            last = good.get().folder();
+            state = good.get().state();
+            loadWeights(manager, params, last.resolve(Checkpoints.WEIGHTS));
+            if (!state.stageComplete()) {
+                adam.load(last.resolve(Checkpoints.OPTIMIZER), state.stageStep());
+            }
+            out.printf(
+                    Locale.ROOT,
+                    "resuming from %s (stage %d, step %d, batch_index %d)%n",
+                    last,
+                    state.stage(),
+                    state.stageStep(),
+                    state.lastBatchIndex());
+        }
+
+        /**
+         * Trains stage {@code stage} to its end (or continues it); false when {@code maxUpdates}
+         * stopped it first.
+         */
+        boolean stage(int stage) throws IOException {
+            if (state.stage() > stage || (state.stage() == stage && state.stageComplete())) {
+                return true;
+            }
+            if (state.stage() < stage || state.stageComplete()) {
+                state =
+                        new TrainState(
+                                stage, 0, state.globalStep(), Long.MIN_VALUE, false, state.seed());
+                adam.reset();
+            }
+            Path stageDir = blendDir.resolve("stage" + stage);
+            long total = StageReader.countBatches(stageDir);
+            if (config.maxSteps(stage) > 0) {
+                total = Math.min(total, config.maxSteps(stage));
+            }
+            Progress progress = new Progress(stage, total, state.stageStep());
+            try (StageReader reader = new StageReader(stageDir, state.lastBatchIndex())) {
+                while (state.stageStep() < total && reader.hasNext()) {
+                    if (maxUpdates > 0 && updates >= maxUpdates) {
+                        return false;
+                    }
+                    update(stage, reader.next(), total, progress);
+                    boolean end = state.stageStep() >= total || !reader.hasNext();
+                    checkpoint(stage, end);
+                    if (end) {
+                        stageDone(stage);
                     }
                 }
             }
-            return new Result(state, true, last);
+            return true;
+        }
+
+        /** One update: GradCache forward/backward, clipping, the divergence check, Adam. */
+        private void update(int stage, TrainingBatch batch, long total, Progress progress)
+                throws IOException {
+            long t0 = System.nanoTime();
+            ContrastiveBatch cb = ContrastiveBatch.of(batch);
+            long t1 = System.nanoTime();
+            Trainables.zeroGradients(params);
+            GradCache.StepResult r;
+            try (NDManager step = manager.newSubManager()) {
+                r = gc.step(step, cb, stepSeed(state.seed(), state.globalStep()));
+            }
+            double norm = adam.clipGradients(config.clipNorm());
+            if (!Double.isFinite(r.loss()) || !Double.isFinite(norm)) {
+                throw diverged(stage, batch, r, norm);
+            }
+            double lr =
+                    LrSchedule.at(config.lr(stage), config.warmupSteps(), total, state.stageStep());
+            adam.step(lr);
+            long t2 = System.nanoTime();
+            state =
+                    new TrainState(
+                            stage,
+                            state.stageStep() + 1,
+                            state.globalStep() + 1,
+                            batch.batchIndex(),
+                            false,
+                            state.seed());
+            updates++;
+            noteBatchSize(batch);
+            metrics(state, r, lr, norm, batch, (t1 - t0) / 1e9, (t2 - t0) / 1e9);
+            progress.report(state, r, lr, batch.examples().size(), (t2 - t0) / 1e9);
+        }
+
+        private TrainingDivergedException diverged(
+                int stage, TrainingBatch batch, GradCache.StepResult r, double norm) {
+            return new TrainingDivergedException(
+                    String.format(
+                            Locale.ROOT,
+                            "training diverged at stage %d step %d (batch_index %d):"
+                                    + " loss=%s gradient norm=%s; no update applied,"
+                                    + " last good checkpoint: %s; non-finite"
+                                    + " gradients: %s",
+                            stage,
+                            state.stageStep() + 1,
+                            batch.batchIndex(),
+                            r.loss(),
+                            norm,
+                            last == null ? "none" : last,
+                            adam.nonFiniteGradients()));
+        }
+
+        /** Checkpoints every {@code checkpoint_every} steps and at the stage's end. */
+        private void checkpoint(int stage, boolean end) throws IOException {
+            if (end) {
+                state =
+                        new TrainState(
+                                stage,
+                                state.stageStep(),
+                                state.globalStep(),
+                                state.lastBatchIndex(),
+                                true,
+                                state.seed());
+            }
+            if (end || state.stageStep() % config.checkpointEvery() == 0) {
+                last =
+                        ckpts.save(
+                                state,
+                                folder -> {
+                                    saveWeights(params, folder.resolve(Checkpoints.WEIGHTS));
+                                    adam.save(folder.resolve(Checkpoints.OPTIMIZER));
+                                },
+                                config.keepCheckpoints());
+            }
+        }
+
+        /** At a stage's end: its model folder and its loss and learning-rate curves. */
+        private void stageDone(int stage) throws IOException {
+            Path folder = runDir.resolve("stage" + stage + "-model");
+            ModelWeights.saveTrainable(model, folder, config.baseModel());
+            Curves.write(metricsFile(), stage, runDir);
+            out.printf(
+                    Locale.ROOT,
+                    "stage %d done: %d steps, model in %s%n",
+                    stage,
+                    state.stageStep(),
+                    folder);
+        }
+
+        /** Says once per stage when batches are not the size the config expects. */
+        private void noteBatchSize(TrainingBatch batch) {
+            if (batch.examples().size() != config.batchSize() && state.stageStep() == 1) {
+                out.printf(
+                        Locale.ROOT,
+                        "note: batch_index %d has %d examples, config batch_size is %d%n",
+                        batch.batchIndex(),
+                        batch.examples().size(),
+                        config.batchSize());
+            }
         }
     }
 

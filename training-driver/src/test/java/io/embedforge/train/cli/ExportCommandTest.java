@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.train.FileTrees;
 import io.embedforge.train.data.ContractParquet;
+import io.embedforge.train.export.ExportedModel;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
 import io.embedforge.train.loop.Trainer;
@@ -194,8 +195,8 @@ class ExportCommandTest {
             assertTrue(sumB > 0, "training made LoRA B non-zero");
 
             // reload the export in Java: adapter + head on the exported base; merged weights
-            NvEmbedModel reloaded = ExportCommand.load(m, out, false);
-            NvEmbedModel merged = ExportCommand.load(m, out, true);
+            NvEmbedModel reloaded = ExportedModel.load(m, out, false);
+            NvEmbedModel merged = ExportedModel.load(m, out, true);
             TokenBatch tb = tok.encode(inputs);
             float[] want = embed(m, trained, tb);
             float[] got = embed(m, reloaded, tb);

@@ -1,4 +1,4 @@
-package io.embedforge.pipeline.bm25;
+package io.embedforge.pipeline.common;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,17 +28,15 @@ public final class LuceneText {
     /** Lucene's StandardAnalyzer: standard tokenizer and lower-casing, no stop words. */
     public static final String STANDARD = "standard";
 
+    /** The analyzers by configuration name. */
+    public static final List<String> NAMES = List.of(ENGLISH, STANDARD);
+
     /** Field every BM25 index of the pipeline indexes its text under. */
     public static final String FIELD = "text";
 
     private static final Map<String, Analyzer> ANALYZERS = new ConcurrentHashMap<>();
 
     private LuceneText() {}
-
-    /** True when {@code name} names a supported analyzer. */
-    public static boolean isSupported(String name) {
-        return ENGLISH.equals(name) || STANDARD.equals(name);
-    }
 
     /** The shared analyzer of this name. */
     public static Analyzer analyzer(String name) {

@@ -1,4 +1,4 @@
-package io.embedforge.pipeline.run;
+package io.embedforge.pipeline.stage;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -6,9 +6,9 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.size;
 
 import io.embedforge.pipeline.schema.Columns;
+import io.embedforge.pipeline.schema.ExampleCounts;
 import io.embedforge.pipeline.schema.NegativesTable;
 import io.embedforge.pipeline.schema.RejectsTable;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -41,30 +41,23 @@ public final class Summaries {
         return countBy(rejects, col(RejectsTable.REASON));
     }
 
-    /** Examples per number of negatives ("0" to max), every bucket present. */
-    public static Map<String, Long> negativesHistogram(Dataset<Row> examples, int maxNegatives) {
-        Map<String, Long> found = countBy(examples, size(col(NegativesTable.NEGATIVES)));
-        Map<String, Long> histogram =
-                new TreeMap<>((a, b) -> Integer.compare(Integer.parseInt(a), Integer.parseInt(b)));
-        for (int n = 0; n <= maxNegatives; n++) {
-            histogram.put(Integer.toString(n), found.getOrDefault(Integer.toString(n), 0L));
-        }
-        found.forEach(histogram::putIfAbsent);
-        return histogram;
-    }
-
-    /**
-     * One pass over the examples: counts per source and per number of negatives, and distinct
-     * queries. Keys: examples_out, examples_per_source, distinct_queries, negatives_histogram,
-     * examples_with_fewer_negatives, examples_without_negatives.
-     */
-    public static Map<String, Object> examples(Dataset<Row> examples, int maxNegatives) {
-        Map<String, Long> perSource = new TreeMap<>();
+    /** "0" to {@code maxNegatives} at zero, in numeric key order. */
+    private static Map<String, Long> emptyHistogram(int maxNegatives) {
         Map<String, Long> histogram =
                 new TreeMap<>((a, b) -> Integer.compare(Integer.parseInt(a), Integer.parseInt(b)));
         for (int n = 0; n <= maxNegatives; n++) {
             histogram.put(Integer.toString(n), 0L);
         }
+        return histogram;
+    }
+
+    /**
+     * One pass over the examples: counts per source and per number of negatives, and the examples
+     * with fewer than {@code maxNegatives} or no negatives.
+     */
+    public static ExampleCounts examples(Dataset<Row> examples, int maxNegatives) {
+        Map<String, Long> perSource = new TreeMap<>();
+        Map<String, Long> histogram = emptyHistogram(maxNegatives);
         long total = 0;
         List<Row> groups =
                 examples.groupBy(
@@ -79,17 +72,6 @@ public final class Summaries {
             histogram.merge(Integer.toString(r.getInt(1)), c, Long::sum);
         }
         long full = histogram.getOrDefault(Integer.toString(maxNegatives), 0L);
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("examples_out", total);
-        out.put("examples_per_source", perSource);
-        out.put("examples_with_fewer_negatives", total - full);
-        out.put("examples_without_negatives", histogram.get("0"));
-        out.put("negatives_histogram", histogram);
-        return out;
-    }
-
-    /** Examples per source. */
-    public static Map<String, Long> perSource(Dataset<Row> rows) {
-        return countBy(rows, col(Columns.SOURCE));
+        return new ExampleCounts(total, perSource, total - full, histogram.get("0"), histogram);
     }
 }
