@@ -51,7 +51,8 @@ def tokenize(tok, inputs, max_length, bos, eos, pad=0):
         enc = tok.encode(text, add_special_tokens=False)
         keep = min(len(enc.ids), max_length - 2)
         span = 0
-        while prefix and span < keep and enc.offsets[span][0] < len(prefix):
+        # a token is instruction only if it ends at or before the end of the prefix
+        while prefix and span < keep and enc.offsets[span][1] <= len(prefix):
             span += 1
         rows.append([bos] + enc.ids[:keep] + [eos])
         spans.append(span)

@@ -8,11 +8,21 @@ description (RECIPE.md, "Details from the public NV-Embed model code"). It write
 inputs and expected outputs as small safetensors files into
 training-driver/src/test/resources/fixtures/. The Java tests only read those files.
 
+It also writes two more fixture sets, each regenerated on its own so the others stay
+byte-identical (`--only`):
+  - `llama`: a tiny random LlamaForCausalLM (tied embeddings, head_dim != hidden/heads, a
+    transformers-5 `rope_parameters` config, rms_norm_eps 1e-6) saved with save_pretrained, with
+    its bidirectional and causal last hidden states, into src/test/resources/fixtures-llama/;
+  - `tokenizers`: two small SentencePiece-layout tokenizer.json files (the Llama/Mistral
+    `Prepend + Replace` normalizer layout and the `Metaspace` pre-tokenizer layout), into
+    src/test/resources/tokenizers/.
+
 Usage (CPU is fine):
     python3 -m venv /work/venv-ref
     /work/venv-ref/bin/pip install -r scripts/reference/requirements.txt
-    /work/venv-ref/bin/python scripts/reference/make_fixtures.py
+    /work/venv-ref/bin/python scripts/reference/make_fixtures.py [--only mistral|llama|tokenizers]
 """
+import argparse
 import json
 import os
 import pathlib
@@ -25,7 +35,10 @@ from safetensors.torch import save_file
 from transformers import MistralConfig, MistralForCausalLM
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-OUT = ROOT / "training-driver" / "src" / "test" / "resources" / "fixtures"
+RESOURCES = ROOT / "training-driver" / "src" / "test" / "resources"
+OUT = RESOURCES / "fixtures"
+OUT_LLAMA = RESOURCES / "fixtures-llama"
+OUT_TOKENIZERS = RESOURCES / "tokenizers"
 SEED = 20240522
 
 # Tiny shapes: small files, but every feature exercised (GQA with 2 groups, 2 layers).
@@ -146,7 +159,7 @@ def build_inputs(gen):
     return ids, mask, pool
 
 
-def main():
+def mistral():
     torch.manual_seed(SEED)
     gen = torch.Generator().manual_seed(SEED)
     if OUT.exists():
@@ -270,6 +283,66 @@ def main():
     total = sum(f.stat().st_size for f in OUT.rglob("*") if f.is_file())
     print(f"wrote {OUT} ({total / 1024:.0f} KiB), torch {torch.__version__}")
     assert total < 5 * 1024 * 1024
+
+
+# SentencePiece-style BPE trained on a few lines: words carry their leading "▁" (the space), so
+# in "...\nQuery: what" the token "▁what" starts on the last character of the instruction prefix.
+TOKENIZER_CORPUS = [
+    "Instruct: Given a web search query, retrieve relevant passages\nQuery: what is the capital",
+    "what is a cat",
+    "the capital of france is paris",
+    "Query: what",
+] * 3
+
+
+def sentencepiece_tokenizer(layout):
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True))
+    # Train with whitespace splitting (as SentencePiece does), then switch to the saved layout.
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=True)
+    trainer = trainers.BpeTrainer(
+        vocab_size=150, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False
+    )
+    tok.train_from_iterator(TOKENIZER_CORPUS, trainer)
+    if layout == "prepend":  # Llama-2 / Mistral tokenizer.json (legacy SentencePiece conversion)
+        tok.pre_tokenizer = None
+        tok.normalizer = normalizers.Sequence(
+            [normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")]
+        )
+        tok.decoder = decoders.Sequence(
+            [decoders.Replace("▁", " "), decoders.Fuse(), decoders.Strip(" ", 1, 0)]
+        )
+    else:  # newer conversions: Metaspace pre-tokenizer, no normalizer
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(
+            replacement="▁", prepend_scheme="first", split=False
+        )
+        tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first", split=False)
+    return tok
+
+
+def tokenizers_part():
+    OUT_TOKENIZERS.mkdir(parents=True, exist_ok=True)
+    text = "Instruct: Given a web search query\nQuery: what is the capital"
+    for layout in ("prepend", "metaspace"):
+        tok = sentencepiece_tokenizer(layout)
+        enc = tok.encode(text)
+        i = enc.tokens.index("▁what")
+        assert enc.offsets[i][0] == text.index(" what"), "▁what must start on the prefix's space"
+        tok.save(str(OUT_TOKENIZERS / f"sentencepiece-{layout}.json"))
+        print(layout, list(zip(enc.tokens, enc.offsets)))
+
+
+PARTS = {"mistral": mistral, "tokenizers": tokenizers_part}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=sorted(PARTS), help="regenerate one fixture set")
+    args = parser.parse_args()
+    for name, part in PARTS.items():
+        if args.only in (None, name):
+            part()
 
 
 if __name__ == "__main__":

@@ -103,7 +103,9 @@ final class ModelCard {
                 states go through the latent-attention head (cross-attention to 512 trainable
                 latents, then a GEGLU feed-forward, both residual); the output is averaged over the
                 pooling mask (attention mask with BOS and the instruction tokens, i.e. those
-                starting inside `Instruct: ...\\nQuery: `, set to 0) and L2-normalised. Compare
+                ending at or before the end of `Instruct: ...\\nQuery: `, set to 0; a
+                SentencePiece token such as `▁what` that starts on the prefix's trailing space is
+                a query token and is pooled) and L2-normalised. Compare
                 embeddings by cosine similarity (training temperature %s).
                 """
                         .formatted(
