@@ -22,7 +22,7 @@ import java.util.Locale;
  * @param numKvHeads {@code num_key_value_heads} (grouped-query attention)
  * @param headDim {@code head_dim}, or {@code hidden_size / num_attention_heads} when absent
  * @param rmsNormEps {@code rms_norm_eps}
- * @param ropeTheta {@code rope_theta}
+ * @param ropeTheta {@code rope_theta}, top-level or in {@code rope_parameters}
  * @param vocabSize {@code vocab_size}
  * @param bosTokenId {@code bos_token_id}
  * @param eosTokenId {@code eos_token_id}
@@ -168,10 +168,65 @@ public record MistralConfig(
                 root.has("num_key_value_heads") ? root.get("num_key_value_heads").asInt() : heads,
                 headDim,
                 root.path("rms_norm_eps").asDouble(1e-6),
-                root.path("rope_theta").asDouble(10000.0),
+                ropeTheta(root),
                 required(root, "vocab_size"),
                 root.path("bos_token_id").asInt(1),
                 root.path("eos_token_id").asInt(2));
+    }
+
+    /** The only rotary-embedding type implemented: plain RoPE with base {@code rope_theta}. */
+    public static final String ROPE_TYPE_DEFAULT = "default";
+
+    /** Base of the rotary embedding when a config gives none ({@code transformers}' default). */
+    public static final double ROPE_THETA_DEFAULT = 10000.0;
+
+    /**
+     * {@code rope_theta} from either layout: top-level (transformers 4) or inside {@code
+     * rope_parameters} (transformers 5). A {@code rope_type} or {@code rope_scaling} other than
+     * {@value #ROPE_TYPE_DEFAULT} changes the frequencies, so it is rejected rather than ignored.
+     */
+    static double ropeTheta(JsonNode root) {
+        JsonNode params = ropeObject(root, "rope_parameters");
+        ropeObject(root, "rope_scaling");
+        JsonNode top = root.get("rope_theta");
+        JsonNode nested = params == null ? null : params.get("rope_theta");
+        boolean hasTop = top != null && !top.isNull();
+        boolean hasNested = nested != null && !nested.isNull();
+        if (hasTop && hasNested && top.asDouble() != nested.asDouble()) {
+            throw new IllegalArgumentException(
+                    "rope_theta="
+                            + top.asDouble()
+                            + " and rope_parameters.rope_theta="
+                            + nested.asDouble()
+                            + " disagree; give one value");
+        }
+        return hasNested ? nested.asDouble() : hasTop ? top.asDouble() : ROPE_THETA_DEFAULT;
+    }
+
+    /** The object at {@code key} (null if absent or null), checked to be of the default type. */
+    private static JsonNode ropeObject(JsonNode root, String key) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isObject()) {
+            throw new IllegalArgumentException(key + " must be a JSON object, got " + n);
+        }
+        for (String field : List.of("rope_type", "type")) {
+            JsonNode t = n.get(field);
+            if (t != null && !t.isNull() && !ROPE_TYPE_DEFAULT.equals(t.asText())) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                Locale.ROOT,
+                                "%s.%s=%s is not implemented; allowed: %s (plain RoPE with"
+                                        + " rope_theta)",
+                                key,
+                                field,
+                                t.asText(),
+                                ROPE_TYPE_DEFAULT));
+            }
+        }
+        return n;
     }
 
     private static int required(JsonNode root, String field) {
