@@ -63,6 +63,7 @@ public final class TrainingLoopBenchmark {
                             "",
                             "Given a question, retrieve passages that answer it",
                             "what do we know about subject number " + i + " in the collection?",
+                            "",
                             "subject "
                                     + i
                                     + " is described in this passage which answers the question in detail",

@@ -15,6 +15,7 @@ import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.data.TrainingExample;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
+import io.embedforge.train.tokenize.EmbeddingInput;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,7 +27,7 @@ class LossAndGradCacheTest {
 
     static TrainingExample ex(String id, String q, String pos, List<String> negs, boolean inBatch) {
         return new TrainingExample(
-                id, "Instruct: find\nQuery: " + q, "find", q, pos, negs, inBatch, 0);
+                id, "Instruct: find\nQuery: " + q, "find", q, "", pos, negs, inBatch, 0);
     }
 
     @Test
@@ -39,7 +40,9 @@ class LossAndGradCacheTest {
                                 ex("b", "qb", "same", List.of(), true),
                                 ex("c", "qc", "other", List.of("n2", "n3"), true)));
         ContrastiveBatch s1 = ContrastiveBatch.of(b);
-        assertEquals(List.of("same", "n1", "same", "other", "n2", "n3"), s1.documents());
+        assertEquals(
+                List.of("same", "n1", "same", "other", "n2", "n3"),
+                s1.documents().stream().map(EmbeddingInput::text).toList());
         assertArrayEquals(new int[] {0, 2, 3}, s1.positive());
         assertArrayEquals(
                 new float[] {1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, s1.allowed());
@@ -51,6 +54,7 @@ class LossAndGradCacheTest {
                             e.queryText(),
                             e.instruction(),
                             e.query(),
+                            e.documentInstruction(),
                             e.positive(),
                             e.negatives(),
                             false,
