@@ -73,6 +73,30 @@ public record ContrastiveBatch(
         return all;
     }
 
+    /**
+     * Whether example {@code i} has a candidate besides its own positive. Without one its softmax
+     * has a single entry, its loss is 0 whatever the embeddings, and {@link InfoNce} leaves it out
+     * of the mean (stage-2 rows without hard negatives).
+     */
+    public boolean hasNegatives(int i) {
+        int d = documents.size();
+        for (int j = 0; j < d; j++) {
+            if (j != positive[i] && allowed[i * d + j] != 0f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Number of examples without any negative candidate (left out of the loss). */
+    public int rowsWithoutNegatives() {
+        int n = 0;
+        for (int i = 0; i < examples(); i++) {
+            n += hasNegatives(i) ? 0 : 1;
+        }
+        return n;
+    }
+
     /** Number of examples. */
     public int examples() {
         return queries.size();

@@ -85,6 +85,15 @@ class TrainerTest {
             assertTrue(r.finished());
             assertEquals(10, r.state().globalStep());
         }
+        // stage 2 has one row without negatives (ContractParquet row 0: i % 8 = 0 negatives);
+        // in stage 1 in-batch negatives give every row candidates
+        Map<Integer, Integer> without = new TreeMap<>();
+        for (String line : Files.readAllLines(straight.resolve("metrics.jsonl"))) {
+            JsonNode n = new ObjectMapper().readTree(line);
+            without.merge(
+                    n.get("stage").asInt(), n.get("rows_without_negatives").asInt(), Integer::sum);
+        }
+        assertEquals(Map.of(1, 0, 2, 1), without);
         Path split = dir.resolve("split");
         try (NDManager m = NDManager.newBaseManager()) {
             Trainer.Result r = new Trainer(c, blend, split, out).run(m, false, 5);

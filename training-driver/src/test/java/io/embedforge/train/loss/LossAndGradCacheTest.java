@@ -160,8 +160,9 @@ class LossAndGradCacheTest {
             double t = 0.5;
             float got = InfoNce.loss(m.create(e, new Shape(5, 2)), cb, t).getFloat();
             double la = -(0.6 / t - Math.log(Math.exp(0.6 / t) + Math.exp(0.8 / t)));
-            double lb = 0; // only its positive is a candidate
-            assertEquals((la + lb) / 2, got, 1e-6);
+            // b's only candidate is its positive: loss 0, left out of the mean (not (la + 0) / 2)
+            assertEquals(1, cb.rowsWithoutNegatives());
+            assertEquals(la, got, 1e-6);
         }
     }
 
