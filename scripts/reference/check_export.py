@@ -41,12 +41,18 @@ def load_tokenizer(tok_file):
     return tok
 
 
-def tokenize(tok, inputs, max_length, bos, eos, pad=0):
-    """NvEmbedTokenizer.encode in Python: ids, attention mask, pooling mask (right padding)."""
+QUERY_TEMPLATE = "Instruct: {instruction}\nQuery: {query}"
+
+
+def tokenize(tok, inputs, max_length, bos, eos, pad=0, template=QUERY_TEMPLATE):
+    """NvEmbedTokenizer.encode in Python: ids, attention mask, pooling mask (right padding).
+
+    template: the export's query_template; the instruction prefix is everything before {query}.
+    """
     rows, spans = [], []
     for item in inputs:
         instruction = item["instruction"]
-        prefix = f"Instruct: {instruction}\nQuery: " if instruction else ""
+        prefix = template.split("{query}")[0].replace("{instruction}", instruction) if instruction else ""
         text = prefix + item["text"]
         enc = tok.encode(text, add_special_tokens=False)
         keep = min(len(enc.ids), max_length - 2)
@@ -93,7 +99,8 @@ def main():
     base_dir = export / meta["base_model_folder"] if meta["base_model_exported"] else pathlib.Path(meta["base_model"])
 
     ids, mask, pool = tokenize(load_tokenizer(base_dir / "tokenizer.json"), inputs["inputs"], inputs["max_length"],
-                               meta["bos_token_id"], meta["eos_token_id"], meta["pad_token_id"])
+                               meta["bos_token_id"], meta["eos_token_id"], meta["pad_token_id"],
+                               template=meta["query_template"])
     assert torch.equal(ids, java["input_ids"].long()), (ids, java["input_ids"])
     assert torch.equal(mask, java["attention_mask"].long())
     assert torch.equal(pool, java["pool_mask"].long()), (pool, java["pool_mask"])

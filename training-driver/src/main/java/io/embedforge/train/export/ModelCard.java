@@ -1,5 +1,6 @@
 package io.embedforge.train.export;
 
+import io.embedforge.contract.TrainingContract;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
 import java.util.Locale;
@@ -97,7 +98,7 @@ final class ModelCard {
                 `scripts/reference/check_export.py` in the EmbedForge repository is a complete,
                 tested loader (tokenisation, latent-attention head, pooling).
 
-                Inputs: queries as `Instruct: {instruction}\\nQuery: {query}`, documents as-is (no
+                Inputs: queries as `%s`, documents as-is (no
                 instruction). Token ids are BOS + text tokens + EOS (no other special tokens), text
                 truncated to %d - 2 tokens, right-padded with 0. Pooling: the decoder's last hidden
                 states go through the latent-attention head (cross-attention to 512 trainable
@@ -110,6 +111,7 @@ final class ModelCard {
                 """
                         .formatted(
                                 tiny ? "<this folder>/base" : c.baseModel(),
+                                TrainingContract.QUERY_TEMPLATE.replace("\n", "\\n"),
                                 c.maxLength(),
                                 c.temperature()));
     }
