@@ -12,7 +12,7 @@ What is checked, for a few instructed queries and documents:
   1. tokenisation: the export's tokenizer.json through `tokenizers`, BOS + text + EOS, truncation
      to max_length - 2 text tokens, instruction span from character offsets -> the same ids and
      pooling mask as Java;
-  2. base/ with MistralForCausalLM.from_pretrained, bidirectional attention, the adapter with
+  2. base/ with AutoModelForCausalLM.from_pretrained, bidirectional attention, the adapter with
      peft.PeftModel.from_pretrained, the latent-attention head (NV-Embed names) with masked-mean
      pooling and L2 normalisation -> embeddings equal Java's within 1e-4;
   3. the same with merged/ (adapter folded into the weights, no PEFT).
@@ -25,7 +25,7 @@ import torch
 from peft import PeftModel
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
-from transformers import MistralForCausalLM
+from transformers import AutoModelForCausalLM
 
 from make_fixtures import LatentAttention
 
@@ -106,7 +106,7 @@ def main():
     assert torch.equal(pool, java["pool_mask"].long()), (pool, java["pool_mask"])
     print(f"tokenisation: {ids.shape[0]} inputs, ids / attention mask / pooling mask identical to Java")
 
-    base = bidirectional(MistralForCausalLM.from_pretrained(str(base_dir), attn_implementation="eager",
+    base = bidirectional(AutoModelForCausalLM.from_pretrained(str(base_dir), attn_implementation="eager",
                                                             dtype=torch.float32)).eval()
     with torch.no_grad():  # bidirectional: position 0 must see a change at position 5
         h0 = base.model(input_ids=ids[:1], attention_mask=mask[:1]).last_hidden_state
@@ -130,7 +130,7 @@ def main():
     diff_merged = None
     if meta.get("merged_folder"):
         merged_dir = export / meta["merged_folder"]
-        merged = bidirectional(MistralForCausalLM.from_pretrained(str(merged_dir), attn_implementation="eager",
+        merged = bidirectional(AutoModelForCausalLM.from_pretrained(str(merged_dir), attn_implementation="eager",
                                                                   dtype=torch.float32)).eval()
         head_m = head_for(meta, merged_dir, merged.config.hidden_size)
         with torch.no_grad():

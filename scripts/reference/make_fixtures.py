@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import save_file
-from transformers import MistralConfig, MistralForCausalLM
+from transformers import LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RESOURCES = ROOT / "training-driver" / "src" / "test" / "resources"
@@ -143,6 +143,32 @@ def perturb_norms(module, gen):
                 p.add_(0.1 * torch.randn(p.shape, generator=gen))
 
 
+def set_causal(model, causal):
+    model.config.is_causal = causal
+    for layer in model.model.layers:
+        layer.self_attn.is_causal = causal
+
+
+def both_masks(model, ids, mask):
+    """Last hidden states with the bidirectional (NV-Embed) and the causal mask; leaves the model
+    bidirectional. Sanity: bidirectional means position 0 sees a change at position 5, causal
+    means positions before 5 do not."""
+    with torch.no_grad():
+        set_causal(model, False)
+        hidden_base = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
+        ids2 = ids.clone()
+        ids2[0, 5] = 7
+        changed = model.model(input_ids=ids2, attention_mask=mask).last_hidden_state
+        assert not torch.allclose(changed[0, 0], hidden_base[0, 0]), "mask is still causal"
+        set_causal(model, True)
+        hidden_causal = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
+        unchanged = model.model(input_ids=ids2, attention_mask=mask).last_hidden_state
+        assert torch.allclose(unchanged[0, :5], hidden_causal[0, :5]), "mask is not causal"
+        assert not torch.allclose(hidden_causal, hidden_base)
+        set_causal(model, False)
+    return hidden_base, hidden_causal
+
+
 def build_inputs(gen):
     lengths = [12, 9, 5]
     instruct = [4, 0, 3]  # instruction tokens after BOS (queries) or none (documents)
@@ -167,29 +193,12 @@ def mistral():
     (OUT / "adapter").mkdir(parents=True)
 
     config = MistralConfig(**CFG)
-    config.is_causal = False  # bidirectional: padding-only mask (NV-Embed)
     config._attn_implementation = "eager"
     model = MistralForCausalLM(config).eval()
     perturb_norms(model, gen)
-    for layer in model.model.layers:
-        layer.self_attn.is_causal = False
 
     ids, mask, pool = build_inputs(gen)
-    with torch.no_grad():
-        hidden_base = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
-        # Sanity: bidirectional means position 0 sees a change at position 5.
-        ids2 = ids.clone()
-        ids2[0, 5] = 7
-        changed = model.model(input_ids=ids2, attention_mask=mask).last_hidden_state
-        assert not torch.allclose(changed[0, 0], hidden_base[0, 0]), "mask is still causal"
-        config.is_causal = True
-        for layer in model.model.layers:
-            layer.self_attn.is_causal = True
-        hidden_causal = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
-        config.is_causal = False
-        for layer in model.model.layers:
-            layer.self_attn.is_causal = False
-        assert not torch.allclose(hidden_causal, hidden_base)
+    hidden_base, hidden_causal = both_masks(model, ids, mask)
 
     # Base checkpoint in two shards + index, with the decoder's names (lm_head dropped to keep
     # the fixture small; the Java loader ignores it anyway).
@@ -285,6 +294,52 @@ def mistral():
     assert total < 5 * 1024 * 1024
 
 
+# Llama: tied embeddings (no lm_head in the checkpoint), head_dim 16 while hidden / heads = 12,
+# rms_norm_eps 1e-6, rope_theta 1e5 inside transformers-5 rope_parameters, no sliding window.
+LLAMA_CFG = dict(
+    {k: v for k, v in CFG.items() if k not in ("rope_theta", "sliding_window")},
+    hidden_size=48,
+    intermediate_size=96,
+    rms_norm_eps=1e-6,
+    rope_parameters={"rope_type": "default", "rope_theta": 100000.0},
+    tie_word_embeddings=True,
+    attention_bias=False,
+    mlp_bias=False,
+)
+
+
+def llama():
+    torch.manual_seed(SEED + 1)
+    gen = torch.Generator().manual_seed(SEED + 1)
+    shutil.rmtree(OUT_LLAMA, ignore_errors=True)
+    config = LlamaConfig(**LLAMA_CFG)
+    config._attn_implementation = "eager"
+    model = LlamaForCausalLM(config).eval()
+    perturb_norms(model, gen)
+    ids, mask, _ = build_inputs(gen)
+    hidden_base, hidden_causal = both_masks(model, ids, mask)
+    model.save_pretrained(str(OUT_LLAMA), safe_serialization=True)
+    (OUT_LLAMA / "generation_config.json").unlink(missing_ok=True)
+    cfg = json.loads((OUT_LLAMA / "config.json").read_text(encoding="utf-8"))
+    cfg.pop("is_causal", None)  # saved as published (a causal LM), not with our switch
+    (OUT_LLAMA / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    assert "rope_parameters" in cfg and "rope_theta" not in cfg, cfg
+    assert cfg["tie_word_embeddings"] is True, cfg
+    f32 = lambda t: t.detach().float().contiguous()  # noqa: E731
+    save_file(
+        {
+            "input_ids": f32(ids),
+            "attention_mask": f32(mask),
+            "hidden_base": f32(hidden_base),
+            "hidden_base_causal": f32(hidden_causal),
+        },
+        str(OUT_LLAMA / "expected.safetensors"),
+    )
+    total = sum(f.stat().st_size for f in OUT_LLAMA.rglob("*") if f.is_file())
+    print(f"wrote {OUT_LLAMA} ({total / 1024:.0f} KiB): {sorted(p.name for p in OUT_LLAMA.iterdir())}")
+    assert total < 1024 * 1024
+
+
 # SentencePiece-style BPE trained on a few lines: words carry their leading "▁" (the space), so
 # in "...\nQuery: what" the token "▁what" starts on the last character of the instruction prefix.
 TOKENIZER_CORPUS = [
@@ -333,7 +388,7 @@ def tokenizers_part():
         print(layout, list(zip(enc.tokens, enc.offsets)))
 
 
-PARTS = {"mistral": mistral, "tokenizers": tokenizers_part}
+PARTS = {"mistral": mistral, "llama": llama, "tokenizers": tokenizers_part}
 
 
 def main():

@@ -71,7 +71,7 @@ final class ModelCard {
             s.append(
                     """
                     - `merged/`: base weights with the adapter folded in (`W + (alpha/r) B A`,
-                      float32), loadable with `MistralForCausalLM.from_pretrained` (no PEFT
+                      float32), loadable with `AutoModelForCausalLM.from_pretrained` (no PEFT
                       needed; `lm_head` is absent and not used), plus the head.
                     """);
         }
@@ -85,9 +85,9 @@ final class ModelCard {
                 ## Use
 
                 ```python
-                from transformers import MistralForCausalLM
+                from transformers import AutoModelForCausalLM
                 from peft import PeftModel
-                base = MistralForCausalLM.from_pretrained("%s", attn_implementation="eager")
+                base = AutoModelForCausalLM.from_pretrained("%s", attn_implementation="eager")
                 base.config.is_causal = False          # NV-Embed: bidirectional attention
                 for layer in base.model.layers:
                     layer.self_attn.is_causal = False

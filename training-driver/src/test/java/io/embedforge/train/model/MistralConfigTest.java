@@ -65,4 +65,24 @@ class MistralConfigTest {
                 "rope_parameters.rope_theta=500000.0",
                 "disagree");
     }
+
+    @Test
+    void llamaFamilyAndWhatItDoesNotImplement() {
+        String llama =
+                "\"architectures\":[\"LlamaModel\"],\"hidden_size\":64,"
+                        + "\"intermediate_size\":128,\"num_hidden_layers\":2,"
+                        + "\"num_attention_heads\":4,\"vocab_size\":100";
+        MistralConfig c =
+                MistralConfig.parse(
+                        "{" + llama + ",\"tie_word_embeddings\":true," + "\"eos_token_id\":[2,3]}");
+        assertEquals(DecoderFamily.LLAMA, c.family());
+        assertTrue(c.tieWordEmbeddings());
+        assertEquals(2, c.eosTokenId());
+        assertTrue(c.toJson().contains("\"LlamaForCausalLM\""), c.toJson());
+        assertEquals(c, MistralConfig.parse(c.toJson()));
+        assertEquals(DecoderFamily.MISTRAL, parse("").family());
+        assertRejected("\"attention_bias\":true", "attention_bias=true is not implemented");
+        assertRejected("\"mlp_bias\":true", "mlp_bias=true is not implemented");
+        assertRejected("\"hidden_act\":\"gelu\"", "hidden_act=gelu is not implemented");
+    }
 }

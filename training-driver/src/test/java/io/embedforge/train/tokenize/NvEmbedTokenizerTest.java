@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.embedforge.train.model.DecoderFamily;
 import io.embedforge.train.model.MistralConfig;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -70,7 +71,8 @@ class NvEmbedTokenizerTest {
 
     /** Vocabulary 110 with {@code <s>} = 1 and {@code </s>} = 2, as the fixtures are trained. */
     static final MistralConfig SENTENCEPIECE =
-            new MistralConfig(64, 128, 1, 4, 2, 16, 1e-5, 1e4, 150, 1, 2);
+            new MistralConfig(
+                    64, 128, 1, 4, 2, 16, 1e-5, 1e4, 150, 1, 2, DecoderFamily.MISTRAL, false);
 
     /**
      * SentencePiece tokenizers (Llama, Mistral) put the space before a word into the word's token:
