@@ -226,7 +226,8 @@ public final class Trainer {
         private void update(int stage, TrainingBatch batch, long total, Progress progress)
                 throws IOException {
             long t0 = System.nanoTime();
-            ContrastiveBatch cb = ContrastiveBatch.of(batch);
+            ContrastiveBatch cb =
+                    ContrastiveBatch.of(batch.withMaxNegatives(config.maxNegatives()));
             long t1 = System.nanoTime();
             Trainables.zeroGradients(params);
             GradCache.StepResult r;

@@ -46,6 +46,7 @@ class TrainerTest {
                 c.clipNorm(),
                 3,
                 2,
+                c.maxNegatives(),
                 c.stage1Lr(),
                 c.stage2Lr(),
                 0,
@@ -192,6 +193,7 @@ class TrainerTest {
                         c.clipNorm(),
                         c.warmupSteps(),
                         c.batchSize(),
+                        c.maxNegatives(),
                         c.stage1Lr(),
                         c.stage2Lr(),
                         1,
@@ -227,6 +229,12 @@ class TrainerTest {
                         .replace("optimizer: adamw", "optimizer: sgd"));
         IOException e = assertThrows(IOException.class, () -> TrainConfig.read(f));
         assertTrue(e.getMessage().contains("optimizer=sgd"), e.getMessage());
+        Files.writeString(
+                f,
+                Files.readString(Path.of("..", "conf", "train-tiny.yaml"))
+                        .replace("max_negatives: 7", "max_negatives: 8"));
+        e = assertThrows(IOException.class, () -> TrainConfig.read(f));
+        assertTrue(e.getMessage().contains("max_negatives=8"), e.getMessage());
         Files.writeString(
                 f,
                 Files.readString(Path.of("..", "conf", "train-tiny.yaml")) + "learning_rate: 1\n");

@@ -145,6 +145,23 @@ class LossAndGradCacheTest {
         return out;
     }
 
+    /** max_negatives (CPU budgets) keeps the first, best-ranked negatives of each row. */
+    @Test
+    void maxNegativesKeepsTheFirstNegatives() {
+        TrainingBatch b =
+                new TrainingBatch(
+                        3,
+                        List.of(
+                                ex("a", "qa", "pa", List.of("n1", "n2", "n3", "n4", "n5"), false),
+                                ex("b", "qb", "pb", List.of("m1"), false)));
+        TrainingBatch cut = b.withMaxNegatives(3);
+        assertEquals(List.of("n1", "n2", "n3"), cut.examples().get(0).negatives());
+        assertEquals(List.of("m1"), cut.examples().get(1).negatives());
+        assertEquals(3, cut.batchIndex());
+        assertEquals(2 + 4 + 2, ContrastiveBatch.of(cut).sequences().size());
+        assertEquals(2, ContrastiveBatch.of(b.withMaxNegatives(0)).rowsWithoutNegatives());
+    }
+
     @Test
     void infoNceMatchesHandComputation() {
         TrainingBatch b =
