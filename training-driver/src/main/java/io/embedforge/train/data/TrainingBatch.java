@@ -25,16 +25,7 @@ public record TrainingBatch(long batchIndex, List<TrainingExample> examples) {
             cut.add(
                     e.negatives().size() <= max
                             ? e
-                            : new TrainingExample(
-                                    e.exampleId(),
-                                    e.queryText(),
-                                    e.instruction(),
-                                    e.query(),
-                                    e.documentInstruction(),
-                                    e.positive(),
-                                    e.negatives().subList(0, max),
-                                    e.inBatchNegatives(),
-                                    e.batchIndex()));
+                            : e.withNegatives(e.negatives().subList(0, max)));
         }
         return new TrainingBatch(batchIndex, cut);
     }

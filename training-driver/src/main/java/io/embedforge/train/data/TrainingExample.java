@@ -34,4 +34,18 @@ public record TrainingExample(
     public TrainingExample {
         negatives = List.copyOf(negatives);
     }
+
+    /** The same row with other negatives. */
+    public TrainingExample withNegatives(List<String> other) {
+        return new TrainingExample(
+                exampleId,
+                queryText,
+                instruction,
+                query,
+                documentInstruction,
+                positive,
+                other,
+                inBatchNegatives,
+                batchIndex);
+    }
 }
