@@ -18,6 +18,7 @@ import static org.apache.spark.sql.functions.when;
 
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
+import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.schema.Columns;
 import io.embedforge.pipeline.schema.CorpusTable;
 import io.embedforge.pipeline.schema.NegativesTable;
@@ -27,7 +28,9 @@ import io.embedforge.pipeline.stage.Rejects;
 import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -171,6 +174,23 @@ public final class DenseMiningJob implements Stage<DenseParams> {
     @Override
     public Class<DenseParams> paramsType() {
         return DenseParams.class;
+    }
+
+    /**
+     * The encoder's files by content: {@code encoder.model_path} (a file, or every file of a model
+     * folder) and {@code encoder.tokenizer_path}, so a model replaced in place re-runs the stage.
+     * (The embedded default encoder has no path: it comes with the jar.)
+     */
+    @Override
+    public Inputs inputs(PipelineConfig config, DenseParams params) {
+        List<String> files = new ArrayList<>();
+        if (params.encoder().modelPath() != null) {
+            files.add(params.encoder().modelPath());
+        }
+        if (params.encoder().tokenizerPath() != null) {
+            files.add(params.encoder().tokenizerPath());
+        }
+        return new Inputs(files, null);
     }
 
     /**
