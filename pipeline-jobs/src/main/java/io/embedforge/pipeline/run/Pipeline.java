@@ -5,6 +5,7 @@ import io.embedforge.pipeline.config.ConfigException;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.manifest.ManifestWriter;
 import io.embedforge.pipeline.schema.StageResult;
+import io.embedforge.pipeline.stage.Settings;
 import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
@@ -52,10 +53,12 @@ public final class Pipeline {
     }
 
     /**
-     * Binds the settings of every selected stage: a bad key or value fails here, before Spark, with
-     * a {@link ConfigException} naming the profile and the key.
+     * Binds the settings of every selected stage: an unknown stage under {@code stages:}, a bad key
+     * or value fails here, before Spark, with a {@link ConfigException} naming the profile and the
+     * key.
      */
     public Map<StageId, Stages.Bound<?>> bind(Selection selection) {
+        Settings.checkStageNames(config);
         Map<StageId, Stages.Bound<?>> bound = new EnumMap<>(StageId.class);
         for (StageId id : selection.stages()) {
             bound.put(id, Stages.bind(id, config));
