@@ -18,6 +18,7 @@ import static org.apache.spark.sql.functions.when;
 
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
+import io.embedforge.pipeline.config.ConfigException;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.schema.Columns;
 import io.embedforge.pipeline.schema.CorpusTable;
@@ -191,6 +192,38 @@ public final class DenseMiningJob implements Stage<DenseParams> {
             files.add(params.encoder().tokenizerPath());
         }
         return new Inputs(files, null);
+    }
+
+    /** Before Spark: {@code encoder.model_path} and {@code encoder.tokenizer_path} exist. */
+    @Override
+    public void check(
+            PipelineConfig config,
+            DenseParams params,
+            org.apache.hadoop.conf.Configuration hadoop) {
+        exists(config, hadoop, "model_path", params.encoder().modelPath());
+        exists(config, hadoop, "tokenizer_path", params.encoder().tokenizerPath());
+    }
+
+    private static void exists(
+            PipelineConfig config,
+            org.apache.hadoop.conf.Configuration hadoop,
+            String key,
+            String path) {
+        if (path == null) {
+            return;
+        }
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+            if (!p.getFileSystem(hadoop).exists(p)) {
+                throw ConfigException.badValue(
+                        config.file(),
+                        StageId.MINE_DENSE.settingsKey() + ".encoder." + key,
+                        path,
+                        "an existing file or model folder (there is none)");
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot check " + path, e);
+        }
     }
 
     /**

@@ -79,6 +79,20 @@ public final class IngestJob implements Stage<NoParams> {
         return ingest(ctx);
     }
 
+    /**
+     * Before Spark: every input of every source matches files and every CSV header names the mapped
+     * columns ({@link InputPlanner}; a listing and first lines, no data read).
+     */
+    @Override
+    public void check(
+            PipelineConfig config, NoParams params, org.apache.hadoop.conf.Configuration hadoop) {
+        for (SourceConfig source : config.sources()) {
+            for (InputSpec in : source.inputs()) {
+                InputPlanner.plan(source, in, hadoop, config.splitSizeBytes());
+            }
+        }
+    }
+
     /** Plans every input of every source; fails before any Spark job when an input is missing. */
     public static Map<String, Map<String, InputPlanner.Plan>> plan(
             SparkSession spark, PipelineConfig config) {

@@ -25,8 +25,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Runs the stages of the registry ({@link StageId}) in order, as a {@link Plan}: {@link #plan}
- * binds each selected stage's settings, lists its raw inputs and computes its fingerprint before
- * Spark starts; {@link #execute} runs the stages the plan runs, through the {@link StageRunner}
+ * binds each selected stage's settings, lists its raw inputs, computes its fingerprint and runs the
+ * {@link Stage#check} of every stage that will run (inputs exist, headers parse) before Spark
+ * starts; {@link #execute} runs the stages the plan runs, through the {@link StageRunner}
  * (temporary output, commit, manifest, marker).
  *
  * <p>A stage's fingerprint hashes only what it reads: its name, its own settings ({@code
@@ -107,6 +108,9 @@ public final class Pipeline {
         } else {
             action = Plan.Action.SKIP;
             reason = "output and inputs unchanged (" + fingerprint.substring(0, 12) + ")";
+        }
+        if (action == Plan.Action.RUN) {
+            bound.check(config, hadoop);
         }
         return new Plan.Step(
                 id, action, reason, fingerprint, own.hash(), committed, bound, own.files());

@@ -69,6 +69,11 @@ public record Plan(String out, Selection selection, List<Step> steps) {
         }
     }
 
+    /** Whether any stage runs. */
+    public boolean runsAny() {
+        return steps.stream().anyMatch(Step::runs);
+    }
+
     /** The step of {@code stage}. */
     public Step step(StageId stage) {
         return steps.get(stage.ordinal());

@@ -7,6 +7,7 @@ import io.embedforge.pipeline.manifest.ManifestWriter;
 import io.embedforge.pipeline.stage.StageContext;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -224,6 +225,36 @@ public final class StageRunner {
                 Locale.ROOT,
                 "%.1f s",
                 Duration.between(started, Instant.now()).toMillis() / 1000.0);
+    }
+
+    /**
+     * Deletes the temporary folders of killed runs ({@code <out>/_tmp/<stage>-<uuid>}) and logs
+     * each. Only for a run that holds the {@link OutLock} of {@code out}: then no live run writes
+     * there. Returns how many it deleted.
+     */
+    public static int cleanTemp(Configuration conf, String out, PrintStream log) {
+        Path tmp = new Path(StageContext.join(out, TMP_DIR));
+        try {
+            FileSystem fs = tmp.getFileSystem(conf);
+            if (!fs.exists(tmp)) {
+                return 0;
+            }
+            int n = 0;
+            for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(tmp)) {
+                if (!fs.delete(st.getPath(), true)) {
+                    throw new IOException("cannot delete " + st.getPath());
+                }
+                log.printf(
+                        Locale.ROOT,
+                        "removed %s: the temporary folder of a run that did not finish%n",
+                        st.getPath());
+                n++;
+            }
+            fs.delete(tmp, true);
+            return n;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clean " + tmp, e);
+        }
     }
 
     /** Removes {@code <out>/_tmp} once no stage has a temporary folder in it; best effort. */
