@@ -52,6 +52,9 @@ final class Cli {
         String out = common.outRoot();
         Configuration hadoop = SparkSessions.hadoopConfiguration(appName, common.master);
         OutLock.checkUsable(hadoop, out);
+        if (!dryRun) {
+            OutLock.failIfHeld(hadoop, out);
+        }
         Pipeline pipeline = new Pipeline(config, out, force, log);
         Plan plan = pipeline.plan(hadoop, selection);
         if (dryRun || (then == null && !plan.runsAny())) {

@@ -191,6 +191,22 @@ public final class OutLock implements AutoCloseable {
         }
     }
 
+    /**
+     * Fails at once when a live run holds the lock of {@code out} (or a run of another host): a
+     * second run stops before its plan hashes the inputs. Takes nothing; {@link #acquire} decides.
+     */
+    public static void failIfHeld(Configuration conf, String out) {
+        try {
+            Path lock = new Path(out, FILE);
+            Holder h = read(lock.getFileSystem(conf), lock);
+            if (h != null && !h.deadHere()) {
+                throw held(out, lock, h);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the lock of " + out, e);
+        }
+    }
+
     /** Who holds the lock of {@code out}, or null when nobody does. */
     public static Holder holder(Configuration conf, String out) {
         try {
