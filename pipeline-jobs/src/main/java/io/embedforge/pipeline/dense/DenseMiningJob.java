@@ -16,6 +16,7 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
+import io.embedforge.encoder.EmbeddedModels;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
 import io.embedforge.pipeline.config.ConfigException;
@@ -32,6 +33,7 @@ import io.embedforge.pipeline.stage.StageId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -180,7 +182,8 @@ public final class DenseMiningJob implements Stage<DenseParams> {
     /**
      * The encoder's files by content: {@code encoder.model_path} (a file, or every file of a model
      * folder) and {@code encoder.tokenizer_path}, so a model replaced in place re-runs the stage.
-     * (The embedded default encoder has no path: it comes with the jar.)
+     * The embedded default has no path: its artifact's version ({@link EmbeddedModels#E5_ID})
+     * stands for its files.
      */
     @Override
     public Inputs inputs(PipelineConfig config, DenseParams params) {
@@ -191,8 +194,15 @@ public final class DenseMiningJob implements Stage<DenseParams> {
         if (params.encoder().tokenizerPath() != null) {
             files.add(params.encoder().tokenizerPath());
         }
-        return new Inputs(files, null);
+        return new Inputs(
+                files,
+                params.encoder().modelPath() == null
+                        ? Map.of(EMBEDDED_MODEL, EmbeddedModels.E5_ID)
+                        : null);
     }
+
+    /** Key of the embedded model's identity among the stage's fingerprinted profile values. */
+    public static final String EMBEDDED_MODEL = "embedded_model";
 
     /** Before Spark: {@code encoder.model_path} and {@code encoder.tokenizer_path} exist. */
     @Override

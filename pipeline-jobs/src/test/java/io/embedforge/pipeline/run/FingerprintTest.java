@@ -3,8 +3,10 @@ package io.embedforge.pipeline.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.embedforge.encoder.EmbeddedModels;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
+import io.embedforge.pipeline.dense.DenseMiningJob;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
 import java.io.IOException;
@@ -204,6 +206,12 @@ class FingerprintTest {
         // encoder.model_path: a file inside the model folder read by mine-dense
         Files.writeString(data.resolve("model/onnx/model.onnx"), "weights v2");
         assertEquals(withDownstream(StageId.MINE_DENSE), runs(load(profile)));
+        // the embedded default: its artifact's version stands for its files
+        PipelineConfig embedded =
+                load(profile(dir.resolve("conf-e5"), Map.of("mine-dense", "negatives: 7")));
+        assertEquals(
+                Map.of(DenseMiningJob.EMBEDDED_MODEL, EmbeddedModels.E5_ID),
+                Stages.bind(StageId.MINE_DENSE, embedded).inputs(embedded).profile());
     }
 
     @Test
