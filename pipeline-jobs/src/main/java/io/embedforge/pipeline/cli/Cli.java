@@ -32,10 +32,11 @@ final class Cli {
     /**
      * Checks and plans {@code selection} before Spark starts (the output root usable, settings
      * bound, inputs listed, hashed and checked, committed outputs read) and, unless {@code dryRun},
-     * takes the lock of the output root, deletes the temporary folders of killed runs, plans again
-     * under the lock, prints the plan and runs it in one Spark application, then {@code then}
-     * (null: nothing); the lock is released in every case. A problem found before Spark is one line
-     * with exit code 2, and nothing is written.
+     * locks the selected stages (and, shared, the stages they read: {@link OutLock}), deletes the
+     * temporary folders of killed runs of the selected stages, plans again under the lock, prints
+     * the plan and runs it in one Spark application, then {@code then} (null: nothing); the lock is
+     * released in every case. A problem found before Spark is one line with exit code 2, and
+     * nothing is written.
      *
      * @return the exit code
      */
@@ -53,7 +54,7 @@ final class Cli {
         Configuration hadoop = SparkSessions.hadoopConfiguration(appName, common.master);
         OutLock.checkUsable(hadoop, out);
         if (!dryRun) {
-            OutLock.failIfHeld(hadoop, out);
+            OutLock.failIfHeld(hadoop, out, selection.writes(), selection.reads());
         }
         Pipeline pipeline = new Pipeline(config, out, force, log);
         Plan plan = pipeline.plan(hadoop, selection);
@@ -61,8 +62,9 @@ final class Cli {
             plan.print(log);
             return CliStyle.EXIT_OK;
         }
-        try (OutLock lock = OutLock.acquire(hadoop, out, appName, log)) {
-            StageRunner.cleanTemp(hadoop, out, log);
+        try (OutLock lock =
+                OutLock.acquire(hadoop, out, selection.writes(), selection.reads(), appName, log)) {
+            StageRunner.cleanTemp(hadoop, out, selection.writes(), log);
             plan = pipeline.plan(hadoop, selection);
             plan.print(log);
             if (plan.runsAny()) {

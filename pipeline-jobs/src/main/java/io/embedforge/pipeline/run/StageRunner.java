@@ -228,11 +228,12 @@ public final class StageRunner {
     }
 
     /**
-     * Deletes the temporary folders of killed runs ({@code <out>/_tmp/<stage>-<uuid>}) and logs
-     * each. Only for a run that holds the {@link OutLock} of {@code out}: then no live run writes
-     * there. Returns how many it deleted.
+     * Deletes the temporary folders of killed runs of {@code stages} ({@code
+     * <out>/_tmp/<stage>-<uuid>}) and logs each. Only for a command that holds the {@link OutLock}
+     * of those stages: then no live command writes there. Returns how many it deleted.
      */
-    public static int cleanTemp(Configuration conf, String out, PrintStream log) {
+    public static int cleanTemp(
+            Configuration conf, String out, List<String> stages, PrintStream log) {
         Path tmp = new Path(StageContext.join(out, TMP_DIR));
         try {
             FileSystem fs = tmp.getFileSystem(conf);
@@ -241,16 +242,24 @@ public final class StageRunner {
             }
             int n = 0;
             for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(tmp)) {
-                if (!fs.delete(st.getPath(), true)) {
-                    throw new IOException("cannot delete " + st.getPath());
+                String name = st.getPath().getName();
+                boolean ours =
+                        stages.stream()
+                                .anyMatch(
+                                        s ->
+                                                name.startsWith(s + "-")
+                                                        && name.length() == s.length() + 37);
+                if (ours) {
+                    if (!fs.delete(st.getPath(), true)) {
+                        throw new IOException("cannot delete " + st.getPath());
+                    }
+                    log.printf(
+                            Locale.ROOT,
+                            "removed %s: the temporary folder of a run that did not finish%n",
+                            st.getPath());
+                    n++;
                 }
-                log.printf(
-                        Locale.ROOT,
-                        "removed %s: the temporary folder of a run that did not finish%n",
-                        st.getPath());
-                n++;
             }
-            fs.delete(tmp, true);
             return n;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot clean " + tmp, e);

@@ -196,7 +196,8 @@ class EmbedForgeCliTest {
         Path out = Files.createDirectories(dir.resolve("out"));
         long pid = ProcessHandle.current().pid();
         String host = java.net.InetAddress.getLocalHost().getHostName();
-        Path lock = out.resolve(OutLock.FILE);
+        Path lock = Path.of(OutLock.writeLock(out.toString(), "ingest"));
+        Files.createDirectories(lock.getParent());
         Files.writeString(
                 lock,
                 "{\"user\":\"alice\",\"host\":\""
@@ -222,7 +223,7 @@ class EmbedForgeCliTest {
         assertTrue(r.err().contains("wait for it to finish"), r.err());
         assertEquals(lockText, Files.readString(lock), "the holder's lock is left alone");
         try (var files = Files.list(out)) {
-            assertEquals(List.of(lock), files.toList(), "nothing else written");
+            assertEquals(List.of(lock.getParent()), files.toList(), "nothing else written");
         }
         // a run of another host cannot be checked: the message says which file to delete
         Files.writeString(lock, lockText.replace(host, "elsewhere.example"));

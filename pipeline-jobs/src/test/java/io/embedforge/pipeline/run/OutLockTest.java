@@ -23,9 +23,13 @@ import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The lock of an output root: one holder, stale locks of this host taken over, others refused. */
+/**
+ * The locks of an output root: one writer per stage, readers side by side, a writer and a reader of
+ * one stage never together; stale locks of this host taken over, locks of other hosts refused.
+ */
 class OutLockTest {
     private static final Configuration CONF = new Configuration();
+    private static final List<String> NONE = List.of();
 
     @TempDir Path dir;
     private final ByteArrayOutputStream logged = new ByteArrayOutputStream();
@@ -35,10 +39,19 @@ class OutLockTest {
         return dir.resolve("out").toString();
     }
 
-    private void writeLock(String host, long pid, String started) throws Exception {
-        Files.createDirectories(dir.resolve("out"));
+    private OutLock lock(List<String> writes, List<String> reads) {
+        return OutLock.acquire(CONF, out(), writes, reads, "embedforge-test", log);
+    }
+
+    private String refused(List<String> writes, List<String> reads) {
+        return assertThrows(BadInputException.class, () -> lock(writes, reads)).getMessage();
+    }
+
+    private Path writeLock(String stage, String host, long pid, String started) throws Exception {
+        Path lock = Path.of(OutLock.writeLock(out(), stage));
+        Files.createDirectories(lock.getParent());
         Files.writeString(
-                dir.resolve("out").resolve(OutLock.FILE),
+                lock,
                 "{\"user\":\"bob\",\"host\":\""
                         + host
                         + "\",\"pid\":"
@@ -46,6 +59,7 @@ class OutLockTest {
                         + ",\"started\":\""
                         + started
                         + "\",\"command\":\"embedforge-run\"}");
+        return lock;
     }
 
     private static String host() throws Exception {
@@ -53,34 +67,49 @@ class OutLockTest {
     }
 
     @Test
-    void oneHolderAtATimeReleasedWhenClosed() {
-        OutLock first = OutLock.acquire(CONF, out(), "embedforge-run", log);
-        OutLock.Holder h = OutLock.holder(CONF, out());
-        assertEquals(ProcessHandle.current().pid(), h.pid());
-        assertEquals("embedforge-run", h.command());
-        BadInputException e =
-                assertThrows(
-                        BadInputException.class,
-                        () -> OutLock.acquire(CONF, out(), "embedforge-ingest", log));
-        assertTrue(e.getMessage().contains("is in use by embedforge-run (pid "), e.getMessage());
-        first.close();
-        assertNull(OutLock.holder(CONF, out()));
-        OutLock.acquire(CONF, out(), "embedforge-ingest", log).close();
+    void oneWriterPerStageReadersTogetherNeverAWriterAndAReader() throws Exception {
+        OutLock run = lock(List.of("ingest", "decontaminate"), NONE);
+        assertEquals(ProcessHandle.current().pid(), OutLock.writer(CONF, out(), "ingest").pid());
+        String second = refused(List.of("ingest"), NONE);
+        assertTrue(
+                second.contains("is in use by embedforge-test (pid ")
+                        && second.contains("which writes ingest"),
+                second);
+        assertTrue(
+                refused(List.of("mine-bm25"), List.of("decontaminate"))
+                        .contains("writes decontaminate"));
+        run.close();
+        assertNull(OutLock.writer(CONF, out(), "ingest"));
+        // the DAG's miners: each writes its own stage, all read decontaminate
+        OutLock dense = lock(List.of("mine-dense"), List.of("decontaminate", "ingest"));
+        OutLock bm25 = lock(List.of("mine-bm25"), List.of("decontaminate"));
+        String writer = refused(List.of("decontaminate"), List.of("ingest"));
+        assertTrue(writer.contains("which reads decontaminate"), writer);
+        dense.close();
+        bm25.close();
+        lock(List.of("decontaminate"), List.of("ingest")).close();
+        try (var files = Files.list(dir.resolve("out").resolve(OutLock.DIR))) {
+            assertEquals(List.of(), files.toList(), "every lock released, none left by refusals");
+        }
     }
 
-    @Test
-    void concurrentRunsGetItOnce() throws Exception {
-        int n = 8;
+    /**
+     * Locks taken by {@code n} threads at once; even threads write ingest, odd ones {@code odd}.
+     */
+    private List<OutLock> race(int n, boolean oddReadsIngest) throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(n);
         List<Future<OutLock>> tries = new ArrayList<>();
         for (int i = 0; i < n; i++) {
+            boolean reader = oddReadsIngest && i % 2 == 1;
             tries.add(
                     pool.submit(
                             () -> {
                                 start.await();
                                 try {
-                                    return OutLock.acquire(CONF, out(), "embedforge-run", log);
+                                    return reader
+                                            ? lock(List.of("decontaminate"), List.of("ingest"))
+                                            : lock(List.of("ingest"), NONE);
                                 } catch (BadInputException e) {
                                     return null;
                                 }
@@ -94,53 +123,66 @@ class OutLockTest {
             }
         }
         pool.shutdown();
-        assertEquals(1, got.size());
-        got.get(0).close();
+        return got;
+    }
+
+    @Test
+    void concurrentRunsGetAStageOnce() throws Exception {
+        List<OutLock> writers = race(8, false);
+        assertEquals(1, writers.size(), "one of 8 writers of ingest");
+        writers.forEach(OutLock::close);
+        // writers and readers of ingest at once: never two (at worst none, both back off)
+        List<OutLock> mixed = race(8, true);
+        assertTrue(mixed.size() <= 1, mixed.size() + " got it");
+        mixed.forEach(OutLock::close);
     }
 
     @Test
     void aDeadHolderOfThisHostIsTakenOverWithAWarning() throws Exception {
         Process p = new ProcessBuilder("true").start();
         p.waitFor();
-        writeLock(host(), p.pid(), Instant.now().toString());
-        OutLock lock = OutLock.acquire(CONF, out(), "embedforge-run", log);
-        assertEquals(ProcessHandle.current().pid(), OutLock.holder(CONF, out()).pid());
+        writeLock("ingest", host(), p.pid(), Instant.now().toString());
+        OutLock lock = lock(List.of("ingest"), NONE);
+        assertEquals(ProcessHandle.current().pid(), OutLock.writer(CONF, out(), "ingest").pid());
         String text = logged.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("WARNING: taking over the stale lock"), text);
         assertTrue(text.contains("pid " + p.pid()), text);
         lock.close();
         // a live pid that started after the lock was taken is a reused pid: stale too
-        writeLock(host(), ProcessHandle.current().pid(), "2000-01-01T00:00:00Z");
-        OutLock.acquire(CONF, out(), "embedforge-run", log).close();
-        try (var files = Files.list(dir.resolve("out"))) {
+        writeLock("ingest", host(), ProcessHandle.current().pid(), "2000-01-01T00:00:00Z");
+        lock(List.of("decontaminate"), List.of("ingest")).close();
+        try (var files = Files.list(dir.resolve("out").resolve(OutLock.DIR))) {
             assertEquals(List.of(), files.toList(), "no lock and no moved-aside copy left");
         }
     }
 
     @Test
     void aHolderOfAnotherHostIsRefusedSayingWhatToDelete() throws Exception {
-        writeLock("elsewhere.example", 1, Instant.now().toString());
-        BadInputException e =
-                assertThrows(
-                        BadInputException.class,
-                        () -> OutLock.acquire(CONF, out(), "embedforge-run", log));
+        Path lock = writeLock("blend", "elsewhere.example", 1, Instant.now().toString());
+        String msg = refused(List.of("report"), List.of("blend"));
         assertTrue(
-                e.getMessage().contains("on host elsewhere.example")
-                        && e.getMessage().contains("delete " + dir.resolve("out/" + OutLock.FILE)),
-                e.getMessage());
+                msg.contains("on host elsewhere.example") && msg.contains("delete " + lock), msg);
+        assertThrows(
+                BadInputException.class,
+                () -> OutLock.failIfHeld(CONF, out(), List.of("report"), List.of("blend")));
+        OutLock.failIfHeld(CONF, out(), List.of("ingest"), NONE);
     }
 
     @Test
-    void temporaryFoldersOfKilledRunsAreDeletedUnderTheLock() throws Exception {
+    void temporaryFoldersOfKilledRunsOfTheLockedStagesAreDeleted() throws Exception {
         Path tmp = dir.resolve("out").resolve(StageRunner.TMP_DIR);
-        Path killed = Files.createDirectories(tmp.resolve("ingest-1234/ingest/corpus"));
+        String uuid = "0a1b2c3d-0000-4000-8000-000000000001";
+        Path killed = Files.createDirectories(tmp.resolve("ingest-" + uuid + "/ingest/corpus"));
         Files.writeString(killed.resolve("part-0.parquet"), "half");
-        Files.createDirectories(tmp.resolve("blend-5678"));
-        try (OutLock lock = OutLock.acquire(CONF, out(), "embedforge-run", log)) {
-            assertEquals(2, StageRunner.cleanTemp(CONF, out(), log));
+        Files.createDirectories(tmp.resolve("blend-" + uuid));
+        Files.createDirectories(tmp.resolve("mine-dense-" + uuid));
+        try (OutLock lock = lock(List.of("ingest", "mine-dense"), NONE)) {
+            assertEquals(
+                    2, StageRunner.cleanTemp(CONF, out(), List.of("ingest", "mine-dense"), log));
         }
-        assertTrue(Files.notExists(tmp));
-        assertTrue(logged.toString(StandardCharsets.UTF_8).contains("ingest-1234"));
-        assertEquals(0, StageRunner.cleanTemp(CONF, out(), log));
+        try (var files = Files.list(tmp)) {
+            assertEquals(List.of(tmp.resolve("blend-" + uuid)), files.toList(), "blend not ours");
+        }
+        assertTrue(logged.toString(StandardCharsets.UTF_8).contains("ingest-" + uuid));
     }
 }
