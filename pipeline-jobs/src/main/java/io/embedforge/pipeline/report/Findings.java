@@ -28,6 +28,9 @@ final class Findings {
     static final String LABELS = "labels";
     static final String POSITIVES = "positives";
 
+    /** Reject reason of records the configuration excludes (filter, min_relevance). */
+    private static final String FILTERED = "filtered";
+
     /**
      * One problem.
      *
@@ -130,7 +133,10 @@ final class Findings {
                                             // blend's own drops are listed by the policy above or
                                             // are by design (duplicates, caps)
                                             boolean blend = stage.startsWith(StageId.BLEND.id());
-                                            if (!blend && (decontam ? n > 0 : n > limit)) {
+                                            boolean asked = reason.equals(FILTERED);
+                                            if (!blend
+                                                    && !asked
+                                                    && (decontam ? n > 0 : n > limit)) {
                                                 out.add(
                                                         finding(
                                                                 stage,
@@ -178,13 +184,13 @@ final class Findings {
                                                 "characters: median positive of a retrieval"
                                                         + " source (answer strings, not passages?)",
                                                 POSITIVES));
-                            } else if (2 * positive < query) {
+                            } else if (3 * positive < query) {
                                 out.add(
                                         finding(
                                                 where,
                                                 positive,
-                                                "characters: median positive, under half the"
-                                                        + " median query ("
+                                                "characters: median positive, under a third of"
+                                                        + " the median query ("
                                                         + query
                                                         + ")",
                                                 POSITIVES));

@@ -79,28 +79,33 @@ class FindingsTest {
 
     @Test
     void thresholdsDecideWhatIsAFinding() {
-        // 1% of the 100 rows read: 2 rejects of one reason are a finding, 1 is not; any
-        // decontamination drop is; blend drops are the policy's.
+        // 1% of the 100 rows read: 2 rejects of one reason are a finding, 1 is not, 'filtered'
+        // (asked for by the configuration) never; any decontamination drop is; blend drops are the
+        // policy's. An NLI-like positive (about half its query) is not short.
         ReportData d =
                 data(
                         Map.of(
-                                "ingest", Map.of("malformed_record", 2L, "empty_text", 1L),
-                                "decontaminate", Map.of("eval_overlap", 1L),
-                                "blend/stage2", Map.of("duplicate_query_positive", 50L)),
+                                "ingest",
+                                Map.of("malformed_record", 2L, "empty_text", 1L, "filtered", 9L),
+                                "decontaminate",
+                                Map.of("eval_overlap", 1L),
+                                "blend/stage2",
+                                Map.of("duplicate_query_positive", 50L)),
                         Map.of("set", 2.5),
                         Map.of(
                                 "short", new double[] {10, 40, 12},
-                                "half", new double[] {10, 100, 40}));
+                                "third", new double[] {10, 100, 30},
+                                "nli", new double[] {10, 65, 32}));
         assertEquals(
                 List.of(
                         "decontaminate: 1 decontamination drops: eval_overlap",
                         "ingest: 2 rejects: malformed_record",
                         "label-negatives / set: label imbalance 2.50 (max/min examples per label)"
                                 + " after stratification",
-                        "mine-dense / half: 40 characters: median positive, under half the median"
-                                + " query (100)",
                         "mine-dense / short: 12 characters: median positive of a retrieval source"
-                                + " (answer strings, not passages?)"),
+                                + " (answer strings, not passages?)",
+                        "mine-dense / third: 30 characters: median positive, under a third of the"
+                                + " median query (100)"),
                 lines(d).stream().sorted().toList());
     }
 }
