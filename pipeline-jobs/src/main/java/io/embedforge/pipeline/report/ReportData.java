@@ -85,6 +85,9 @@ record ReportData(
         Map<String, Map<String, Long>> dense,
         Map<String, double[]> retrievalLengths) {
 
+    /** Key of the margins (positive minus negative score) among a miner's score buckets. */
+    static final String MARGIN = "margin";
+
     /** Accuracy of the median lengths ({@code percentile_approx}). */
     private static final int MEDIAN_ACCURACY = 1_000_000;
 
@@ -276,8 +279,10 @@ record ReportData(
     }
 
     /**
-     * Scores of a miner's examples in buckets of {@code width}: its negatives, and its positives
-     * when it scores them; null when the miner's examples are absent.
+     * Scores of a miner's examples in buckets of {@code width}: its negatives, and, when it scores
+     * positives, its positives and the margin of each negative ({@link #MARGIN}: positive score
+     * minus negative score, what TopK-PercPos and TopK-MarginPos bound); null when the miner's
+     * examples are absent.
      */
     private static Map<String, Map<String, Long>> scores(
             StageContext ctx, StageId miner, double width, boolean positives) {
@@ -291,6 +296,17 @@ record ReportData(
             sc.put(
                     "positive",
                     buckets(d.select(col(NegativesTable.POSITIVE_SCORE).as("v")), width));
+            sc.put(
+                    MARGIN,
+                    buckets(
+                            d.select(
+                                            col(NegativesTable.POSITIVE_SCORE),
+                                            explode(col(NegativesTable.NEGATIVE_SCORES)).as("n"))
+                                    .select(
+                                            col(NegativesTable.POSITIVE_SCORE)
+                                                    .minus(col("n"))
+                                                    .as("v")),
+                            width));
         }
         sc.put(
                 "negative",

@@ -341,15 +341,28 @@ final class ReportPage {
     private void scores() {
         raw("<h2>Scores: positives vs mined negatives</h2>");
         if (data.denseScores() != null) {
+            Map<String, Map<String, Long>> scores = new LinkedHashMap<>(data.denseScores());
+            Map<String, Long> margins = scores.remove(ReportData.MARGIN);
             chart(
                     "scores_dense.png",
                     Charts.bars(
                             "Dense (cosine) scores: positives vs negatives",
                             "score",
                             "texts",
-                            data.denseScores(),
+                            scores,
                             chartWidth,
                             false));
+            if (margins != null) {
+                chart(
+                        "margins_dense.png",
+                        Charts.bars(
+                                "Dense margins: positive score - negative score, per negative",
+                                "margin",
+                                "negatives",
+                                Map.of(ReportData.MARGIN, margins),
+                                chartWidth,
+                                false));
+            }
         }
         if (data.bm25Scores() != null) {
             raw("<p>BM25 scores are kept for negatives only (the STS positive is not scored).</p>");

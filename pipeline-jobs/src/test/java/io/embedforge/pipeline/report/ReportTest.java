@@ -175,6 +175,7 @@ class ReportTest extends SparkTestBase {
                                 + median
                                 + " characters: median positive of a retrieval source"),
                 html);
+        assertTrue(r.charts().contains("margins_dense.png"), r.charts().toString());
         for (String chart : r.charts()) {
             Path png = out.resolve("report").resolve(chart.toString());
             BufferedImage img = ImageIO.read(png.toFile());
