@@ -325,8 +325,11 @@ public final class Blend implements Stage<BlendParams> {
     private static Dataset<Row> withPolicy(
             Dataset<Row> all, Map<String, SourceInfo> sources, BlendParams p) {
         List<Row> fixed = new ArrayList<>();
+        boolean fromData = false;
         for (SourceInfo s : sources.values()) {
-            fixed.add(RowFactory.create(s.source(), p.minNegatives(s.source(), s.taskType())));
+            Integer min = p.minNegatives(s.source(), s.taskType());
+            fixed.add(RowFactory.create(s.source(), min));
+            fromData |= min == null;
         }
         Dataset<Row> fixedDf =
                 all.sparkSession()
@@ -336,25 +339,31 @@ public final class Blend implements Stage<BlendParams> {
                                         .add("m_source", DataTypes.StringType, false)
                                         .add("m_fixed", DataTypes.IntegerType, true));
         Column n = size(col(TrainingContract.NEGATIVES));
-        Dataset<Row> available =
-                all.filter(col(TrainingContract.TASK_TYPE).isin(LABEL_TASK_TYPES.toArray()))
-                        .groupBy(col(TrainingContract.SOURCE).as("a_source"))
-                        .agg(max(n).as("a_available"));
-        Column min =
-                coalesce(
-                        col("m_fixed"),
-                        least(lit(p.negatives()), coalesce(col("a_available"), lit(0))));
-        return all.join(
+        Dataset<Row> rows =
+                all.join(
                         broadcast(fixedDf),
                         col(TrainingContract.SOURCE).equalTo(col("m_source")),
-                        "left")
-                .join(
-                        broadcast(available),
-                        col(TrainingContract.SOURCE).equalTo(col("a_source")),
-                        "left")
-                .withColumn(MIN_NEGATIVES, min)
+                        "left");
+        Column available = lit(0);
+        if (fromData) {
+            // only when a label source takes its minimum from the data: one small aggregation
+            Dataset<Row> offered =
+                    all.filter(col(TrainingContract.TASK_TYPE).isin(LABEL_TASK_TYPES.toArray()))
+                            .groupBy(col(TrainingContract.SOURCE).as("a_source"))
+                            .agg(max(n).as("a_available"));
+            rows =
+                    rows.join(
+                                    broadcast(offered),
+                                    col(TrainingContract.SOURCE).equalTo(col("a_source")),
+                                    "left")
+                            .drop("a_source");
+            available = coalesce(col("a_available"), lit(0));
+        }
+        return rows.withColumn(
+                        MIN_NEGATIVES,
+                        coalesce(col("m_fixed"), least(lit(p.negatives()), available)))
                 .withColumn(TOO_FEW, n.lt(col(MIN_NEGATIVES)))
-                .drop("m_source", "m_fixed", "a_source", "a_available");
+                .drop("m_source", "m_fixed", "a_available");
     }
 
     /**
