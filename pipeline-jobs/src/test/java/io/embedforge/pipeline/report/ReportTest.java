@@ -71,7 +71,8 @@ class ReportTest extends SparkTestBase {
         ManifestWriter.writeStage(
                 conf,
                 out.toString(),
-                new ManifestWriter.StageRecord("mine-dense", "mine-dense", null, null, null, null),
+                new ManifestWriter.StageRecord(
+                        "mine-dense", "mine-dense", null, null, null, null, null),
                 config,
                 now,
                 now,
