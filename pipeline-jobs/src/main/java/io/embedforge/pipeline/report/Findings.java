@@ -13,12 +13,12 @@ import java.util.Map;
  * driver only.
  *
  * <p>Listed: examples that mine-dense left without or short of the requested negatives (after
- * widening); rows the blend read with no negatives or fewer than the source's {@code min_negatives}
- * (dropped); decontamination drops; other rejects of one reason above {@code reject_share} of the
- * rows the blend read; label sets more imbalanced than {@code max_label_imbalance} after
- * stratification; retrieval sources whose median positive is shorter than {@code
- * short_positive_chars} or than half their median query (answer strings rather than passages, as in
- * NQ-open).
+ * widening), and then what the false-negative filters removed from their windows; rows the blend
+ * read with no negatives or fewer than the source's {@code min_negatives} (dropped);
+ * decontamination drops; other rejects of one reason above {@code reject_share} of the rows the
+ * blend read; label sets more imbalanced than {@code max_label_imbalance} after stratification;
+ * retrieval sources whose median positive is shorter than {@code short_positive_chars} or than half
+ * their median query (answer strings rather than passages, as in NQ-open).
  */
 final class Findings {
     /** Section anchors of the page. */
@@ -27,6 +27,18 @@ final class Findings {
     static final String REJECTS = "rejects";
     static final String LABELS = "labels";
     static final String POSITIVES = "positives";
+    static final String FILTERS = "filters";
+
+    /** Prefix of mine-dense's per-filter counters ({@code removed_<filter>}). */
+    static final String REMOVED = "removed_";
+
+    /**
+     * The positive-aware (false-negative) filters among them: a source short of negatives whose
+     * candidates these removed is a finding. Named as in mine-dense's summary; the report reads the
+     * manifest, not the dense package (sibling stages do not depend on each other).
+     */
+    static final List<String> FALSE_NEGATIVE_FILTERS =
+            List.of("perc_pos", "margin_pos", "rank_window");
 
     /** Reject reason of records the configuration excludes (filter, min_relevance). */
     private static final String FILTERED = "filtered";
@@ -84,6 +96,21 @@ final class Findings {
                                                         + requested
                                                         + " negatives",
                                                 NEGATIVES));
+                            }
+                            long removed =
+                                    FALSE_NEGATIVE_FILTERS.stream()
+                                            .mapToLong(f -> c.getOrDefault(REMOVED + f, 0L))
+                                            .sum();
+                            if (fewer > 0 && removed > 0) {
+                                out.add(
+                                        finding(
+                                                where,
+                                                removed,
+                                                "candidates removed by the false-negative filters"
+                                                        + " ("
+                                                        + String.join(", ", FALSE_NEGATIVE_FILTERS)
+                                                        + ") of a source short of negatives",
+                                                FILTERS));
                             }
                         });
     }

@@ -130,6 +130,51 @@ final class ReportPage {
                         });
         raw("</table>");
         denseWidening();
+        filters();
+    }
+
+    /**
+     * mine-dense per source: the candidates each filter removed from the final window (summary keys
+     * {@code removed_<filter>}), so a source short of negatives shows which filter took them.
+     */
+    private void filters() {
+        List<String> keys =
+                data.dense().values().stream()
+                        .flatMap(c -> c.keySet().stream())
+                        .filter(k -> k.startsWith(Findings.REMOVED))
+                        .distinct()
+                        .sorted()
+                        .toList();
+        if (keys.isEmpty()) {
+            return;
+        }
+        raw(
+                "<h3 id="
+                        + Findings.FILTERS
+                        + ">Candidates removed by the mine-dense filters</h3><p>False-negative"
+                        + " filters: "
+                        + String.join(", ", Findings.FALSE_NEGATIVE_FILTERS)
+                        + ".</p>");
+        StringBuilder head = new StringBuilder("<table><tr><th>source</th>");
+        keys.forEach(
+                k ->
+                        head.append("<th>")
+                                .append(k.substring(Findings.REMOVED.length()))
+                                .append("</th>"));
+        raw(head + "</tr>");
+        data.dense()
+                .forEach(
+                        (source, c) -> {
+                            StringBuilder row =
+                                    new StringBuilder("<tr><td>" + esc(source) + "</td>");
+                            keys.forEach(
+                                    k ->
+                                            row.append("<td class=n>")
+                                                    .append(c.getOrDefault(k, 0L))
+                                                    .append("</td>"));
+                            raw(row + "</tr>");
+                        });
+        raw("</table>");
     }
 
     /** mine-dense per source: examples, short of negatives, without, widened. */

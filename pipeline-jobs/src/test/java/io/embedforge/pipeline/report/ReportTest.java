@@ -84,7 +84,15 @@ class ReportTest extends SparkTestBase {
                                         51,
                                         51,
                                         51,
-                                        Map.of(),
+                                        Map.of(
+                                                "removed_perc_pos",
+                                                120L,
+                                                "removed_margin_pos",
+                                                4L,
+                                                "removed_positive",
+                                                51L,
+                                                "removed_rank_window",
+                                                0L),
                                         9,
                                         5,
                                         0,
@@ -154,6 +162,30 @@ class ReportTest extends SparkTestBase {
                 html);
         assertTrue(html.contains("mine-dense / nq</b>: 5 examples without negatives"), html);
         assertTrue(html.contains("mine-dense / nq</b>: 9 examples with fewer than 7 negatives"));
+        // False-negative filter counts: the summary's, per filter, linked from the findings.
+        JsonNode nqDense =
+                ManifestWriter.read(conf, out.resolve("manifest.json").toString())
+                        .at("/stages/mine-dense/result/sources/nq");
+        assertTrue(
+                html.contains(
+                        "<tr><td>nq</td><td class=n>"
+                                + nqDense.at("/removed_margin_pos").asLong()
+                                + "</td><td class=n>"
+                                + nqDense.at("/removed_perc_pos").asLong()
+                                + "</td><td class=n>"
+                                + nqDense.at("/removed_positive").asLong()
+                                + "</td><td class=n>"
+                                + nqDense.at("/removed_rank_window").asLong()
+                                + "</td></tr>"),
+                html);
+        assertTrue(html.contains("<th>margin_pos</th><th>perc_pos</th><th>positive</th>"), html);
+        assertTrue(html.contains("<h3 id=filters>"), html);
+        assertTrue(
+                html.contains(
+                        "mine-dense / nq</b>: 124 candidates removed by the false-negative filters"
+                                + " (perc_pos, margin_pos, rank_window) of a source short of"
+                                + " negatives <a href=\"#filters\">"),
+                html);
         // Negatives per row: the table's row is the manifest's distribution.
         StringBuilder msmarco = new StringBuilder("<tr><td>msmarco</td>");
         for (int n = 0; n <= 7; n++) {
