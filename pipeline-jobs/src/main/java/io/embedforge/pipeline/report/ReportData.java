@@ -62,6 +62,7 @@ import org.apache.spark.sql.types.DataTypes;
  * @param mixing per stage: batches, mean sources per batch, mean largest-source share
  * @param mixingHistogram per stage: batches per number of distinct sources
  * @param samples sampled stage-2 rows
+ * @param positiveScores mine-dense's score of the positive of each sampled dense row, by example id
  * @param dense the mine-dense counters per source ({@code sources} of its manifest section), or an
  *     empty map
  * @param retrievalLengths per retrieval source of mine-dense: {rows, median query characters,
@@ -82,6 +83,7 @@ record ReportData(
         Map<String, double[]> mixing,
         Map<String, Map<String, Long>> mixingHistogram,
         List<Row> samples,
+        Map<String, Double> positiveScores,
         Map<String, Map<String, Long>> dense,
         Map<String, double[]> retrievalLengths) {
 
@@ -114,6 +116,7 @@ record ReportData(
         for (String st : List.of(TrainingContract.STAGE1, TrainingContract.STAGE2)) {
             batchMixing(ctx.read(StageId.BLEND, st), st, mixing, mixingHistogram);
         }
+        List<Row> samples = samples(stage2, p);
         return new ReportData(
                 manifest.path("profile").asText(),
                 manifest.path("seed").asText(),
@@ -128,7 +131,8 @@ record ReportData(
                 scores(ctx, StageId.MINE_BM25, 1.0, false),
                 mixing,
                 mixingHistogram,
-                samples(stage2, p),
+                samples,
+                positiveScores(ctx, samples),
                 denseCounts(stages.path(StageId.MINE_DENSE.id()).path("result").path("sources")),
                 retrievalLengths(ctx));
     }
@@ -366,6 +370,38 @@ record ReportData(
                 .filter(col("rk").leq(p.samplesPerSource()))
                 .orderBy(col(TrainingContract.SOURCE), col("rk"))
                 .collectAsList();
+    }
+
+    /**
+     * Mine-dense's positive score of the sampled rows it mined (the blend keeps only the negatives'
+     * scores): a filter on the sampled ids, so only those scores reach the driver.
+     */
+    private static Map<String, Double> positiveScores(StageContext ctx, List<Row> samples) {
+        String path = ctx.input(StageId.MINE_DENSE, NegativesTable.EXAMPLES_DIR);
+        Object[] ids =
+                samples.stream()
+                        .filter(
+                                r ->
+                                        NegativesTable.MINER_DENSE.equals(
+                                                r.getAs(TrainingContract.NEGATIVE_MINER)))
+                        .map(r -> r.getAs(TrainingContract.EXAMPLE_ID))
+                        .toArray();
+        Map<String, Double> m = new TreeMap<>();
+        if (ids.length == 0 || !ctx.exists(path)) {
+            return m;
+        }
+        for (Row r :
+                ctx.spark()
+                        .read()
+                        .parquet(path)
+                        .filter(col(TrainingContract.EXAMPLE_ID).isin(ids))
+                        .select(TrainingContract.EXAMPLE_ID, NegativesTable.POSITIVE_SCORE)
+                        .collectAsList()) {
+            if (!r.isNullAt(1)) {
+                m.put(r.getString(0), r.getDouble(1));
+            }
+        }
+        return m;
     }
 
     /** Counts of {@code l} (an int column) in buckets [2^k, 2^(k+1)), keyed "2^k". */

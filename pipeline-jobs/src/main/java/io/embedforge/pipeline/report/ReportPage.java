@@ -453,10 +453,14 @@ final class ReportPage {
                         false));
     }
 
-    /** 8. Sampled examples. */
+    /**
+     * 8. Sampled examples: query, positive (with mine-dense's score when it mined the row) and the
+     * negatives best first with their miner scores and, for dense rows, the margin to the positive.
+     */
     private void samples() {
-        raw("<h2>Sampled examples (stage2)</h2>");
+        raw("<h2 id=samples>Sampled examples (stage2)</h2>");
         for (Row r : data.samples()) {
+            String id = r.getAs(TrainingContract.EXAMPLE_ID);
             raw(
                     "<div class=ex><div class=src>"
                             + esc(r.getAs(TrainingContract.SOURCE))
@@ -464,25 +468,39 @@ final class ReportPage {
                             + esc(r.getAs(TrainingContract.TASK_TYPE))
                             + " · miner "
                             + esc(r.getAs(TrainingContract.NEGATIVE_MINER))
+                            + " · id "
+                            + esc(id)
                             + "</div>");
             raw("<pre>" + esc(r.getAs(TrainingContract.QUERY_TEXT)) + "</pre>");
             String docInstr = r.getAs(TrainingContract.DOCUMENT_INSTRUCTION);
             if (docInstr != null) {
                 raw("<div>document instruction: " + esc(docInstr) + "</div>");
             }
-            raw("<div class=pos>+ " + esc(clip(r.getAs(TrainingContract.POSITIVE))) + "</div><ol>");
+            Double pos = data.positiveScores().get(id);
+            raw(
+                    "<div class=pos>+ "
+                            + esc(clip(r.getAs(TrainingContract.POSITIVE)))
+                            + (pos == null ? "" : " <i>(score " + fmt(pos) + ")</i>")
+                            + "</div><ol>");
             List<String> negs = r.getList(r.fieldIndex(TrainingContract.NEGATIVES));
             List<Double> scores = r.getList(r.fieldIndex(TrainingContract.NEGATIVE_SCORES));
             for (int i = 0; i < negs.size(); i++) {
                 Double sc = i < scores.size() ? scores.get(i) : null;
-                raw(
-                        "<li>"
-                                + esc(clip(negs.get(i)))
-                                + (sc == null ? "" : " <i>(" + fmt(sc) + ")</i>")
-                                + "</li>");
+                raw("<li>" + esc(clip(negs.get(i))) + scoreNote(sc, pos) + "</li>");
             }
             raw("</ol></div>");
         }
+    }
+
+    /** " (score s, margin p - s)" as far as the scores are known. */
+    static String scoreNote(Double score, Double positive) {
+        if (score == null) {
+            return "";
+        }
+        return " <i>(score "
+                + fmt(score)
+                + (positive == null ? "" : ", margin " + fmt(positive - score))
+                + ")</i>";
     }
 
     private void chart(String name, byte[] png) {

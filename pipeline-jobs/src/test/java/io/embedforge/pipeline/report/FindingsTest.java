@@ -56,6 +56,7 @@ class FindingsTest {
                 Map.of("stage1", new double[] {1, 1, 1}),
                 hist,
                 List.of(),
+                Map.of(),
                 Map.of("a", Map.of("examples", 100L, "without_negatives", 0L)),
                 lengths);
     }

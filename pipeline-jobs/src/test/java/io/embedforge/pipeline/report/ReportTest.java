@@ -21,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -208,6 +210,7 @@ class ReportTest extends SparkTestBase {
                                 + median
                                 + " characters: median positive of a retrieval source"),
                 html);
+        assertSamples(html, r.samples(), out);
         assertTrue(r.charts().contains("margins_dense.png"), r.charts().toString());
         for (String chart : r.charts()) {
             Path png = out.resolve("report").resolve(chart.toString());
@@ -215,5 +218,44 @@ class ReportTest extends SparkTestBase {
             assertEquals(600, img.getWidth(), chart.toString());
             assertTrue(html.contains("src=\"" + chart + "\""));
         }
+    }
+
+    /**
+     * Sampled examples: each negative shows its stage-2 score and, for dense rows, the margin to
+     * mine-dense's positive score (0.9 here); miners without scores show none.
+     */
+    private void assertSamples(String html, int samples, Path out) {
+        Dataset<Row> stage2 = spark().read().parquet(out.resolve("blend/stage2").toString());
+        Matcher shown = Pattern.compile("miner (\\w+) · id ([^<]+)</div>").matcher(html);
+        int examples = 0;
+        while (shown.find()) {
+            Row row = stage2.filter(functions.col("example_id").equalTo(shown.group(2))).first();
+            boolean dense = shown.group(1).equals("dense");
+            String block = html.substring(shown.end(), html.indexOf("</ol>", shown.end()));
+            assertEquals(
+                    dense,
+                    block.contains(
+                            "</pre>\n<div class=pos>+ "
+                                    + row.getAs("positive")
+                                    + " <i>(score 0.90)</i></div>"),
+                    block);
+            List<String> negs = row.getList(row.fieldIndex("negatives"));
+            List<Double> scores = row.getList(row.fieldIndex("negative_scores"));
+            assertEquals(negs.size(), block.split("<li>").length - 1, block);
+            for (int i = 0; i < negs.size(); i++) {
+                Double sc = scores.get(i);
+                String note =
+                        sc == null
+                                ? ""
+                                : " <i>(score "
+                                        + ReportPage.fmt(sc)
+                                        + (dense ? ", margin " + ReportPage.fmt(0.9 - sc) : "")
+                                        + ")</i>";
+                assertTrue(block.contains("<li>" + negs.get(i) + note + "</li>"), block);
+            }
+            examples++;
+        }
+        assertEquals(samples, examples);
+        assertTrue(html.contains("miner dense · id m"), html);
     }
 }
