@@ -28,6 +28,7 @@ final class Findings {
     static final String LABELS = "labels";
     static final String POSITIVES = "positives";
     static final String FILTERS = "filters";
+    static final String PREVIOUS = "previous";
 
     /** Prefix of mine-dense's per-filter counters ({@code removed_<filter>}). */
     static final String REMOVED = "removed_";

@@ -44,6 +44,7 @@ public final class Report implements Stage<ReportParams> {
                 charts,
                 data.samples().size(),
                 data.reasons(),
-                findings.stream().map(Findings.Finding::line).toList());
+                findings.stream().map(Findings.Finding::line).toList(),
+                data.comparison().now());
     }
 }

@@ -67,6 +67,7 @@ import org.apache.spark.sql.types.DataTypes;
  *     empty map
  * @param retrievalLengths per retrieval source of mine-dense: {rows, median query characters,
  *     median positive characters}
+ * @param comparison this run's per-source numbers and the previous report's, if any
  */
 record ReportData(
         String profile,
@@ -85,7 +86,8 @@ record ReportData(
         List<Row> samples,
         Map<String, Double> positiveScores,
         Map<String, Map<String, Long>> dense,
-        Map<String, double[]> retrievalLengths) {
+        Map<String, double[]> retrievalLengths,
+        RunComparison comparison) {
 
     /** Key of the margins (positive minus negative score) among a miner's score buckets. */
     static final String MARGIN = "margin";
@@ -117,6 +119,11 @@ record ReportData(
             batchMixing(ctx.read(StageId.BLEND, st), st, mixing, mixingHistogram);
         }
         List<Row> samples = samples(stage2, p);
+        JsonNode denseSources = stages.path(StageId.MINE_DENSE.id()).path("result").path("sources");
+        RunComparison comparison =
+                new RunComparison(
+                        RunComparison.current(blend, denseSources, meanNegativeScores(stage2)),
+                        RunComparison.previous(stages.get(StageId.REPORT.id())));
         return new ReportData(
                 manifest.path("profile").asText(),
                 manifest.path("seed").asText(),
@@ -133,8 +140,25 @@ record ReportData(
                 mixingHistogram,
                 samples,
                 positiveScores(ctx, samples),
-                denseCounts(stages.path(StageId.MINE_DENSE.id()).path("result").path("sources")),
-                retrievalLengths(ctx));
+                denseCounts(denseSources),
+                retrievalLengths(ctx),
+                comparison);
+    }
+
+    /** Mean miner score of the stage-2 negatives that have one, per source (one aggregation). */
+    private static Map<String, Double> meanNegativeScores(Dataset<Row> s2) {
+        Map<String, Double> m = new TreeMap<>();
+        for (Row r :
+                s2.select(
+                                col(TrainingContract.SOURCE),
+                                explode(col(TrainingContract.NEGATIVE_SCORES)).as("v"))
+                        .filter(col("v").isNotNull())
+                        .groupBy(col(TrainingContract.SOURCE))
+                        .agg(avg(col("v")))
+                        .collectAsList()) {
+            m.put(r.getString(0), r.getDouble(1));
+        }
+        return m;
     }
 
     /** The numeric counters of every source of the mine-dense summary. */

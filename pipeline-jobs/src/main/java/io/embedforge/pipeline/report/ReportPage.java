@@ -39,6 +39,7 @@ final class ReportPage {
         page.findings();
         page.timings();
         page.rows();
+        page.comparison();
         page.negatives();
         page.positives();
         page.reasons();
@@ -289,6 +290,83 @@ final class ReportPage {
         chart(
                 "rows_per_source.png",
                 Charts.bars("Rows per source and stage", "source", "rows", rows, chartWidth, true));
+    }
+
+    /**
+     * 2b. This run against the previous report in the same {@code --out}: per source and quantity,
+     * then per stage and reject reason, previous, now and the change.
+     */
+    private void comparison() {
+        RunComparison.Previous prev = data.comparison().previous();
+        raw("<h2 id=" + Findings.PREVIOUS + ">Compared with the previous run</h2>");
+        if (prev == null) {
+            raw("<p>No previous run in this output folder.</p>");
+            return;
+        }
+        raw("<p>Previous report: finished " + esc(prev.finished()) + ".</p>");
+        if (prev.sources().isEmpty()) {
+            raw("<p>It kept no per-source numbers (an older version): rejects only.</p>");
+        } else {
+            raw(
+                    "<table><tr><th>source</th><th>quantity</th><th>previous</th><th>now</th>"
+                            + "<th>change</th></tr>");
+            Map<String, Map<String, Double>> now = data.comparison().now();
+            java.util.Set<String> sources = new java.util.TreeSet<>(now.keySet());
+            sources.addAll(prev.sources().keySet());
+            for (String source : sources) {
+                Map<String, Double> a = prev.sources().getOrDefault(source, Map.of());
+                Map<String, Double> b = now.getOrDefault(source, Map.of());
+                java.util.Set<String> keys = new java.util.LinkedHashSet<>(b.keySet());
+                keys.addAll(a.keySet());
+                keys.forEach(k -> delta(esc(source) + "</td><td>" + k, a.get(k), b.get(k)));
+            }
+            raw("</table>");
+        }
+        raw(
+                "<table><tr><th>stage</th><th>reason</th><th>previous</th><th>now</th><th>change</th></tr>");
+        Map<String, Map<String, Long>> rejects = new TreeMap<>(prev.rejects());
+        data.reasons().keySet().forEach(st -> rejects.putIfAbsent(st, Map.of()));
+        rejects.forEach(
+                (st, a) -> {
+                    java.util.Set<String> reasons = new java.util.TreeSet<>(a.keySet());
+                    reasons.addAll(data.reasons().getOrDefault(st, Map.of()).keySet());
+                    for (String reason : reasons) {
+                        Long b = data.reasons().getOrDefault(st, Map.of()).get(reason);
+                        delta(
+                                esc(st) + "</td><td>" + esc(reason),
+                                a.containsKey(reason) ? a.get(reason).doubleValue() : 0.0,
+                                b == null ? 0.0 : b.doubleValue());
+                    }
+                });
+        raw("</table>");
+    }
+
+    /** One row: label cells, previous, now and now - previous ("-" for a missing side). */
+    private void delta(String label, Double previous, Double now) {
+        raw(
+                "<tr><td>"
+                        + label
+                        + "</td><td class=n>"
+                        + num(previous)
+                        + "</td><td class=n>"
+                        + num(now)
+                        + "</td><td class=n>"
+                        + (previous == null || now == null ? "-" : signed(now - previous))
+                        + "</td></tr>");
+    }
+
+    /** A count as an integer, any other number (mean scores) with 4 decimals; "-" for none. */
+    static String num(Double v) {
+        if (v == null) {
+            return "-";
+        }
+        return v == Math.rint(v) && Math.abs(v) < 1e15
+                ? String.valueOf(v.longValue())
+                : String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static String signed(double v) {
+        return (v > 0 ? "+" : "") + num(v);
     }
 
     private Map<String, Long> drops(String reason) {

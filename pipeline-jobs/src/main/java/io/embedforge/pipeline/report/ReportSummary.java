@@ -13,11 +13,13 @@ import java.util.Map;
  * @param samples examples shown
  * @param rejects reject and drop rows per stage and reason, as shown
  * @param findings the lines of the findings box (empty: clean)
+ * @param sources per source the numbers the next report compares with ({@link RunComparison})
  */
 public record ReportSummary(
         @JsonProperty("index") String index,
         @JsonProperty("charts") List<String> charts,
         @JsonProperty("samples") int samples,
         @JsonProperty("rejects") Map<String, Map<String, Long>> rejects,
-        @JsonProperty("findings") List<String> findings)
+        @JsonProperty("findings") List<String> findings,
+        @JsonProperty("sources") Map<String, Map<String, Double>> sources)
         implements StageResult {}

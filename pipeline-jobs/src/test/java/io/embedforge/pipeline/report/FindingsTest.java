@@ -58,7 +58,8 @@ class FindingsTest {
                 List.of(),
                 Map.of(),
                 Map.of("a", Map.of("examples", 100L, "without_negatives", 0L)),
-                lengths);
+                lengths,
+                new RunComparison(Map.of(), null));
     }
 
     private static List<String> lines(ReportData d) {

@@ -114,12 +114,7 @@ class ReportTest extends SparkTestBase {
                 now,
                 summary);
 
-        ReportSummary r =
-                new Report()
-                        .run(
-                                StageContext.direct(
-                                        spark(), config, StageId.REPORT, out.toString()),
-                                new ReportParams(1L, 2, 600, null, null, null));
+        ReportSummary r = report(config, out);
         Path index = out.resolve("report/index.html");
         String html = Files.readString(index);
         JsonNode blend =
@@ -211,6 +206,7 @@ class ReportTest extends SparkTestBase {
                                 + " characters: median positive of a retrieval source"),
                 html);
         assertSamples(html, r.samples(), out);
+        assertComparison(html, r, config, out);
         assertTrue(r.charts().contains("margins_dense.png"), r.charts().toString());
         for (String chart : r.charts()) {
             Path png = out.resolve("report").resolve(chart.toString());
@@ -257,5 +253,80 @@ class ReportTest extends SparkTestBase {
         }
         assertEquals(samples, examples);
         assertTrue(html.contains("miner dense · id m"), html);
+    }
+
+    /**
+     * The first report says there is no previous run; a second one compares with the numbers the
+     * first kept in its manifest section (here with msmarco's stage-2 rows lowered by 10).
+     */
+    private void assertComparison(String html, ReportSummary first, PipelineConfig config, Path out)
+            throws Exception {
+        assertTrue(html.contains("No previous run in this output folder."), html);
+        Map<String, Map<String, Double>> kept = new java.util.TreeMap<>(first.sources());
+        Map<String, Double> msmarco = new java.util.LinkedHashMap<>(kept.get("msmarco"));
+        long stage2 = msmarco.get("stage2").longValue();
+        msmarco.put("stage2", stage2 - 10.0);
+        kept.put("msmarco", msmarco);
+        var conf = spark().sparkContext().hadoopConfiguration();
+        Instant now = Instant.now();
+        ManifestWriter.writeStage(
+                conf,
+                out.toString(),
+                new ManifestWriter.StageRecord("report", "report", null, null, null, null, null),
+                config,
+                now,
+                now,
+                new ReportSummary(
+                        first.index(),
+                        first.charts(),
+                        first.samples(),
+                        first.rejects(),
+                        first.findings(),
+                        kept));
+        ReportSummary second = report(config, out);
+        assertEquals(first.sources(), second.sources());
+        String page = Files.readString(out.resolve("report/index.html"));
+        JsonNode blend =
+                ManifestWriter.read(conf, out.resolve("manifest.json").toString())
+                        .at("/stages/blend/result");
+        assertEquals(blend.at("/stage2/rows_out/msmarco").asLong(), stage2);
+        assertTrue(
+                page.contains(
+                        "<tr><td>msmarco</td><td>stage2</td><td class=n>"
+                                + (stage2 - 10)
+                                + "</td><td class=n>"
+                                + stage2
+                                + "</td><td class=n>+10</td></tr>"),
+                page);
+        assertTrue(
+                page.contains(
+                        "<tr><td>nq</td><td>mean_positive_score</td><td class=n>0.8000</td>"
+                                + "<td class=n>0.8000</td><td class=n>0</td></tr>"),
+                page);
+        first.rejects()
+                .forEach(
+                        (st, m) ->
+                                m.forEach(
+                                        (reason, n) ->
+                                                assertTrue(
+                                                        page.contains(
+                                                                "<tr><td>"
+                                                                        + st
+                                                                        + "</td><td>"
+                                                                        + reason
+                                                                        + "</td><td class=n>"
+                                                                        + n
+                                                                        + "</td><td class=n>"
+                                                                        + n
+                                                                        + "</td><td class=n>0"),
+                                                        page)));
+        assertTrue(!page.contains("No previous run"), page);
+    }
+
+    private ReportSummary report(PipelineConfig config, Path out) {
+        return new Report()
+                .run(
+                        StageContext.direct(spark(), config, StageId.REPORT, out.toString()),
+                        new ReportParams(1L, 2, 600, null, null, null));
     }
 }
