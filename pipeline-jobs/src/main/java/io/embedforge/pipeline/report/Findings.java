@@ -180,7 +180,7 @@ final class Findings {
     }
 
     private static void labels(ReportData d, ReportParams p, List<Finding> out) {
-        Map<String, Double> after = d.labelBalance().getOrDefault("after", Map.of());
+        Map<String, Double> after = d.labelBalance().getOrDefault(Charts.AFTER, Map.of());
         after.forEach(
                 (set, ratio) -> {
                     if (ratio > p.maxLabelImbalance()) {

@@ -89,9 +89,6 @@ record ReportData(
         Map<String, double[]> retrievalLengths,
         RunComparison comparison) {
 
-    /** Key of the margins (positive minus negative score) among a miner's score buckets. */
-    static final String MARGIN = "margin";
-
     /** Accuracy of the median lengths ({@code percentile_approx}). */
     private static final int MEDIAN_ACCURACY = 1_000_000;
 
@@ -277,7 +274,7 @@ record ReportData(
     /** Max/min examples per label of each set, before and after stratification. */
     private static Map<String, Map<String, Double>> labelBalance(JsonNode labels) {
         Map<String, Map<String, Double>> balance = new LinkedHashMap<>();
-        for (String when : List.of("before", "after")) {
+        for (String when : List.of(Charts.BEFORE, Charts.AFTER)) {
             JsonNode d = labels.path("label_distribution_" + when);
             Map<String, Double> ratio = new TreeMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
@@ -295,11 +292,13 @@ record ReportData(
     /** Lengths (characters, log2 buckets) of stage-2 queries, positives and negatives. */
     private static Map<String, Map<String, Long>> lengths(Dataset<Row> s2) {
         Map<String, Map<String, Long>> lengths = new LinkedHashMap<>();
-        lengths.put("query", bucketsLog2(s2.select(length(col(TrainingContract.QUERY)).as("l"))));
         lengths.put(
-                "positive", bucketsLog2(s2.select(length(col(TrainingContract.POSITIVE)).as("l"))));
+                Charts.QUERY, bucketsLog2(s2.select(length(col(TrainingContract.QUERY)).as("l"))));
         lengths.put(
-                "negative",
+                Charts.POSITIVE,
+                bucketsLog2(s2.select(length(col(TrainingContract.POSITIVE)).as("l"))));
+        lengths.put(
+                Charts.NEGATIVE,
                 bucketsLog2(
                         s2.select(explode(col(TrainingContract.NEGATIVES)).as("t"))
                                 .select(length(col("t")).as("l"))));
@@ -308,9 +307,9 @@ record ReportData(
 
     /**
      * Scores of a miner's examples in buckets of {@code width}: its negatives, and, when it scores
-     * positives, its positives and the margin of each negative ({@link #MARGIN}: positive score
-     * minus negative score, what TopK-PercPos and TopK-MarginPos bound); null when the miner's
-     * examples are absent.
+     * positives, its positives and the margin of each negative ({@link Charts#MARGIN}: positive
+     * score minus negative score, what TopK-PercPos and TopK-MarginPos bound); null when the
+     * miner's examples are absent.
      */
     private static Map<String, Map<String, Long>> scores(
             StageContext ctx, StageId miner, double width, boolean positives) {
@@ -322,10 +321,10 @@ record ReportData(
         Map<String, Map<String, Long>> sc = new LinkedHashMap<>();
         if (positives) {
             sc.put(
-                    "positive",
+                    Charts.POSITIVE,
                     buckets(d.select(col(NegativesTable.POSITIVE_SCORE).as("v")), width));
             sc.put(
-                    MARGIN,
+                    Charts.MARGIN,
                     buckets(
                             d.select(
                                             col(NegativesTable.POSITIVE_SCORE),
@@ -337,7 +336,7 @@ record ReportData(
                             width));
         }
         sc.put(
-                "negative",
+                Charts.NEGATIVE,
                 buckets(d.select(explode(col(NegativesTable.NEGATIVE_SCORES)).as("v")), width));
         return sc;
     }

@@ -395,7 +395,8 @@ final class ReportPage {
                                                             + "</td><td class=n>"
                                                             + n
                                                             + "</td></tr>");
-                                            byReason.computeIfAbsent("rows", k -> new TreeMap<>())
+                                            byReason.computeIfAbsent(
+                                                            Charts.DROPPED, k -> new TreeMap<>())
                                                     .put(st + ": " + reason, n);
                                         }));
         raw("</table>");
@@ -420,20 +421,20 @@ final class ReportPage {
                         + Findings.LABELS
                         + ">Label balance (max/min examples per label)</h2><table><tr><th>set</th>"
                         + "<th>labels</th><th>before</th><th>after</th></tr>");
-        for (String set : balance.get("before").keySet()) {
+        for (String set : balance.get(Charts.BEFORE).keySet()) {
             raw(
                     "<tr><td>"
                             + esc(set)
                             + "</td><td class=n>"
                             + data.labelCounts().getOrDefault(set, 0)
                             + "</td><td class=n>"
-                            + fmt(balance.get("before").get(set))
+                            + fmt(balance.get(Charts.BEFORE).get(set))
                             + "</td><td class=n>"
-                            + fmt(balance.get("after").getOrDefault(set, 0.0))
+                            + fmt(balance.get(Charts.AFTER).getOrDefault(set, 0.0))
                             + "</td></tr>");
         }
         raw("</table>");
-        if (!balance.get("before").isEmpty()) {
+        if (!balance.get(Charts.BEFORE).isEmpty()) {
             chart(
                     "label_balance.png",
                     Charts.bars(
@@ -465,7 +466,7 @@ final class ReportPage {
         raw("<h2>Scores: positives vs mined negatives</h2>");
         if (data.denseScores() != null) {
             Map<String, Map<String, Long>> scores = new LinkedHashMap<>(data.denseScores());
-            Map<String, Long> margins = scores.remove(ReportData.MARGIN);
+            Map<String, Long> margins = scores.remove(Charts.MARGIN);
             chart(
                     "scores_dense.png",
                     Charts.bars(
@@ -482,7 +483,7 @@ final class ReportPage {
                                 "Dense margins: positive score - negative score, per negative",
                                 "margin",
                                 "negatives",
-                                Map.of(ReportData.MARGIN, margins),
+                                Map.of(Charts.MARGIN, margins),
                                 chartWidth,
                                 false));
             }
@@ -598,7 +599,9 @@ final class ReportPage {
                 + "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
                 + "td.n,th.n{text-align:right}"
                 + ".ex{border:1px solid #ddd;margin:1em 0;padding:.5em}"
-                + ".src{color:#555;font-size:90%}.pos{color:#070}"
+                + ".src{color:#555;font-size:90%}.pos{color:"
+                + Charts.css(Charts.POSITIVE)
+                + "}"
                 + "pre{white-space:pre-wrap;margin:.3em 0}img{max-width:100%}"
                 + ".findings{border:2px solid;padding:.5em 1em;margin:1em 0}"
                 + ".findings.ok{border-color:#070;background:#efe}"

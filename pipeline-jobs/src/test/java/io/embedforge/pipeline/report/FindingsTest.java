@@ -40,7 +40,8 @@ class FindingsTest {
                                 Map.of("a", 7L), Map.of("a", 0L), Map.of("a", Map.of("7", 100L))),
                         stage(100),
                         stage(100));
-        Map<String, Map<String, Long>> hist = Map.of("x", Map.of("1", 1L));
+        Map<String, Map<String, Long>> lengthHist = Map.of(Charts.QUERY, Map.of("1", 1L));
+        Map<String, Map<String, Long>> batchHist = Map.of("stage1", Map.of("1", 1L));
         return new ReportData(
                 "p",
                 "1",
@@ -50,11 +51,11 @@ class FindingsTest {
                 reasons,
                 Map.of("before", imbalanceAfter, "after", imbalanceAfter),
                 Map.of(),
-                hist,
+                lengthHist,
                 null,
                 null,
                 Map.of("stage1", new double[] {1, 1, 1}),
-                hist,
+                batchHist,
                 List.of(),
                 Map.of(),
                 Map.of("a", Map.of("examples", 100L, "without_negatives", 0L)),
