@@ -13,12 +13,13 @@ import java.util.Map;
  * driver only.
  *
  * <p>Listed: examples that mine-dense left without or short of the requested negatives (after
- * widening), and then what the false-negative filters removed from their windows; rows the blend
- * read with no negatives or fewer than the source's {@code min_negatives} (dropped);
- * decontamination drops; other rejects of one reason above {@code reject_share} of the rows the
- * blend read; label sets more imbalanced than {@code max_label_imbalance} after stratification;
- * retrieval sources whose median positive is shorter than {@code short_positive_chars} or than half
- * their median query (answer strings rather than passages, as in NQ-open).
+ * widening), and, when more than {@code reject_share} of a source's examples are short, what the
+ * false-negative filters removed from their windows; rows the blend read with no negatives or fewer
+ * than the source's {@code min_negatives} (dropped); decontamination drops; other rejects of one
+ * reason above {@code reject_share} of the rows the blend read; label sets more imbalanced than
+ * {@code max_label_imbalance} after stratification; retrieval sources whose median positive is
+ * shorter than {@code short_positive_chars} or than half their median query (answer strings rather
+ * than passages, as in NQ-open).
  */
 final class Findings {
     /** Section anchors of the page. */
@@ -64,7 +65,7 @@ final class Findings {
     /** Every finding, in the order of the page's sections. */
     static List<Finding> of(ReportData d, ReportParams p) {
         List<Finding> out = new ArrayList<>();
-        dense(d, out);
+        dense(d, p, out);
         policy(d.blend().negativesPolicy(), out);
         rejects(d, p, out);
         labels(d, p, out);
@@ -72,7 +73,7 @@ final class Findings {
         return out;
     }
 
-    private static void dense(ReportData d, List<Finding> out) {
+    private static void dense(ReportData d, ReportParams p, List<Finding> out) {
         d.dense()
                 .forEach(
                         (source, c) -> {
@@ -102,7 +103,9 @@ final class Findings {
                                     FALSE_NEGATIVE_FILTERS.stream()
                                             .mapToLong(f -> c.getOrDefault(REMOVED + f, 0L))
                                             .sum();
-                            if (fewer > 0 && removed > 0) {
+                            // a source with more than reject_share of its examples short
+                            if (fewer > p.rejectShare() * c.getOrDefault("examples", 0L)
+                                    && removed > 0) {
                                 out.add(
                                         finding(
                                                 where,

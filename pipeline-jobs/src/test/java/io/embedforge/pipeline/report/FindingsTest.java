@@ -111,4 +111,50 @@ class FindingsTest {
                                 + " median query (100)"),
                 lines(d).stream().sorted().toList());
     }
+
+    @Test
+    void falseNegativeFilterRemovalsAreAFindingWhenManyExamplesAreShort() {
+        ReportData clean = data(Map.of(), Map.of(), Map.of());
+        for (long fewer : new long[] {1, 2}) {
+            ReportData d =
+                    new ReportData(
+                            clean.profile(),
+                            clean.seed(),
+                            clean.gitCommit(),
+                            clean.timings(),
+                            clean.blend(),
+                            clean.reasons(),
+                            clean.labelBalance(),
+                            clean.labelCounts(),
+                            clean.lengths(),
+                            clean.denseScores(),
+                            clean.bm25Scores(),
+                            clean.mixing(),
+                            clean.mixingHistogram(),
+                            clean.samples(),
+                            clean.positiveScores(),
+                            Map.of(
+                                    "a",
+                                    Map.of(
+                                            "examples", 100L,
+                                            "fewer_than_requested", fewer,
+                                            "requested_negatives", 7L,
+                                            "removed_perc_pos", 500L,
+                                            "removed_margin_pos", 20L,
+                                            "removed_positive", 100L)),
+                            clean.retrievalLengths(),
+                            clean.comparison());
+            List<String> filters =
+                    lines(d).stream().filter(l -> l.contains("false-negative")).toList();
+            // 1% of 100 examples: 1 short is not many, 2 are; perc_pos + margin_pos, not positive
+            assertEquals(
+                    fewer == 1
+                            ? List.of()
+                            : List.of(
+                                    "mine-dense / a: 520 candidates removed by the false-negative"
+                                            + " filters (perc_pos, margin_pos, rank_window) of a"
+                                            + " source short of negatives"),
+                    filters);
+        }
+    }
 }
