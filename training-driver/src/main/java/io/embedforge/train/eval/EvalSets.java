@@ -51,19 +51,20 @@ public final class EvalSets {
             Map<String, Long> counts,
             BadRecords bad) {
 
-        /** Every text the set embeds or could embed (decontamination of training data). */
-        public List<String> texts() {
+        /**
+         * The texts this set scores, which training data must not contain: retrieval queries, both
+         * sides of STS pairs, classification test texts, clustering items. Not the retrieval corpus
+         * (BEIR-style training shares it: a document may be a positive of a training query) nor the
+         * classification training pool (MTEB fits on the train split by design).
+         */
+        public List<String> scoredTexts() {
             List<String> out = new ArrayList<>();
             if (retrieval != null) {
                 out.addAll(retrieval.queries().values());
-                out.addAll(retrieval.corpus().values());
             }
             if (sts != null) {
                 out.addAll(sts.a());
                 out.addAll(sts.b());
-            }
-            if (fit != null) {
-                out.addAll(fit.texts());
             }
             if (scored != null) {
                 out.addAll(scored.texts());
