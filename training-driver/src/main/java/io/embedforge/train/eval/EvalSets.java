@@ -68,6 +68,7 @@ public final class EvalSets {
             }
             if (scored != null) {
                 out.addAll(scored.texts());
+                scored.parts().stream().filter(p -> p.size() > 1).forEach(out::addAll);
             }
             return out;
         }

@@ -10,15 +10,27 @@ import java.util.stream.IntStream;
  *
  * @param texts the texts
  * @param labels the label of each text
+ * @param parts the fields each text was joined from (arXiv title and abstract), which training data
+ *     holds separately and decontamination must therefore match one by one
  */
-public record Labelled(List<String> texts, List<String> labels) {
+public record Labelled(List<String> texts, List<String> labels, List<List<String>> parts) {
 
     /** Checks alignment. */
     public Labelled {
-        if (texts.size() != labels.size()) {
+        if (texts.size() != labels.size() || texts.size() != parts.size()) {
             throw new IllegalArgumentException(
-                    texts.size() + " texts but " + labels.size() + " labels");
+                    texts.size()
+                            + " texts but "
+                            + labels.size()
+                            + " labels and "
+                            + parts.size()
+                            + " part lists");
         }
+    }
+
+    /** Texts of one field each. */
+    public Labelled(List<String> texts, List<String> labels) {
+        this(texts, labels, texts.stream().map(List::of).toList());
     }
 
     /** Number of rows. */
@@ -35,11 +47,13 @@ public record Labelled(List<String> texts, List<String> labels) {
     public Labelled rows(List<Integer> rows) {
         List<String> t = new ArrayList<>(rows.size());
         List<String> l = new ArrayList<>(rows.size());
+        List<List<String>> p = new ArrayList<>(rows.size());
         for (int i : rows) {
             t.add(texts.get(i));
             l.add(labels.get(i));
+            p.add(parts.get(i));
         }
-        return new Labelled(t, l);
+        return new Labelled(t, l, p);
     }
 
     /**

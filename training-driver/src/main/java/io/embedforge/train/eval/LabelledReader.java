@@ -21,7 +21,7 @@ final class LabelledReader {
     private LabelledReader() {}
 
     static Labelled read(Path file, LabelledTexts spec, BadRecords bad) throws IOException {
-        Labelled out = new Labelled(new ArrayList<>(), new ArrayList<>());
+        Labelled out = new Labelled(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         Pattern pattern = spec.labelPattern() == null ? null : Pattern.compile(spec.labelPattern());
         switch (spec.format()) {
             case LabelledTexts.JSONL -> readJsonl(file, spec, pattern, out, bad);
@@ -78,7 +78,7 @@ final class LabelledReader {
             add(
                     file,
                     r.line(),
-                    join(text.length, i -> f.get(text[i])),
+                    parts(text.length, i -> f.get(text[i])),
                     f.get(label),
                     pattern,
                     out,
@@ -116,29 +116,34 @@ final class LabelledReader {
                             return;
                         }
                     }
-                    String text = join(spec.textField().size(), i -> o.get(names.get(i)).asText());
+                    List<String> text =
+                            parts(spec.textField().size(), i -> o.get(names.get(i)).asText());
                     add(file, n, text, o.get(spec.labelField()).asText(), pattern, out, bad);
                 });
     }
 
-    /** The first {@code count} text fields joined by a space, whitespace runs collapsed. */
-    private static String join(int count, IntFunction<String> field) {
-        StringBuilder sb = new StringBuilder();
+    /** The first {@code count} text fields, whitespace runs collapsed, blank ones left out. */
+    private static List<String> parts(int count, IntFunction<String> field) {
+        List<String> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            sb.append(' ').append(field.apply(i));
+            String p = field.apply(i).strip().replaceAll("\\s+", " ");
+            if (!p.isEmpty()) {
+                out.add(p);
+            }
         }
-        return sb.toString().strip().replaceAll("\\s+", " ");
+        return out;
     }
 
     private static void add(
             Path file,
             long line,
-            String text,
+            List<String> parts,
             String rawLabel,
             Pattern pattern,
             Labelled out,
             BadRecords bad)
             throws IOException {
+        String text = String.join(" ", parts);
         String label = rawLabel.strip();
         if (pattern != null) {
             Matcher m = pattern.matcher(label);
@@ -159,6 +164,7 @@ final class LabelledReader {
         } else {
             out.texts().add(text);
             out.labels().add(label);
+            out.parts().add(List.copyOf(parts));
         }
     }
 }

@@ -44,16 +44,15 @@ class RealSamplesEvalTest {
                         .replace(
                                 "    max_corpus: 400\n", "    max_queries: 5\n    max_corpus: 15\n")
                         .replace(
+                                "protocol: {max_rows: 100}",
+                                "protocol: {n_experiments: 2, max_rows: 40}")
+                        .replace(
                                 "protocol: {samples_per_label: 32, fit_share: 0.3, max_rows: 1000}",
                                 "protocol: {n_experiments: 2, samples_per_label: 2, max_rows: 20,"
                                         + " fit_share: 0.3}")
                         .replaceAll(
                                 "protocol: \\{(?!n_experiments)[^}]*\\}",
-                                "protocol: {n_experiments: 2, samples_per_label: 2, max_rows: 20}")
-                        .replace(
-                                "    path: arxiv/arxiv-metadata-oai-snapshot.head200.json\n",
-                                "    path: arxiv/arxiv-metadata-oai-snapshot.head200.json\n"
-                                        + "    protocol: {n_experiments: 2, max_rows: 40}\n");
+                                "protocol: {n_experiments: 2, samples_per_label: 2, max_rows: 20}");
         String classification = "kind: classification";
         int sets = out.split(classification, -1).length - 1;
         int capped = out.split("samples_per_label: 2,", -1).length - 1;

@@ -81,6 +81,26 @@ class LabelledSetsTest {
         assertEquals(Map.of(BadRecords.MALFORMED, 1L), emo.bad().counts());
     }
 
+    /** A text joined from fields is scored whole, and each field counts for decontamination. */
+    @Test
+    void joinedFieldsAreScoredTextsOneByOneToo() throws IOException {
+        write(
+                "p.jsonl",
+                "{\"t\": \" A  title\", \"a\": \"An\\nabstract.\", \"c\": \"x\"}\n"
+                        + "{\"t\": \"Other\", \"a\": \"\", \"c\": \"y\"}\n");
+        EvalConfig c =
+                config(
+                        """
+                          - {name: p, kind: clustering, instruction: I, path: p.jsonl,
+                             texts: {format: jsonl, text_field: [t, a], label_field: c}}
+                        """);
+        LoadedSet s = EvalSets.load(c, dir).get(0);
+        assertEquals(List.of("A title An abstract.", "Other"), s.scored().texts());
+        assertEquals(
+                List.of("A title An abstract.", "Other", "A title", "An abstract."),
+                s.scoredTexts());
+    }
+
     @Test
     void aMissingColumnIsAnErrorNamingItAndTheHeader() throws IOException {
         write("a.csv", "text,category\nx,y\n");
