@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Evaluation sets, read from {@code conf/eval-*.yaml}. Keys are snake_case; an unknown key, a
@@ -294,12 +296,11 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
         require(t.labelField(), at + ".label_field");
         if (t.labelPattern() != null) {
             try {
-                if (java.util.regex.Pattern.compile(t.labelPattern()).matcher("").groupCount()
-                        < 1) {
+                if (Pattern.compile(t.labelPattern()).matcher("").groupCount() < 1) {
                     throw new IllegalArgumentException(
                             at + ".label_pattern=" + t.labelPattern() + " has no group");
                 }
-            } catch (java.util.regex.PatternSyntaxException e) {
+            } catch (PatternSyntaxException e) {
                 throw new IllegalArgumentException(
                         at + ".label_pattern=" + t.labelPattern() + ": " + e.getDescription(), e);
             }
