@@ -170,6 +170,15 @@ public final class Decontaminate implements Stage<DecontamParams> {
                 .withEvalConfigsUnder(profileDir);
     }
 
+    /**
+     * The eval configs and every file their sets read: a changed eval set re-runs the stage. A
+     * config that cannot be read is left to {@link #run}, which names it.
+     */
+    @Override
+    public Inputs inputs(PipelineConfig config, DecontamParams params) {
+        return new Inputs(EvalSetTexts.files(params.evalConfigs()), null);
+    }
+
     /** Reads the canonical tables of {@code ingest}, writes the filtered ones and the rejects. */
     @Override
     public DecontamSummary run(StageContext ctx, DecontamParams params) {

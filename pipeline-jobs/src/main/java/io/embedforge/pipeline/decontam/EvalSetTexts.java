@@ -32,6 +32,22 @@ final class EvalSetTexts {
 
     private EvalSetTexts() {}
 
+    /** The config files and the files of their sets (an unreadable config: itself only). */
+    static List<String> files(List<String> configs) {
+        List<String> out = new ArrayList<>();
+        for (String c : configs) {
+            out.add(c);
+            Path file = Path.of(c);
+            try {
+                EvalConfig ec = EvalConfig.read(file);
+                ec.files(ec.dataRoot(file)).forEach(f -> out.add(f.toString()));
+            } catch (IOException e) {
+                // run() reports it with the config's name; the fingerprint lists the config
+            }
+        }
+        return out;
+    }
+
     /**
      * Reads every set of every config.
      *

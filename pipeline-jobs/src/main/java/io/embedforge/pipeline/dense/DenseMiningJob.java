@@ -16,8 +16,11 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
+import io.embedforge.encoder.EmbeddedModels;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
+import io.embedforge.pipeline.config.ConfigException;
+import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.schema.Columns;
 import io.embedforge.pipeline.schema.CorpusTable;
 import io.embedforge.pipeline.schema.NegativesTable;
@@ -27,7 +30,10 @@ import io.embedforge.pipeline.stage.Rejects;
 import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -171,6 +177,63 @@ public final class DenseMiningJob implements Stage<DenseParams> {
     @Override
     public Class<DenseParams> paramsType() {
         return DenseParams.class;
+    }
+
+    /**
+     * The encoder's files by content: {@code encoder.model_path} (a file, or every file of a model
+     * folder) and {@code encoder.tokenizer_path}, so a model replaced in place re-runs the stage.
+     * The embedded default has no path: its artifact's version ({@link EmbeddedModels#E5_ID})
+     * stands for its files.
+     */
+    @Override
+    public Inputs inputs(PipelineConfig config, DenseParams params) {
+        List<String> files = new ArrayList<>();
+        if (params.encoder().modelPath() != null) {
+            files.add(params.encoder().modelPath());
+        }
+        if (params.encoder().tokenizerPath() != null) {
+            files.add(params.encoder().tokenizerPath());
+        }
+        return new Inputs(
+                files,
+                params.encoder().modelPath() == null
+                        ? Map.of(EMBEDDED_MODEL, EmbeddedModels.E5_ID)
+                        : null);
+    }
+
+    /** Key of the embedded model's identity among the stage's fingerprinted profile values. */
+    public static final String EMBEDDED_MODEL = "embedded_model";
+
+    /** Before Spark: {@code encoder.model_path} and {@code encoder.tokenizer_path} exist. */
+    @Override
+    public void check(
+            PipelineConfig config,
+            DenseParams params,
+            org.apache.hadoop.conf.Configuration hadoop) {
+        exists(config, hadoop, "model_path", params.encoder().modelPath());
+        exists(config, hadoop, "tokenizer_path", params.encoder().tokenizerPath());
+    }
+
+    private static void exists(
+            PipelineConfig config,
+            org.apache.hadoop.conf.Configuration hadoop,
+            String key,
+            String path) {
+        if (path == null) {
+            return;
+        }
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+            if (!p.getFileSystem(hadoop).exists(p)) {
+                throw ConfigException.badValue(
+                        config.file(),
+                        StageId.MINE_DENSE.settingsKey() + ".encoder." + key,
+                        path,
+                        "an existing file or model folder (there is none)");
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot check " + path, e);
+        }
     }
 
     /**

@@ -140,6 +140,19 @@ class EvalSetDecontaminateTest extends SparkTestBase {
     }
 
     @Test
+    void theEvalConfigAndItsSetFilesAreStageInputs() throws IOException {
+        Path conf = evalConfig();
+        DecontamParams p = new DecontamParams(null, null, null, null, List.of(conf.toString()));
+        assertEquals(
+                List.of(
+                        conf.toString(),
+                        dir.resolve("sts.tsv").toString(),
+                        dir.resolve("cls.csv").toString(),
+                        dir.resolve("cls.csv").toString()),
+                new Decontaminate().inputs(null, p).files());
+    }
+
+    @Test
     void evalConfigPathsAreRelativeToTheProfile() {
         DecontamParams p =
                 new DecontamParams(null, null, null, null, List.of("eval-real-samples.yaml"))

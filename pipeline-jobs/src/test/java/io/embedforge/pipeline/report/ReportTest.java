@@ -43,7 +43,7 @@ class ReportTest extends SparkTestBase {
         ManifestWriter.writeStage(
                 conf,
                 out.toString(),
-                new ManifestWriter.StageRecord("blend", "blend", null, null, null, null),
+                new ManifestWriter.StageRecord("blend", "blend", null, null, null, null, null),
                 config,
                 now,
                 now,

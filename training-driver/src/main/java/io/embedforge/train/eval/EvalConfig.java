@@ -7,11 +7,14 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import java.util.stream.Stream;
 
 /**
  * Evaluation sets, read from {@code conf/eval-*.yaml}. Keys are snake_case; an unknown key, a
@@ -176,7 +179,8 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
                 new ObjectMapper(new YAMLFactory())
                         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                        .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
+                        .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+                        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
         if (!Files.isRegularFile(file)) {
             throw new IOException("eval config " + file + " does not exist");
         }
@@ -202,6 +206,30 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
         }
         Path parent = configFile.toAbsolutePath().getParent();
         return parent.resolve(root).normalize();
+    }
+
+    /**
+     * Every file the sets read, resolved against {@code root} (what a consumer of the sets, such as
+     * the pipeline's decontaminate stage, must fingerprint).
+     */
+    public List<Path> files(Path root) {
+        List<Path> out = new ArrayList<>();
+        for (SetConfig s : sets) {
+            Stream.of(
+                            s.path(),
+                            s.corpus(),
+                            s.queries(),
+                            s.qrels(),
+                            s.premises(),
+                            s.hypotheses(),
+                            s.labels(),
+                            s.train(),
+                            s.test())
+                    .filter(Objects::nonNull)
+                    .map(root::resolve)
+                    .forEach(out::add);
+        }
+        return out;
     }
 
     /**

@@ -114,6 +114,7 @@ public record TrainConfig(
                 new ObjectMapper(new YAMLFactory())
                         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                         .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
         if (!Files.isRegularFile(file)) {

@@ -223,6 +223,12 @@ class TrainerTest {
                 Files.readString(Path.of("..", "conf", "train-tiny.yaml")) + "learning_rate: 1\n");
         IOException u = assertThrows(IOException.class, () -> TrainConfig.read(f));
         assertTrue(u.getMessage().contains("learning_rate"), u.getMessage());
+        Files.writeString(
+                f,
+                Files.readString(Path.of("..", "conf", "train-tiny.yaml"))
+                        .replace("batch_size: 16", "batch_size: 16.5"));
+        IOException fraction = assertThrows(IOException.class, () -> TrainConfig.read(f));
+        assertTrue(fraction.getMessage().contains("batch_size"), fraction.getMessage());
         TrainConfig paper = TrainConfig.read(Path.of("..", "conf", "train-7b.yaml"));
         assertEquals(2e-5, paper.stage1Lr());
         assertEquals(1.5e-5, paper.stage2Lr());
