@@ -30,6 +30,7 @@ final class Findings {
     static final String POSITIVES = "positives";
     static final String FILTERS = "filters";
     static final String PREVIOUS = "previous";
+    static final String TOKENS = "tokens";
 
     /** Prefix of mine-dense's per-filter counters ({@code removed_<filter>}). */
     static final String REMOVED = "removed_";
@@ -70,6 +71,7 @@ final class Findings {
         rejects(d, p, out);
         labels(d, p, out);
         positives(d, p, out);
+        truncation(d, p, out);
         return out;
     }
 
@@ -225,6 +227,30 @@ final class Findings {
                                                         + query
                                                         + ")",
                                                 POSITIVES));
+                            }
+                        });
+    }
+
+    /** Texts of a role the training max_length truncates, above reject_share of the role's. */
+    private static void truncation(ReportData d, ReportParams p, List<Finding> out) {
+        if (d.tokens() == null) {
+            return;
+        }
+        d.tokens()
+                .truncated()
+                .forEach(
+                        (role, n) -> {
+                            if (n[1] > p.rejectShare() * n[0]) {
+                                out.add(
+                                        finding(
+                                                "train / " + role,
+                                                n[1],
+                                                "of "
+                                                        + n[0]
+                                                        + " stage-2 texts longer than max_length="
+                                                        + d.tokens().maxLength()
+                                                        + " tokens (truncated in training)",
+                                                TOKENS));
                             }
                         });
     }

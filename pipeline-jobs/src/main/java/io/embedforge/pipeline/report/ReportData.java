@@ -68,6 +68,8 @@ import org.apache.spark.sql.types.DataTypes;
  * @param retrievalLengths per retrieval source of mine-dense: {rows, median query characters,
  *     median positive characters}
  * @param comparison this run's per-source numbers and the previous report's, if any
+ * @param tokens stage-2 lengths in tokens of the training tokenizer, or null without {@code
+ *     train_config}
  */
 record ReportData(
         String profile,
@@ -87,7 +89,8 @@ record ReportData(
         Map<String, Double> positiveScores,
         Map<String, Map<String, Long>> dense,
         Map<String, double[]> retrievalLengths,
-        RunComparison comparison) {
+        RunComparison comparison,
+        TokenLengths tokens) {
 
     /** Accuracy of the median lengths ({@code percentile_approx}). */
     private static final int MEDIAN_ACCURACY = 1_000_000;
@@ -139,7 +142,8 @@ record ReportData(
                 positiveScores(ctx, samples),
                 denseCounts(denseSources),
                 retrievalLengths(ctx),
-                comparison);
+                comparison,
+                p.trainConfig() == null ? null : TokenLengths.of(stage2, p.trainConfig()));
     }
 
     /** Mean miner score of the stage-2 negatives that have one, per source (one aggregation). */
@@ -428,7 +432,7 @@ record ReportData(
     }
 
     /** Counts of {@code l} (an int column) in buckets [2^k, 2^(k+1)), keyed "2^k". */
-    private static Map<String, Long> bucketsLog2(Dataset<Row> lengths) {
+    static Map<String, Long> bucketsLog2(Dataset<Row> lengths) {
         Map<Integer, Long> m = new TreeMap<>();
         for (Row r :
                 lengths.filter(col("l").gt(0))

@@ -45,6 +45,7 @@ final class ReportPage {
         page.reasons();
         page.labelBalance();
         page.lengths();
+        page.tokens();
         page.scores();
         page.batchMixing();
         page.samples();
@@ -457,6 +458,50 @@ final class ReportPage {
                         "length bucket",
                         "texts",
                         data.lengths(),
+                        chartWidth,
+                        false));
+    }
+
+    /** 5b. Lengths in tokens of the training tokenizer and the share truncated at max_length. */
+    private void tokens() {
+        TokenLengths t = data.tokens();
+        raw("<h2 id=" + Findings.TOKENS + ">Text lengths (stage2, training tokens)</h2>");
+        if (t == null) {
+            raw(
+                    "<p>Not measured: no <code>stages.report."
+                            + ReportParams.TRAIN_CONFIG
+                            + "</code> (the training config whose tokenizer and max_length"
+                            + " apply).</p>");
+            return;
+        }
+        raw(
+                "<p>Training config "
+                        + esc(t.trainConfig())
+                        + ": max_length "
+                        + t.maxLength()
+                        + " tokens (BOS and EOS included).</p><table><tr><th>text</th>"
+                        + "<th>texts</th><th>truncated</th><th>share</th></tr>");
+        t.truncated()
+                .forEach(
+                        (role, n) ->
+                                raw(
+                                        "<tr><td>"
+                                                + role
+                                                + "</td><td class=n>"
+                                                + n[0]
+                                                + "</td><td class=n>"
+                                                + n[1]
+                                                + "</td><td class=n>"
+                                                + fmt(n[0] == 0 ? 0 : 100.0 * n[1] / n[0])
+                                                + "%</td></tr>"));
+        raw("</table>");
+        chart(
+                "tokens.png",
+                Charts.bars(
+                        "Text length (training tokens, bucket = [2^k, 2^(k+1)))",
+                        "length bucket",
+                        "texts",
+                        t.buckets(),
                         chartWidth,
                         false));
     }

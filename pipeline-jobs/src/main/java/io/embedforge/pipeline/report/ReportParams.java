@@ -21,6 +21,8 @@ import io.embedforge.settings.Check;
  *     finding: its "documents" are not documents (default {@value #SHORT_POSITIVE_CHARS_DEFAULT})
  * @param maxLabelImbalance a label set whose max/min examples per label after stratification is
  *     above this is a finding (default {@value #MAX_LABEL_IMBALANCE_DEFAULT})
+ * @param trainConfig the training config (YAML) whose base model's tokenizer and {@code max_length}
+ *     the report measures token lengths and truncation with; null (default): not measured
  */
 public record ReportParams(
         @JsonProperty(Settings.SEED) Long seed,
@@ -28,7 +30,8 @@ public record ReportParams(
         @JsonProperty(CHART_WIDTH) Integer chartWidth,
         @JsonProperty(REJECT_SHARE) Double rejectShare,
         @JsonProperty(SHORT_POSITIVE_CHARS) Integer shortPositiveChars,
-        @JsonProperty(MAX_LABEL_IMBALANCE) Double maxLabelImbalance) {
+        @JsonProperty(MAX_LABEL_IMBALANCE) Double maxLabelImbalance,
+        @JsonProperty(TRAIN_CONFIG) String trainConfig) {
     public static final String SAMPLES_PER_SOURCE = "samples_per_source";
     public static final int SAMPLES_PER_SOURCE_DEFAULT = 2;
     public static final String CHART_WIDTH = "chart_width";
@@ -39,6 +42,7 @@ public record ReportParams(
     public static final int SHORT_POSITIVE_CHARS_DEFAULT = 30;
     public static final String MAX_LABEL_IMBALANCE = "max_label_imbalance";
     public static final double MAX_LABEL_IMBALANCE_DEFAULT = 2.0;
+    public static final String TRAIN_CONFIG = "train_config";
 
     private static final Check CHECK = Check.under(StageId.REPORT.settingsKey());
 

@@ -60,7 +60,8 @@ class FindingsTest {
                 Map.of(),
                 Map.of("a", Map.of("examples", 100L, "without_negatives", 0L)),
                 lengths,
-                new RunComparison(Map.of(), null));
+                new RunComparison(Map.of(), null),
+                null);
     }
 
     private static List<String> lines(ReportData d) {
@@ -143,7 +144,8 @@ class FindingsTest {
                                             "removed_margin_pos", 20L,
                                             "removed_positive", 100L)),
                             clean.retrievalLengths(),
-                            clean.comparison());
+                            clean.comparison(),
+                            null);
             List<String> filters =
                     lines(d).stream().filter(l -> l.contains("false-negative")).toList();
             // 1% of 100 examples: 1 short is not many, 2 are; perc_pos + margin_pos, not positive
@@ -156,5 +158,53 @@ class FindingsTest {
                                             + " source short of negatives"),
                     filters);
         }
+    }
+
+    @Test
+    void truncationAboveTheShareIsAFinding() {
+        ReportData c = data(Map.of(), Map.of(), Map.of());
+        TokenLengths tokens =
+                new TokenLengths(
+                        "train.yaml",
+                        64,
+                        Map.of(Charts.QUERY, Map.of("16", 100L)),
+                        Map.of(
+                                Charts.QUERY, new long[] {100, 1},
+                                Charts.POSITIVE, new long[] {100, 5}));
+        ReportData d =
+                new ReportData(
+                        c.profile(),
+                        c.seed(),
+                        c.gitCommit(),
+                        c.timings(),
+                        c.blend(),
+                        c.reasons(),
+                        c.labelBalance(),
+                        c.labelCounts(),
+                        c.lengths(),
+                        c.denseScores(),
+                        c.bm25Scores(),
+                        c.mixing(),
+                        c.mixingHistogram(),
+                        c.samples(),
+                        c.positiveScores(),
+                        c.dense(),
+                        c.retrievalLengths(),
+                        c.comparison(),
+                        tokens);
+        assertEquals(
+                List.of(
+                        "train / positive: 5 of 100 stage-2 texts longer than max_length=64 tokens"
+                                + " (truncated in training)"),
+                lines(d));
+        String html =
+                new String(
+                        ReportPage.render(d, List.of(), 300).get(ReportPage.INDEX),
+                        StandardCharsets.UTF_8);
+        assertTrue(
+                html.contains(
+                        "<tr><td>positive</td><td class=n>100</td><td class=n>5</td>"
+                                + "<td class=n>5.00%</td></tr>"),
+                html);
     }
 }

@@ -15,6 +15,10 @@ import io.embedforge.pipeline.manifest.ManifestWriter;
 import io.embedforge.pipeline.schema.BlendSummary;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.train.loop.TrainConfig;
+import io.embedforge.train.loop.Trainer;
+import io.embedforge.train.tokenize.EmbeddingInput;
+import io.embedforge.train.tokenize.NvEmbedTokenizer;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,7 +118,8 @@ class ReportTest extends SparkTestBase {
                 now,
                 summary);
 
-        ReportSummary r = report(config, out);
+        String trainConfig = repoRoot().resolve("conf/train-tiny.yaml").toString();
+        ReportSummary r = report(config, out, trainConfig);
         Path index = out.resolve("report/index.html");
         String html = Files.readString(index);
         JsonNode blend =
@@ -206,6 +211,7 @@ class ReportTest extends SparkTestBase {
                                 + " characters: median positive of a retrieval source"),
                 html);
         assertSamples(html, r.samples(), out);
+        assertTokens(html, trainConfig, out);
         assertComparison(html, r, config, out);
         assertTrue(r.charts().contains("margins_dense.png"), r.charts().toString());
         for (String chart : r.charts()) {
@@ -283,7 +289,8 @@ class ReportTest extends SparkTestBase {
                         first.rejects(),
                         first.findings(),
                         kept));
-        ReportSummary second = report(config, out);
+        ReportSummary second = report(config, out, null);
+        assertTrue(Files.readString(out.resolve("report/index.html")).contains("<p>Not measured"));
         assertEquals(first.sources(), second.sources());
         String page = Files.readString(out.resolve("report/index.html"));
         JsonNode blend =
@@ -323,10 +330,37 @@ class ReportTest extends SparkTestBase {
         assertTrue(!page.contains("No previous run"), page);
     }
 
-    private ReportSummary report(PipelineConfig config, Path out) {
+    private ReportSummary report(PipelineConfig config, Path out, String trainConfig) {
         return new Report()
                 .run(
                         StageContext.direct(spark(), config, StageId.REPORT, out.toString()),
-                        new ReportParams(1L, 2, 600, null, null, null));
+                        new ReportParams(1L, 2, 600, null, null, null, trainConfig));
+    }
+
+    /** Token counts per role equal the training tokenizer's on the stage-2 rows. */
+    private void assertTokens(String html, String trainConfig, Path out) throws Exception {
+        TrainConfig c = TrainConfig.read(Path.of(trainConfig));
+        long[] positives = new long[2];
+        try (NvEmbedTokenizer t = Trainer.tokenizer(c)) {
+            for (Row row :
+                    spark().read()
+                            .parquet(out.resolve("blend/stage2").toString())
+                            .collectAsList()) {
+                int n = t.length(EmbeddingInput.document(row.getAs("positive")));
+                positives[0]++;
+                positives[1] += n > c.maxLength() ? 1 : 0;
+                assertTrue(n >= 3, "BOS, a token, EOS");
+            }
+        }
+        assertTrue(
+                html.contains(
+                        "<tr><td>positive</td><td class=n>"
+                                + positives[0]
+                                + "</td><td class=n>"
+                                + positives[1]
+                                + "</td>"),
+                html);
+        assertTrue(html.contains("max_length " + c.maxLength() + " tokens"), html);
+        assertTrue(html.contains("src=\"tokens.png\""), html);
     }
 }

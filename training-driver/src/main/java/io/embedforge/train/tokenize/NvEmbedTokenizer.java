@@ -143,6 +143,15 @@ public final class NvEmbedTokenizer implements AutoCloseable {
     }
 
     /**
+     * Tokens of one input as {@link #encode} would give them without truncation, BOS and EOS
+     * included: above {@link #maxLength()} the input is truncated in training (the data report
+     * counts how often).
+     */
+    public int length(EmbeddingInput input) {
+        return tokenizer.encode(input.formatted(), false, false).getIds().length + 2;
+    }
+
+    /**
      * Tokenises a batch.
      *
      * @param inputs queries and documents

@@ -1,0 +1,114 @@
+package io.embedforge.pipeline.report;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.embedforge.contract.TrainingContract;
+import io.embedforge.train.loop.TrainConfig;
+import io.embedforge.train.loop.Trainer;
+import io.embedforge.train.tokenize.EmbeddingInput;
+import io.embedforge.train.tokenize.NvEmbedTokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Stage-2 lengths in tokens of the training tokenizer (the base model of {@code
+ * stages.report.train_config}), as the trainer forms its inputs (query with its instruction,
+ * documents with the row's document instruction, BOS and EOS included), and how many texts the
+ * training {@code max_length} truncates. Tokenised on the executors, one tokenizer per partition;
+ * only the per-role aggregates reach the driver.
+ *
+ * @param trainConfig the training config read
+ * @param maxLength its {@code max_length}
+ * @param buckets per role (query, positive, negative): texts per log2 bucket of tokens
+ * @param truncated per role: {texts, texts longer than max_length}
+ */
+record TokenLengths(
+        String trainConfig,
+        int maxLength,
+        Map<String, Map<String, Long>> buckets,
+        Map<String, long[]> truncated) {
+
+    private static final StructType LENGTHS =
+            new StructType().add("role", DataTypes.StringType).add("l", DataTypes.IntegerType);
+
+    /**
+     * The lengths of {@code s2}'s texts with the tokenizer of the training config at {@code file}.
+     */
+    static TokenLengths of(Dataset<Row> s2, String file) {
+        int max = read(file).maxLength();
+        Dataset<Row> lengths =
+                s2.select(
+                                col(TrainingContract.QUERY_TEXT),
+                                col(TrainingContract.POSITIVE),
+                                col(TrainingContract.NEGATIVES),
+                                col(TrainingContract.DOCUMENT_INSTRUCTION))
+                        .mapPartitions(tokenCounts(file), Encoders.row(LENGTHS));
+        Map<String, Map<String, Long>> buckets = new LinkedHashMap<>();
+        for (String role : List.of(Charts.QUERY, Charts.POSITIVE, Charts.NEGATIVE)) {
+            buckets.put(role, ReportData.bucketsLog2(lengths.filter(col("role").equalTo(role))));
+        }
+        Map<String, long[]> truncated = new LinkedHashMap<>();
+        for (Row r :
+                lengths.groupBy("role")
+                        .agg(count(lit(1)), sum(when(col("l").gt(max), 1).otherwise(0)))
+                        .collectAsList()) {
+            truncated.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
+        }
+        return new TokenLengths(file, max, buckets, truncated);
+    }
+
+    private static TrainConfig read(String file) {
+        try {
+            return TrainConfig.read(Path.of(file));
+        } catch (Exception e) {
+            throw new IllegalArgumentException(
+                    "stages.report.train_config=" + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** (role, tokens) of every text of a partition; the tokenizer is opened once per partition. */
+    private static MapPartitionsFunction<Row, Row> tokenCounts(String file) {
+        return rows -> {
+            List<Row> out = new ArrayList<>();
+            try (NvEmbedTokenizer t = Trainer.tokenizer(read(file))) {
+                while (rows.hasNext()) {
+                    Row r = rows.next();
+                    String docInstr = r.getString(3);
+                    String instr = docInstr == null || docInstr.isBlank() ? null : docInstr;
+                    out.add(
+                            RowFactory.create(
+                                    Charts.QUERY,
+                                    t.length(EmbeddingInput.document(r.getString(0)))));
+                    out.add(
+                            RowFactory.create(
+                                    Charts.POSITIVE,
+                                    t.length(new EmbeddingInput(instr, r.getString(1)))));
+                    for (String n : r.<String>getList(2)) {
+                        out.add(
+                                RowFactory.create(
+                                        Charts.NEGATIVE, t.length(new EmbeddingInput(instr, n))));
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("report: cannot open the training tokenizer", e);
+            }
+            return out.iterator();
+        };
+    }
+}
