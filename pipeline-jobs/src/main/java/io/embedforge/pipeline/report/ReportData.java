@@ -432,7 +432,7 @@ record ReportData(
     }
 
     /** Counts of {@code l} (an int column) in buckets [2^k, 2^(k+1)), keyed "2^k". */
-    static Map<String, Long> bucketsLog2(Dataset<Row> lengths) {
+    private static Map<String, Long> bucketsLog2(Dataset<Row> lengths) {
         Map<Integer, Long> m = new TreeMap<>();
         for (Row r :
                 lengths.filter(col("l").gt(0))

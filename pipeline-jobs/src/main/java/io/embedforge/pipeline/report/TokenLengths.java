@@ -2,7 +2,9 @@ package io.embedforge.pipeline.report;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.log;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -59,17 +62,28 @@ record TokenLengths(
                                 col(TrainingContract.NEGATIVES),
                                 col(TrainingContract.DOCUMENT_INSTRUCTION))
                         .mapPartitions(tokenCounts(file), Encoders.row(LENGTHS));
-        Map<String, Map<String, Long>> buckets = new LinkedHashMap<>();
-        for (String role : List.of(Charts.QUERY, Charts.POSITIVE, Charts.NEGATIVE)) {
-            buckets.put(role, ReportData.bucketsLog2(lengths.filter(col("role").equalTo(role))));
-        }
+        // one aggregation (the texts are tokenised once): texts and truncated per role and bucket
+        Map<String, Map<Long, Long>> perBucket = new LinkedHashMap<>();
         Map<String, long[]> truncated = new LinkedHashMap<>();
+        for (String role : List.of(Charts.QUERY, Charts.POSITIVE, Charts.NEGATIVE)) {
+            perBucket.put(role, new TreeMap<>());
+            truncated.put(role, new long[2]);
+        }
         for (Row r :
-                lengths.groupBy("role")
+                lengths.groupBy(col("role"), floor(log(2.0, col("l"))).as("b"))
                         .agg(count(lit(1)), sum(when(col("l").gt(max), 1).otherwise(0)))
                         .collectAsList()) {
-            truncated.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
+            perBucket.get(r.getString(0)).put(r.getLong(1), r.getLong(2));
+            truncated.get(r.getString(0))[0] += r.getLong(2);
+            truncated.get(r.getString(0))[1] += r.getLong(3);
         }
+        Map<String, Map<String, Long>> buckets = new LinkedHashMap<>();
+        perBucket.forEach(
+                (role, m) -> {
+                    Map<String, Long> out = new LinkedHashMap<>();
+                    m.forEach((b, n) -> out.put(String.valueOf(1L << b), n));
+                    buckets.put(role, out);
+                });
         return new TokenLengths(file, max, buckets, truncated);
     }
 
