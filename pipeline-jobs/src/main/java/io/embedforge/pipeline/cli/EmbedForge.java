@@ -53,6 +53,7 @@ public final class EmbedForge implements Runnable {
 
     /** Runs the CLI and returns its exit code (tests call this). */
     public static int execute(String... args) {
+        ConsoleLogs.quietExpectedWarnings();
         return commandLine().execute(args);
     }
 
