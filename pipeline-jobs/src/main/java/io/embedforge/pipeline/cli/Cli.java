@@ -35,12 +35,13 @@ final class Cli {
         PipelineConfig config = loadConfig(common);
         Pipeline pipeline = new Pipeline(config, common.outRoot(), force, log);
         Plan plan =
-                pipeline.plan(SparkSessions.hadoopConfiguration(appName, common.master), selection);
+                pipeline.plan(
+                        SparkSessions.hadoopConfiguration(appName, common.spark.master), selection);
         plan.print(log);
         if (dryRun || plan.steps().stream().noneMatch(Plan.Step::runs)) {
             return CliStyle.EXIT_OK;
         }
-        SparkSession spark = SparkSessions.create(appName, common.master);
+        SparkSession spark = SparkSessions.create(appName, common.spark.master);
         try {
             pipeline.execute(spark, plan);
         } finally {
