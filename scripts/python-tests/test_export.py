@@ -140,6 +140,25 @@ def test_flagembedding_records_have_the_documented_fields(exports):
         assert record["type"] == types[row["task_type"]]
 
 
+def test_tevatron_preprocessor_reads_the_export(exports, tmp_path):
+    """Tevatron's own train preprocessor (v0.1.0, the PyPI release) tokenises every record."""
+    from tevatron.arguments import DataArguments
+    from tevatron.datasets import HFTrainDataset
+    from transformers import BertTokenizerFast
+
+    tev = exports["tevatron"]
+    tokenizer = BertTokenizerFast.from_pretrained(str(tiny_model(tmp_path / "tiny-bert")))
+    args = DataArguments(
+        dataset_name=f"{tev}:stage1", train_dir=str(tev / "stage1"), dataset_proc_num=1
+    )
+    ds = HFTrainDataset(tokenizer, args, cache_dir=str(tmp_path / "cache")).process()
+    want = expected("stage1", 1)
+    assert ds.num_rows == len(want)
+    assert sorted(len(n) for n in ds["negatives"]) == sorted(len(r["negatives"]) for r in want)
+    assert all(len(p) == 1 and len(p[0]) > 0 for p in ds["positives"])
+    assert all(len(q) > 0 for q in ds["query"])
+
+
 def test_tevatron_records_have_the_documented_fields(exports):
     tev = exports["tevatron"]
     records = jsonl(tev / "stage1")
