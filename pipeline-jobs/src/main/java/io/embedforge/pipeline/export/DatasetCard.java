@@ -18,10 +18,10 @@ import org.apache.spark.sql.types.StructField;
 /**
  * The export's {@code README.md}: a Hugging Face dataset card whose YAML header names one config
  * per training stage ({@code stage1}, {@code stage2}) with its data files, so {@code
- * datasets.load_dataset(DIR, "stage1")} reads exactly that stage; for {@code hf} also the features
- * and sizes. The body states the layout, the instruction handling, the negatives policy, the row
- * accounting per source, the provenance and the license notes. No timestamps: the same blend and
- * options give the same card.
+ * datasets.load_dataset(DIR, "stage1")} reads exactly that stage; for {@code hf} also the features;
+ * the size category of the Hub. The body states the layout, the instruction handling, the negatives
+ * policy, the row accounting per source, the provenance and the license notes. No timestamps: the
+ * same blend and options give the same card.
  */
 final class DatasetCard {
     private static final YAMLMapper YAML =
@@ -81,12 +81,34 @@ final class DatasetCard {
         if (m.format().equals(ExportFormat.HF.id())) {
             root.put("dataset_info", infos);
         }
+        long rows = m.stages().values().stream().mapToLong(StageExport::rows).sum();
+        root.put("size_categories", List.of(sizeCategory(rows)));
         root.put("tags", List.of("sentence-similarity", "embeddings", "embedforge"));
         try {
             return YAML.writeValueAsString(root);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The Hub's size category of {@code rows} ({@code n<1K}, {@code 1K<n<10K}, ...). Rows per stage
+     * are in the body's table and the manifest: {@code dataset_info.splits} would also need the
+     * split's size in Arrow bytes, which the export does not know.
+     */
+    static String sizeCategory(long rows) {
+        String[] names = {"1K", "10K", "100K", "1M", "10M", "100M", "1B", "10B", "100B", "1T"};
+        if (rows < 1_000) {
+            return "n<1K";
+        }
+        long bound = 1_000;
+        for (int i = 1; i < names.length; i++) {
+            bound *= 10;
+            if (rows < bound) {
+                return names[i - 1] + "<n<" + names[i];
+            }
+        }
+        return "n>1T";
     }
 
     /** The contract's columns as {@code datasets} features. */

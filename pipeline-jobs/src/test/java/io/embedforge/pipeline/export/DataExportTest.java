@@ -216,7 +216,11 @@ class DataExportTest extends SparkTestBase {
         assertTrue(
                 card.contains("path: stage1/*.parquet") && card.contains("path: stage2/*.parquet"),
                 card);
-        assertTrue(card.contains("num_examples: 48") && card.contains("num_examples: 96"), card);
+        assertTrue(card.contains("size_categories:\n- n<1K\n"), card);
+        assertTrue(
+                card.contains("| stage1 | msmarco | 24 | 24 | 0 |")
+                        && card.contains("| stage2 | stsb | 24 | 24 | 0 |"),
+                card);
         assertTrue(card.contains("- name: negatives\n    list: string"), card);
         assertTrue(
                 card.contains("| msmarco | msmarco | MS MARCO terms (non-commercial research) |"),
@@ -277,6 +281,13 @@ class DataExportTest extends SparkTestBase {
                 ConfigException.class, () -> new ExportRequest(blend, "o", ExportFormat.HF, 1, -1));
         ConfigException e = assertThrows(ConfigException.class, () -> ExportFormat.named("jsonl"));
         assertTrue(e.getMessage().contains("hf, sentence-transformers, flagembedding, tevatron"));
+    }
+
+    @Test
+    void sizeCategoriesFollowTheHub() {
+        assertEquals("n<1K", DatasetCard.sizeCategory(999));
+        assertEquals("1K<n<10K", DatasetCard.sizeCategory(1_000));
+        assertEquals("10M<n<100M", DatasetCard.sizeCategory(12_345_678));
     }
 
     private static List<String> fieldNames(JsonNode node) {
