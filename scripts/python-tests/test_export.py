@@ -4,10 +4,12 @@ FlagEmbedding and Tevatron records checked against the fields their documentatio
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from pathlib import Path
 
+import datasets
 import pytest
 from datasets import load_dataset
 
@@ -46,14 +48,31 @@ def jsonl(folder: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("stage", ["stage1", "stage2"])
-def test_hf_config_per_stage_returns_exactly_that_stage(exports, stage):
-    ds = load_dataset(str(exports["hf"]), stage, split="train")
+def test_hf_config_per_stage_returns_exactly_that_stage(exports, stage, caplog):
+    datasets.utils.logging.enable_propagation()
+    with caplog.at_level(logging.WARNING):
+        ds = load_dataset(str(exports["hf"]), stage, split="train")
+    assert not [r.getMessage() for r in caplog.records if "dataset card" in r.getMessage()]
     want = expected(stage)
     assert ds.column_names == CONTRACT
     assert ds.num_rows == len(want)
     assert ds["example_id"] == [r["example_id"] for r in want]
     assert set(ds["stage"]) == {stage}
     assert ds[0]["negatives"] == want[0]["negatives"]
+
+
+def test_another_export_in_a_folder_of_the_same_name_is_not_served_from_the_cache(
+    blend, exports, tmp_path
+):
+    """datasets caches a local folder by its name and card header: the card's sizes tell apart
+    two exports named `hf` holding different rows."""
+    from conftest import export
+
+    other = export(blend, "hf", tmp_path / "hf", "--min-negatives", "3")
+    first = load_dataset(str(exports["hf"]), "stage1", split="train")
+    second = load_dataset(str(other), "stage1", split="train")
+    assert first.num_rows == len(expected("stage1"))
+    assert second.num_rows == len(expected("stage1", 3))
 
 
 def test_readme_load_snippet_runs(exports):

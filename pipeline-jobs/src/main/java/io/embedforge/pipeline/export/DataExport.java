@@ -118,7 +118,7 @@ public final class DataExport {
             rejects(marked.filter(col(DROP).isNotNull()), blend, request, stage)
                     .write()
                     .parquet(request.out() + "/" + REJECTS + "/" + stage);
-            StageExport counts = counts(marked, request, folder, stage);
+            StageExport counts = counts(marked, request, folder, stage, dataBytes(spark, dir));
             long reread = spark.read().format(request.format().fileFormat()).load(dir).count();
             Reconcile.check(blend, stage, counts, reread);
             return counts;
@@ -156,7 +156,7 @@ public final class DataExport {
 
     /** Read, written and dropped per source; one small aggregate (sources x reasons rows). */
     private static StageExport counts(
-            Dataset<Row> marked, ExportRequest request, String folder, String stage) {
+            Dataset<Row> marked, ExportRequest request, String folder, String stage, long bytes) {
         Column truncated =
                 col(DROP)
                         .isNull()
@@ -197,7 +197,25 @@ public final class DataExport {
         }
         read.keySet().forEach(s -> written.putIfAbsent(s, 0L));
         return new StageExport(
-                folder, request.format().fileGlob(), rows, read, written, dropped, cut);
+                folder, request.format().fileGlob(), rows, read, written, dropped, cut, bytes);
+    }
+
+    /** Bytes of the data files in {@code dir} (Spark's part files; not its markers). */
+    private static long dataBytes(SparkSession spark, String dir) {
+        try {
+            Path path = new Path(dir);
+            FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            long bytes = 0;
+            for (var status : fs.listStatus(path)) {
+                String name = status.getPath().getName();
+                if (status.isFile() && !name.startsWith(".") && !name.startsWith("_")) {
+                    bytes += status.getLen();
+                }
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
     }
 
     private static void requireEmpty(Configuration conf, String out) {

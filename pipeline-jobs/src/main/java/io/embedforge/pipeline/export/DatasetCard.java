@@ -18,8 +18,11 @@ import org.apache.spark.sql.types.StructField;
 /**
  * The export's {@code README.md}: a Hugging Face dataset card whose YAML header names one config
  * per training stage ({@code stage1}, {@code stage2}) with its data files, so {@code
- * datasets.load_dataset(DIR, "stage1")} reads exactly that stage; for {@code hf} also the features;
- * the size category of the Hub. The body states the layout, the instruction handling, the negatives
+ * datasets.load_dataset(DIR, "stage1")} reads exactly that stage; per stage the size of its files
+ * ({@code download_size}) and for {@code hf} its features; the Hub's size category. {@code
+ * datasets} caches a local folder under its name and a hash of this header (not of the files): the
+ * sizes make a re-export of other data into a folder of the same name miss that cache instead of
+ * being served the old rows. The body states the layout, the instruction handling, the negatives
  * policy, the row accounting per source, the provenance and the license notes. No timestamps: the
  * same blend and options give the same card.
  */
@@ -71,16 +74,14 @@ final class DatasetCard {
                             configs.add(config);
                             Map<String, Object> info = new LinkedHashMap<>();
                             info.put("config_name", stage);
-                            info.put("features", features());
-                            info.put(
-                                    "splits",
-                                    List.of(Map.of("name", "train", "num_examples", e.rows())));
+                            if (m.format().equals(ExportFormat.HF.id())) {
+                                info.put("features", features());
+                            }
+                            info.put("download_size", e.bytes());
                             infos.add(info);
                         });
         root.put("configs", configs);
-        if (m.format().equals(ExportFormat.HF.id())) {
-            root.put("dataset_info", infos);
-        }
+        root.put("dataset_info", infos);
         long rows = m.stages().values().stream().mapToLong(StageExport::rows).sum();
         root.put("size_categories", List.of(sizeCategory(rows)));
         root.put("tags", List.of("sentence-similarity", "embeddings", "embedforge"));

@@ -14,6 +14,7 @@ import java.util.Map;
  * @param written rows written per source
  * @param dropped rows dropped per reason and source (each one also in {@code rejects/<stage>/})
  * @param negativesTruncated written rows whose negatives were cut to the layout's columns
+ * @param bytes total size of its data files
  */
 public record StageExport(
         @JsonProperty("folder") String folder,
@@ -22,7 +23,8 @@ public record StageExport(
         @JsonProperty("read") Map<String, Long> read,
         @JsonProperty("written") Map<String, Long> written,
         @JsonProperty("dropped") Map<String, Map<String, Long>> dropped,
-        @JsonProperty("negatives_truncated") long negativesTruncated) {
+        @JsonProperty("negatives_truncated") long negativesTruncated,
+        @JsonProperty("bytes") long bytes) {
 
     /** Rows dropped over every reason and source. */
     public long droppedTotal() {
