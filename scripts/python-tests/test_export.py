@@ -119,7 +119,7 @@ def test_sentence_transformers_export_trains_one_step(exports, tmp_path):
     for source, read in counts["read"].items():
         dropped = sum(by_source.get(source, 0) for by_source in counts["dropped"].values())
         assert read == counts["written"][source] + dropped
-    assert counts["dropped"]["fewer_negatives"]["nq"] == 6  # i % 8 in {0, 1}: 6 of 24
+    assert counts["dropped"]["too_few_negatives"]["nq"] == 6  # i % 8 in {0, 1}: 6 of 24
 
     model_dir = tiny_model(tmp_path / "tiny-bert")
     torch.manual_seed(0)
@@ -183,7 +183,7 @@ def test_tevatron_records_have_the_documented_fields(exports):
     records = jsonl(tev / "stage1")
     want = expected("stage1", 1)
     assert len(records) == len(want)
-    assert manifest(tev)["stages"]["stage1"]["dropped"]["fewer_negatives"] == {"msmarco": 3, "nq": 3}
+    assert manifest(tev)["stages"]["stage1"]["dropped"]["too_few_negatives"] == {"msmarco": 3, "nq": 3}
     for record, row in zip(records, want, strict=True):
         assert list(record) == ["query_id", "query", "positive_passages", "negative_passages"]
         assert record["query_id"] == row["example_id"]

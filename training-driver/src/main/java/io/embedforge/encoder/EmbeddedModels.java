@@ -28,8 +28,14 @@ public final class EmbeddedModels {
     /** Classpath resource of the tokenizer. */
     public static final String E5_TOKENIZER_RESOURCE = "e5-small-v2-tokenizer.json";
 
+    /**
+     * Which embedded E5 this is: the model and the version of the artifact that ships it. Part of
+     * the fingerprint of a stage that uses the embedded default, so a new artifact re-runs it.
+     */
+    public static final String E5_ID = "e5-small-v2-langchain4j-0.36.2";
+
     /** Sub-directory of the cache; versioned with the artifact that ships the files. */
-    static final String E5_DIR = "models/e5-small-v2-langchain4j-0.36.2";
+    static final String E5_DIR = "models/" + E5_ID;
 
     private EmbeddedModels() {}
 

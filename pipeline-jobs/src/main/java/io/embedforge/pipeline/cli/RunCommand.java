@@ -102,16 +102,24 @@ public final class RunCommand implements Callable<Integer> {
         Selection selection = selection();
         String out = common.outRoot();
         Path local = trainConfig == null ? null : localFolder(out);
-        int rc = Cli.run(common, selection, force, dryRun, "embedforge-run", System.out);
-        if (rc != 0 || dryRun) {
-            return rc;
-        }
-        System.out.println("manifest: " + StageContext.join(out, ManifestWriter.FILE_NAME));
-        if (selection.contains(StageId.REPORT)) {
-            System.out.println(
-                    "report:   " + StageContext.join(out, StageId.REPORT.folder(), Report.INDEX));
-        }
-        return trainConfig == null ? rc : train(local);
+        return Cli.run(
+                common,
+                selection,
+                force,
+                dryRun,
+                "embedforge-run",
+                System.out,
+                () -> {
+                    System.out.println(
+                            "manifest: " + StageContext.join(out, ManifestWriter.FILE_NAME));
+                    if (selection.contains(StageId.REPORT)) {
+                        System.out.println(
+                                "report:   "
+                                        + StageContext.join(
+                                                out, StageId.REPORT.folder(), Report.INDEX));
+                    }
+                    return trainConfig == null ? CliStyle.EXIT_OK : train(local);
+                });
     }
 
     /** The stages to run: --stages, else --from/--until, else all. */

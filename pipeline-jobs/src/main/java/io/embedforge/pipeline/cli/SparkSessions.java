@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.cli;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.deploy.SparkHadoopUtil;
@@ -10,12 +11,24 @@ import org.apache.spark.sql.SparkSession;
  * come from there; run from {@code bin/embedforge} it defaults to embedded {@code local[*]}.
  */
 public final class SparkSessions {
+    /** Sessions the commands of this JVM started. */
+    private static final AtomicInteger CREATED = new AtomicInteger();
+
     private SparkSessions() {}
 
     public static SparkSession create(String appName, String master) {
+        CREATED.incrementAndGet();
         SparkSession spark = SparkSession.builder().config(conf(appName, master)).getOrCreate();
         spark.sparkContext().setLogLevel("WARN");
         return spark;
+    }
+
+    /**
+     * How many sessions the commands of this JVM started: the tests check with it that a bad input
+     * or a held lock stops a command before Spark.
+     */
+    static int created() {
+        return CREATED.get();
     }
 
     /**

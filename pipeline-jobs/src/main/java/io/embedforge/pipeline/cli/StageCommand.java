@@ -56,14 +56,15 @@ final class StageCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         return Cli.run(
                 common,
                 Selection.of(List.of(stage)),
                 force,
                 dryRun,
                 "embedforge-" + stage.id(),
-                System.out);
+                System.out,
+                null);
     }
 
     private static List<String> folders(List<StageId> stages) {

@@ -43,6 +43,13 @@ public final class ConfigLoader {
     private static final Set<String> PROFILE_KEYS =
             Set.of("profile", "seed", "variables", "sources_dir", "ingest", "sources", "stages");
     private static final Set<String> INGEST_KEYS = Set.of("split_size_mb");
+
+    /**
+     * Largest {@code ingest.split_size_mb}: 1 TiB per task is already one task per file; beyond it
+     * the byte count ({@code mb << 20}) would overflow a long.
+     */
+    static final long SPLIT_SIZE_MB_MAX = 1L << 20;
+
     private static final Set<String> SOURCE_KEYS =
             Set.of(
                     "name",
@@ -112,10 +119,13 @@ public final class ConfigLoader {
         if (ingest != null && !ingest.isNull()) {
             requireObject(where, "ingest", ingest);
             checkKeys(where, "ingest.", (ObjectNode) ingest, INGEST_KEYS);
-            long mb = longValue(where, ingest, "split_size_mb", 128);
-            if (mb < 1) {
+            long mb = longValue(where, ingest, "ingest.split_size_mb", "split_size_mb", 128);
+            if (mb < 1 || mb > SPLIT_SIZE_MB_MAX) {
                 throw ConfigException.badValue(
-                        where, "ingest.split_size_mb", mb, "an integer >= 1");
+                        where,
+                        "ingest.split_size_mb",
+                        mb,
+                        "an integer in [1, " + SPLIT_SIZE_MB_MAX + "]");
             }
             splitSizeBytes = mb << 20;
         }
@@ -633,12 +643,17 @@ public final class ConfigLoader {
     }
 
     static long longValue(String file, JsonNode parent, String key, long defaultValue) {
+        return longValue(file, parent, key, key, defaultValue);
+    }
+
+    static long longValue(
+            String file, JsonNode parent, String fullKey, String key, long defaultValue) {
         JsonNode node = parent.get(key);
         if (node == null || node.isNull()) {
             return defaultValue;
         }
         if (!node.canConvertToLong() || !node.isIntegralNumber()) {
-            throw ConfigException.badValue(file, key, node, "an integer");
+            throw ConfigException.badValue(file, fullKey, node, "an integer");
         }
         return node.longValue();
     }

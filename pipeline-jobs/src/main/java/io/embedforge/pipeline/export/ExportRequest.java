@@ -2,6 +2,7 @@ package io.embedforge.pipeline.export;
 
 import io.embedforge.contract.TrainingContract;
 import io.embedforge.pipeline.config.ConfigException;
+import io.embedforge.pipeline.schema.BlendSummary;
 
 /**
  * What to export and the negatives policy.
@@ -23,8 +24,11 @@ import io.embedforge.pipeline.config.ConfigException;
 public record ExportRequest(
         String blend, String out, ExportFormat format, int negatives, int minNegatives) {
 
-    /** Drop reason: fewer negatives than the layout or {@code --min-negatives} asks. */
-    public static final String DROP_FEWER_NEGATIVES = "fewer_negatives";
+    /**
+     * Drop reason: fewer negatives than the layout or {@code --min-negatives} asks; the blend's
+     * reason for its own {@code min_negatives} policy.
+     */
+    public static final String DROP_FEWER_NEGATIVES = BlendSummary.DROP_TOO_FEW_NEGATIVES;
 
     /**
      * Default of {@code --negatives}: one hard negative column, the (anchor, positive, negative)

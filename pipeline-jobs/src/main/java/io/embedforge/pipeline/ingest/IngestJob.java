@@ -2,6 +2,7 @@ package io.embedforge.pipeline.ingest;
 
 import static org.apache.spark.sql.functions.col;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.embedforge.pipeline.config.InputSpec;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.config.SourceConfig;
@@ -29,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * The {@code ingest} stage: every configured source, read in its native format, validated and
  * written as the canonical Parquet tables ({@link CanonicalTables}) under {@code <out>/ingest/},
  * with every bad record in {@code <out>/ingest/rejects}. It has no settings block of its own: it
- * reads the profile's sources, and its fingerprint covers the resolved profile and every input
- * file. The driver plans inputs and gathers counts (small aggregates); reading, validation, dedup
- * and writing run on executors.
+ * reads the profile's sources, and its fingerprint covers the resolved sources, the split size and
+ * every input file by content ({@link #inputs}). The driver plans inputs and gathers counts (small
+ * aggregates); reading, validation, dedup and writing run on executors.
  */
 public final class IngestJob implements Stage<NoParams> {
     private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
@@ -46,6 +47,11 @@ public final class IngestJob implements Stage<NoParams> {
         return NoParams.class;
     }
 
+    /**
+     * What ingest reads besides nothing upstream: every input file and every {@code
+     * labels.values_file} (by content), and of the profile only the resolved sources and the split
+     * size; not {@code stages.*}, not the profile's own path.
+     */
     @Override
     public Inputs inputs(PipelineConfig config, NoParams params) {
         List<String> paths = new ArrayList<>();
@@ -54,12 +60,37 @@ public final class IngestJob implements Stage<NoParams> {
                 paths.addAll(in.allPaths());
             }
         }
-        return new Inputs(paths, config.resolved());
+        Map<String, Object> profile = new LinkedHashMap<>();
+        profile.put("split_size_bytes", config.splitSizeBytes());
+        JsonNode sources = config.resolved().path("sources");
+        profile.put("sources", sources);
+        sources.forEach(
+                s -> {
+                    JsonNode valuesFile = s.path("labels").path("values_file");
+                    if (valuesFile.isTextual()) {
+                        paths.add(valuesFile.asText());
+                    }
+                });
+        return new Inputs(paths, profile);
     }
 
     @Override
     public IngestReport run(StageContext ctx, NoParams params) {
         return ingest(ctx);
+    }
+
+    /**
+     * Before Spark: every input of every source matches files and every CSV header names the mapped
+     * columns ({@link InputPlanner}; a listing and first lines, no data read).
+     */
+    @Override
+    public void check(
+            PipelineConfig config, NoParams params, org.apache.hadoop.conf.Configuration hadoop) {
+        for (SourceConfig source : config.sources()) {
+            for (InputSpec in : source.inputs()) {
+                InputPlanner.plan(source, in, hadoop, config.splitSizeBytes());
+            }
+        }
     }
 
     /** Plans every input of every source; fails before any Spark job when an input is missing. */

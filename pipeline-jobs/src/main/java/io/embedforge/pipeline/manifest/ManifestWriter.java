@@ -34,6 +34,7 @@ public final class ManifestWriter {
      * @param stage stage name (key of its section)
      * @param dir folder of its output under the output root (where its manifest goes)
      * @param fingerprint hash of its inputs and settings (null = not tracked)
+     * @param output digest of its committed output, what later stages fingerprint (null = none)
      * @param params its resolved settings (null = none)
      * @param inputs its input paths with sizes and hashes or modification times (null = none)
      * @param memory its peak memory (null = not measured)
@@ -42,6 +43,7 @@ public final class ManifestWriter {
             String stage,
             String dir,
             String fingerprint,
+            String output,
             Object params,
             Object inputs,
             Object memory) {}
@@ -68,6 +70,9 @@ public final class ManifestWriter {
         stageNode.put("seconds", (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0);
         if (record.fingerprint() != null) {
             stageNode.put("fingerprint", record.fingerprint());
+        }
+        if (record.output() != null) {
+            stageNode.put("output_digest", record.output());
         }
         if (record.params() != null) {
             stageNode.set("params", JSON.valueToTree(record.params()));

@@ -1,12 +1,8 @@
 package io.embedforge.pipeline.run;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,21 +15,29 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 
 /**
- * Lists the files behind input paths or globs (folders recursively) with their sizes, and a SHA-256
- * of the content for files up to {@link #HASH_LIMIT_BYTES} (modification time beyond: hashing large
- * remote inputs would cost a full read). The listing is the provenance of a stage's inputs and,
- * hashed, part of its fingerprint. Driver only.
+ * Lists the files behind input paths or globs (folders recursively) with their sizes and a hash of
+ * their content ({@link ContentHash}). The listing is the provenance of a stage's inputs and, by
+ * {@link #identities}, part of its fingerprint: content decides, so a byte-identical file with a
+ * new modification time changes nothing. Driver only.
  */
 public final class InputListing {
-    /** Files up to this size are content-hashed; larger ones are identified by size and mtime. */
-    public static final long HASH_LIMIT_BYTES = 16L << 20;
-
     private InputListing() {}
 
     /**
-     * One input file. {@code sha256} is null for large files, {@code modified} then identifies it.
+     * One input file. {@code sha256} is the content hash ({@link ContentHash}; null when the
+     * listing was made without hashing); {@code modified} is provenance only, never fingerprinted.
      */
-    public record FileEntry(String path, long bytes, long modified, String sha256) {}
+    public record FileEntry(String path, long bytes, long modified, String sha256) {
+        /** What identifies the file in a fingerprint: its path, size and content hash. */
+        public String identity() {
+            return path + "\t" + bytes + "\t" + sha256;
+        }
+    }
+
+    /** The fingerprint part of a listing: {@link FileEntry#identity()} of each file, in order. */
+    public static List<String> identities(List<FileEntry> files) {
+        return files.stream().map(FileEntry::identity).toList();
+    }
 
     /** Every file under the given paths or globs, sorted by path; missing paths list nothing. */
     public static List<FileEntry> list(Configuration conf, List<String> paths, boolean hash) {
@@ -78,26 +82,9 @@ public final class InputListing {
         if (name.startsWith(".") || name.startsWith("_")) {
             return; // checksums, markers and temporary files are not data
         }
-        String sha = null;
-        if (hash && st.getLen() <= HASH_LIMIT_BYTES) {
-            sha = sha256(fs, st.getPath());
-        }
+        String sha = hash ? ContentHash.of(fs, st) : null;
         files.put(
                 st.getPath().toString(),
                 new FileEntry(st.getPath().toString(), st.getLen(), st.getModificationTime(), sha));
-    }
-
-    private static String sha256(FileSystem fs, Path p) throws IOException {
-        try (InputStream in = fs.open(p)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -5,6 +5,7 @@ import io.embedforge.pipeline.config.ConfigException;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.manifest.ManifestWriter;
 import io.embedforge.pipeline.schema.StageResult;
+import io.embedforge.pipeline.stage.Settings;
 import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
@@ -24,16 +25,20 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Runs the stages of the registry ({@link StageId}) in order, as a {@link Plan}: {@link #plan}
- * binds each selected stage's settings, lists its raw inputs and computes its fingerprint before
- * Spark starts; {@link #execute} runs the stages the plan runs, through the {@link StageRunner}
+ * binds each selected stage's settings, lists its raw inputs, computes its fingerprint and runs the
+ * {@link Stage#check} of every stage that will run (inputs exist, headers parse) before Spark
+ * starts; {@link #execute} runs the stages the plan runs, through the {@link StageRunner}
  * (temporary output, commit, manifest, marker).
  *
- * <p>A stage's fingerprint hashes its name, the seed, its settings, what {@link Stage#inputs} names
- * (raw files listed with content hashes, profile values) and the fingerprints of the stages it
- * reads, as they will be once this plan ran. A selected stage runs when forced, when it has no
- * committed output, when its fingerprint changed, or when a stage it reads runs in this plan;
- * otherwise it is skipped. A selected stage whose input stage is neither selected nor committed
- * stops the plan with a message naming both. Driver only.
+ * <p>A stage's fingerprint hashes only what it reads: its name, its own settings ({@code
+ * stages.<name>}, with the seed when it has one), what {@link Stage#inputs} names (raw files by
+ * content hash, the profile values it reads) and the {@link OutputDigest} of the committed output
+ * of every stage it reads, so a changed upstream output re-runs it whatever made the change. A
+ * selected stage runs when forced, when it has no committed output, when its fingerprint changed,
+ * or when a stage it reads runs in this plan (its fingerprint is then computed once that stage
+ * committed; an identical upstream output lets the runner skip it after all); otherwise it is
+ * skipped. A selected stage whose input stage is neither selected nor committed stops the plan with
+ * a message naming both. Driver only.
  */
 public final class Pipeline {
     private final PipelineConfig config;
@@ -49,10 +54,12 @@ public final class Pipeline {
     }
 
     /**
-     * Binds the settings of every selected stage: a bad key or value fails here, before Spark, with
-     * a {@link ConfigException} naming the profile and the key.
+     * Binds the settings of every selected stage: an unknown stage under {@code stages:}, a bad key
+     * or value fails here, before Spark, with a {@link ConfigException} naming the profile and the
+     * key.
      */
     public Map<StageId, Stages.Bound<?>> bind(Selection selection) {
+        Settings.checkStageNames(config);
         Map<StageId, Stages.Bound<?>> bound = new EnumMap<>(StageId.class);
         for (StageId id : selection.stages()) {
             bound.put(id, Stages.bind(id, config));
@@ -76,46 +83,48 @@ public final class Pipeline {
             Selection selection,
             Stages.Bound<?> bound,
             List<Plan.Step> before) {
-        String committed = StageRunner.committedFingerprint(hadoop, out, id.folder());
+        StageRunner.Committed committed = StageRunner.committed(hadoop, out, id.folder());
         if (!selection.contains(id)) {
             String why =
                     committed == null
                             ? "not selected; no committed output"
                             : "not selected; committed output kept";
-            return new Plan.Step(id, Plan.Action.NOT_SELECTED, why, committed, null, null);
+            return new Plan.Step(
+                    id, Plan.Action.NOT_SELECTED, why, null, null, committed, null, null);
         }
-        Fingerprint fp = fingerprint(hadoop, id, bound, before);
+        Own own = own(hadoop, id, bound);
+        StageId upstreamRuns = upstreamRuns(id, before);
+        String fingerprint = upstreamRuns == null ? chain(own.hash(), id, outputs(before)) : null;
         Plan.Action action = Plan.Action.RUN;
         String reason;
         if (force) {
             reason = "--force";
         } else if (committed == null) {
             reason = "no committed output";
-        } else if (fp.upstreamRuns() != null) {
-            reason = "reads " + fp.upstreamRuns() + ", which runs first";
-        } else if (!fp.value().equals(committed)) {
+        } else if (upstreamRuns != null) {
+            reason = "reads " + upstreamRuns + ", which runs first";
+        } else if (!fingerprint.equals(committed.fingerprint())) {
             reason = "settings or inputs changed";
         } else {
             action = Plan.Action.SKIP;
-            reason = "output and inputs unchanged (" + fp.value().substring(0, 12) + ")";
+            reason = "output and inputs unchanged (" + fingerprint.substring(0, 12) + ")";
         }
-        return new Plan.Step(id, action, reason, fp.value(), bound, fp.files());
+        if (action == Plan.Action.RUN) {
+            bound.check(config, hadoop);
+        }
+        return new Plan.Step(
+                id, action, reason, fingerprint, own.hash(), committed, bound, own.files());
     }
 
-    /** A planned fingerprint, the raw files behind it, and the first input stage that runs. */
-    private record Fingerprint(
-            String value, List<InputListing.FileEntry> files, StageId upstreamRuns) {}
-
-    private Fingerprint fingerprint(
-            Configuration hadoop, StageId id, Stages.Bound<?> bound, List<Plan.Step> before) {
-        List<String> parts = new ArrayList<>();
-        parts.add(id.id());
-        parts.add(Long.toString(config.seed()));
-        parts.add(json(bound.params()));
-        StageId upstreamRuns = null;
+    /**
+     * The first stage {@code id} reads that runs in this plan, or null; fails when a stage it reads
+     * neither runs nor has a committed output.
+     */
+    private StageId upstreamRuns(StageId id, List<Plan.Step> before) {
+        StageId runs = null;
         for (StageId up : id.reads()) {
             Plan.Step u = before.get(up.ordinal());
-            if (u.fingerprint() == null) {
+            if (!u.runs() && u.output() == null) {
                 throw new ConfigException(
                         "stage "
                                 + id
@@ -129,11 +138,36 @@ public final class Pipeline {
                                 + up
                                 + ")");
             }
-            if (u.runs() && upstreamRuns == null) {
-                upstreamRuns = up;
+            if (u.runs() && runs == null) {
+                runs = up;
             }
-            parts.add(up + "=" + u.fingerprint());
         }
+        return runs;
+    }
+
+    /** The committed output digest of every stage planned so far (null where none). */
+    private static Map<StageId, String> outputs(List<Plan.Step> steps) {
+        Map<StageId, String> outputs = new EnumMap<>(StageId.class);
+        for (Plan.Step s : steps) {
+            if (s.output() != null) {
+                outputs.put(s.stage(), s.output());
+            }
+        }
+        return outputs;
+    }
+
+    /** The hash of what a stage itself reads, and the raw files behind it. */
+    private record Own(String hash, List<InputListing.FileEntry> files) {}
+
+    /**
+     * What a stage itself reads: its name, its settings (its own {@code stages.<name>} block,
+     * defaults filled, the seed in it when it has one), the profile values {@link Stage#inputs}
+     * names and its raw files by path, size and content hash (never by modification time).
+     */
+    private Own own(Configuration hadoop, StageId id, Stages.Bound<?> bound) {
+        List<String> parts = new ArrayList<>();
+        parts.add(id.id());
+        parts.add(json(bound.params()));
         Stage.Inputs inputs = bound.inputs(config);
         if (inputs.profile() != null) {
             parts.add(json(inputs.profile()));
@@ -141,14 +175,33 @@ public final class Pipeline {
         List<InputListing.FileEntry> files = null;
         if (!inputs.files().isEmpty()) {
             files = InputListing.list(hadoop, inputs.files(), true);
-            parts.add(json(files));
+            parts.addAll(InputListing.identities(files));
         }
-        return new Fingerprint(StageRunner.hash(parts), files, upstreamRuns);
+        return new Own(StageRunner.hash(parts), files);
     }
 
-    /** Runs every stage {@code plan} runs, in order; returns what happened to each stage. */
+    /**
+     * A stage's fingerprint: its own hash and the output digest of every stage it reads, so a
+     * changed upstream output re-runs it and an identical one does not.
+     */
+    private static String chain(String own, StageId id, Map<StageId, String> outputs) {
+        List<String> parts = new ArrayList<>();
+        parts.add(own);
+        for (StageId up : id.reads()) {
+            parts.add(up + "=" + outputs.get(up));
+        }
+        return StageRunner.hash(parts);
+    }
+
+    /**
+     * Runs every stage {@code plan} runs, in order; returns what happened to each stage. A stage
+     * reading one that ran gets its fingerprint from that stage's new output digest; when the
+     * output came out identical and the stage's committed output has that fingerprint, the runner
+     * skips it.
+     */
     public List<StageRunner.Outcome> execute(SparkSession spark, Plan plan) {
         StageRunner runner = new StageRunner(spark, config, out, force, log);
+        Map<StageId, String> outputs = outputs(plan.steps());
         List<StageRunner.Outcome> done = new ArrayList<>();
         for (Plan.Step step : plan.steps()) {
             switch (step.action()) {
@@ -157,23 +210,36 @@ public final class Pipeline {
                     log.printf(Locale.ROOT, "== %-16s skipped: %s%n", step.stage(), step.reason());
                     done.add(
                             new StageRunner.Outcome(
-                                    step.stage().id(), true, step.fingerprint(), 0));
+                                    step.stage().id(), true, step.fingerprint(), step.output(), 0));
                 }
-                case RUN -> done.add(run(spark, runner, step));
+                case RUN -> {
+                    String fp =
+                            step.fingerprint() != null
+                                    ? step.fingerprint()
+                                    : chain(step.own(), step.stage(), outputs);
+                    StageRunner.Outcome o = run(spark, runner, step, fp, outputs);
+                    outputs.put(step.stage(), o.output());
+                    done.add(o);
+                }
             }
         }
         return done;
     }
 
-    private StageRunner.Outcome run(SparkSession spark, StageRunner runner, Plan.Step step) {
+    private StageRunner.Outcome run(
+            SparkSession spark,
+            StageRunner runner,
+            Plan.Step step,
+            String fingerprint,
+            Map<StageId, String> outputs) {
         StageId id = step.stage();
         StageRunner.Outcome o =
                 runner.run(
                         id.id(),
                         id.folder(),
-                        step.fingerprint(),
+                        fingerprint,
                         step.bound().params(),
-                        manifestInputs(spark.sparkContext().hadoopConfiguration(), step),
+                        manifestInputs(spark.sparkContext().hadoopConfiguration(), step, outputs),
                         tmp -> {
                             StageContext ctx = new StageContext(spark, config, id, out, tmp, log);
                             StageResult result = step.bound().run(ctx);
@@ -185,13 +251,15 @@ public final class Pipeline {
     }
 
     /** The inputs section of a stage's manifest: its input stages' outputs and its raw files. */
-    private Map<String, Object> manifestInputs(Configuration hadoop, Plan.Step step) {
+    private Map<String, Object> manifestInputs(
+            Configuration hadoop, Plan.Step step, Map<StageId, String> outputs) {
         Map<String, Object> inputs = new LinkedHashMap<>();
         for (StageId up : step.stage().reads()) {
             String path = StageContext.join(out, up.folder());
             Map<String, Object> in = new LinkedHashMap<>();
             in.put("path", path);
             in.put("fingerprint", StageRunner.committedFingerprint(hadoop, out, up.folder()));
+            in.put("output_digest", outputs.get(up));
             in.putAll(InputListing.totals(InputListing.list(hadoop, List.of(path), false)));
             inputs.put(up.id(), in);
         }

@@ -40,7 +40,12 @@ public record Plan(String out, Selection selection, List<Step> steps) {
      * @param stage the stage
      * @param action what happens to it
      * @param reason why, in a few words
-     * @param fingerprint the fingerprint its output has once committed (null when not selected)
+     * @param fingerprint the fingerprint its output has once committed; null when not selected, or
+     *     when a stage it reads runs first (then it is known once that stage committed)
+     * @param own the hash of what the stage itself reads (settings, raw files, profile values);
+     *     with the output digests of the stages it reads it makes the fingerprint (null when not
+     *     selected)
+     * @param committed its committed marker (null when there is none)
      * @param bound the stage with its bound settings (null when not selected)
      * @param files the listing of the raw files it reads (null when none)
      */
@@ -49,12 +54,24 @@ public record Plan(String out, Selection selection, List<Step> steps) {
             Action action,
             String reason,
             String fingerprint,
+            String own,
+            StageRunner.Committed committed,
             Stages.Bound<?> bound,
             List<InputListing.FileEntry> files) {
         /** Whether it runs. */
         public boolean runs() {
             return action == Action.RUN;
         }
+
+        /** The output digest of its committed output, or null when there is none. */
+        public String output() {
+            return committed == null ? null : committed.output();
+        }
+    }
+
+    /** Whether any stage runs. */
+    public boolean runsAny() {
+        return steps.stream().anyMatch(Step::runs);
     }
 
     /** The step of {@code stage}. */

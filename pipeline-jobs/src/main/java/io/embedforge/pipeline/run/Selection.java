@@ -76,6 +76,22 @@ public record Selection(Set<StageId> stages, String describe) {
         return stages.contains(stage);
     }
 
+    /** The stages a command of this selection may write (what it locks exclusively). */
+    public List<String> writes() {
+        return stages.stream().sorted().map(StageId::id).toList();
+    }
+
+    /** The stages it reads without writing them (what it locks shared). */
+    public List<String> reads() {
+        return stages.stream()
+                .flatMap(s -> s.reads().stream())
+                .filter(s -> !stages.contains(s))
+                .distinct()
+                .sorted()
+                .map(StageId::id)
+                .toList();
+    }
+
     private static String join(List<StageId> stages) {
         return String.join(",", stages.stream().map(StageId::id).toList());
     }

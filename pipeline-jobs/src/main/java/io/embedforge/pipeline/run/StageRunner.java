@@ -7,6 +7,7 @@ import io.embedforge.pipeline.manifest.ManifestWriter;
 import io.embedforge.pipeline.stage.StageContext;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -26,14 +27,14 @@ import org.apache.spark.sql.SparkSession;
  *
  * <p>A stage writes under a fresh temporary root {@code <out>/_tmp/<dir>-<uuid>/}; on success its
  * folder is renamed to {@code <out>/<dir>/}, its manifest written, and last the marker {@code
- * <out>/<dir>/_EMBEDFORGE_STAGE} holding the stage's fingerprint. A folder without the marker (a
- * run killed before the commit finished) is never trusted: it is re-run and replaced. A stage is
- * skipped when its marker holds the fingerprint it would have now: a hash of the stage name, its
- * resolved settings, the seed and its inputs (the fingerprints of the stages it reads, and the
- * listing of raw input files for {@code ingest}).
+ * <out>/<dir>/_EMBEDFORGE_STAGE} holding the stage's fingerprint and the {@link OutputDigest} of
+ * what it committed. A folder without the marker (a run killed before the commit finished) is never
+ * trusted: it is re-run and replaced. A stage is skipped when its marker holds the fingerprint it
+ * would have now (see {@link Pipeline}: its settings, its raw inputs by content, and the output
+ * digests of the stages it reads).
  */
 public final class StageRunner {
-    /** Marker of a committed stage output (JSON: stage, fingerprint, finished). */
+    /** Marker of a committed stage output (JSON: stage, fingerprint, output, finished). */
     public static final String MARKER = "_EMBEDFORGE_STAGE";
 
     /** Where stages write before their commit. */
@@ -60,8 +61,21 @@ public final class StageRunner {
         Object run(String tmpRoot) throws Exception;
     }
 
-    /** What the runner did with a stage. */
-    public record Outcome(String stage, boolean skipped, String fingerprint, double seconds) {}
+    /**
+     * What the runner did with a stage.
+     *
+     * @param output the {@link OutputDigest} of its committed output
+     */
+    public record Outcome(
+            String stage, boolean skipped, String fingerprint, String output, double seconds) {}
+
+    /**
+     * What a committed marker says.
+     *
+     * @param fingerprint the fingerprint the output was made with
+     * @param output the {@link OutputDigest} of the output
+     */
+    public record Committed(String fingerprint, String output) {}
 
     /**
      * Runs {@code body} unless the committed output of {@code dir} already has {@code fingerprint}.
@@ -69,14 +83,14 @@ public final class StageRunner {
     public Outcome run(
             String stage, String dir, String fingerprint, Object params, Object inputs, Body body) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        String committed = fingerprintOf(dir);
-        if (!force && fingerprint.equals(committed)) {
+        Committed committed = committed(conf, out, dir);
+        if (!force && committed != null && fingerprint.equals(committed.fingerprint())) {
             log.printf(
                     Locale.ROOT,
                     "== %-16s skipped: output and inputs unchanged (%s)%n",
                     stage,
                     StageContext.join(out, dir));
-            return new Outcome(stage, true, fingerprint, 0);
+            return new Outcome(stage, true, fingerprint, committed.output(), 0);
         }
         Instant started = Instant.now();
         PeakMemory memory = PeakMemory.start();
@@ -117,21 +131,19 @@ public final class StageRunner {
             deleteTmpIfEmpty(conf);
             spark.sparkContext().clearJobGroup();
         }
+        String output = OutputDigest.of(conf, StageContext.join(out, dir));
         Instant finished = Instant.now();
         PeakMemory.Reading peak = memory.read();
         ManifestWriter.writeStage(
                 conf,
                 out,
-                new ManifestWriter.StageRecord(stage, dir, fingerprint, params, inputs, peak),
+                new ManifestWriter.StageRecord(
+                        stage, dir, fingerprint, output, params, inputs, peak),
                 config,
                 started,
                 finished,
                 summary);
-        ObjectNode marker = ManifestWriter.mapper().createObjectNode();
-        marker.put("stage", stage);
-        marker.put("fingerprint", fingerprint);
-        marker.put("finished", finished.toString());
-        ManifestWriter.write(conf, StageContext.join(out, dir, MARKER), marker);
+        writeMarker(conf, StageContext.join(out, dir), stage, fingerprint, output, finished);
         double secs = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
         log.printf(
                 Locale.ROOT,
@@ -140,7 +152,25 @@ public final class StageRunner {
                 secs,
                 peak.describe(),
                 StageContext.join(out, dir));
-        return new Outcome(stage, false, fingerprint, secs);
+        return new Outcome(stage, false, fingerprint, output, secs);
+    }
+
+    /**
+     * Writes the marker that commits the output folder {@code folder}: the last write of a commit.
+     */
+    public static void writeMarker(
+            Configuration conf,
+            String folder,
+            String stage,
+            String fingerprint,
+            String output,
+            Instant finished) {
+        ObjectNode marker = ManifestWriter.mapper().createObjectNode();
+        marker.put("stage", stage);
+        marker.put("fingerprint", fingerprint);
+        marker.put("output", output);
+        marker.put("finished", finished.toString());
+        ManifestWriter.write(conf, StageContext.join(folder, MARKER), marker);
     }
 
     /** Fingerprint in the committed marker of {@code dir}, or null when it has none. */
@@ -153,9 +183,26 @@ public final class StageRunner {
      * output, or a run stopped before committing it). Needs no Spark session.
      */
     public static String committedFingerprint(Configuration conf, String out, String dir) {
+        Committed c = committed(conf, out, dir);
+        return c == null ? null : c.fingerprint();
+    }
+
+    /**
+     * The committed marker of {@code <out>/<dir>}, or null when there is none. A marker written
+     * before output digests existed gets the digest of the folder as it is. Needs no Spark.
+     */
+    public static Committed committed(Configuration conf, String out, String dir) {
         ObjectNode m = ManifestWriter.read(conf, StageContext.join(out, dir, MARKER));
         JsonNode f = m == null ? null : m.get("fingerprint");
-        return f == null ? null : f.asText();
+        if (f == null) {
+            return null;
+        }
+        JsonNode o = m.get("output");
+        String output =
+                o != null && o.isTextual()
+                        ? o.asText()
+                        : OutputDigest.of(conf, StageContext.join(out, dir));
+        return new Committed(f.asText(), output);
     }
 
     /** SHA-256 (hex) over the parts, each length-prefixed. */
@@ -178,6 +225,45 @@ public final class StageRunner {
                 Locale.ROOT,
                 "%.1f s",
                 Duration.between(started, Instant.now()).toMillis() / 1000.0);
+    }
+
+    /**
+     * Deletes the temporary folders of killed runs of {@code stages} ({@code
+     * <out>/_tmp/<stage>-<uuid>}) and logs each. Only for a command that holds the {@link OutLock}
+     * of those stages: then no live command writes there. Returns how many it deleted.
+     */
+    public static int cleanTemp(
+            Configuration conf, String out, List<String> stages, PrintStream log) {
+        Path tmp = new Path(StageContext.join(out, TMP_DIR));
+        try {
+            FileSystem fs = tmp.getFileSystem(conf);
+            if (!fs.exists(tmp)) {
+                return 0;
+            }
+            int n = 0;
+            for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(tmp)) {
+                String name = st.getPath().getName();
+                boolean ours =
+                        stages.stream()
+                                .anyMatch(
+                                        s ->
+                                                name.startsWith(s + "-")
+                                                        && name.length() == s.length() + 37);
+                if (ours) {
+                    if (!fs.delete(st.getPath(), true)) {
+                        throw new IOException("cannot delete " + st.getPath());
+                    }
+                    log.printf(
+                            Locale.ROOT,
+                            "removed %s: the temporary folder of a run that did not finish%n",
+                            st.getPath());
+                    n++;
+                }
+            }
+            return n;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clean " + tmp, e);
+        }
     }
 
     /** Removes {@code <out>/_tmp} once no stage has a temporary folder in it; best effort. */

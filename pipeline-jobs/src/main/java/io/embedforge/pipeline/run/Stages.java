@@ -55,6 +55,11 @@ public final class Stages {
             return stage.inputs(config, params);
         }
 
+        /** Its checks before Spark starts ({@link Stage#check}). */
+        public void check(PipelineConfig config, org.apache.hadoop.conf.Configuration hadoop) {
+            stage.check(config, params, hadoop);
+        }
+
         /** Runs it. */
         public StageResult run(StageContext ctx) throws Exception {
             return stage.run(ctx, params);

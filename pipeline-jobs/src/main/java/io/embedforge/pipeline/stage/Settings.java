@@ -12,6 +12,7 @@ import io.embedforge.pipeline.config.ConfigException;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.settings.InvalidSettingException;
 import java.lang.reflect.RecordComponent;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -37,10 +38,50 @@ public final class Settings {
     /** Keys renamed since 0.1: old name to new (an old key fails, naming the new one). */
     static final Map<String, String> RENAMED = Map.of("max_negatives", "negatives");
 
+    /**
+     * Unknown keys fail; so does a fraction for an integer ({@code negatives: 7.9} would otherwise
+     * become 7), and a number beyond the field's type ({@code 3000000000} for an int) fails in
+     * Jackson rather than wrapping.
+     */
     private static final ObjectMapper JSON =
-            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            new ObjectMapper()
+                    .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
 
     private Settings() {}
+
+    /**
+     * Fails unless {@code stages:} of the profile is a map whose keys are stage names of the
+     * registry: a typo ({@code mine_dense:}) would otherwise run that stage with its defaults.
+     */
+    public static void checkStageNames(PipelineConfig config) {
+        JsonNode stages = config.stages();
+        if (stages == null || stages.isMissingNode() || stages.isNull()) {
+            return;
+        }
+        if (!stages.isObject()) {
+            throw ConfigException.badValue(
+                    config.file(), "stages", stages, "a map of stage name to settings");
+        }
+        stages.fieldNames()
+                .forEachRemaining(
+                        name -> {
+                            if (!StageId.names().contains(name)) {
+                                String like =
+                                        name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+                                throw new ConfigException(
+                                        config.file()
+                                                + ": unknown stage 'stages."
+                                                + name
+                                                + "'"
+                                                + (StageId.names().contains(like)
+                                                        ? " (did you mean '" + like + "'?)"
+                                                        : "")
+                                                + "; stages: "
+                                                + StageId.names());
+                            }
+                        });
+    }
 
     /** {@code stages.<stage>} of the profile as a {@code type}, seeded by the profile. */
     public static <P> P bind(PipelineConfig config, StageId stage, Class<P> type) {

@@ -3,6 +3,7 @@ package io.embedforge.pipeline.stage;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.schema.StageResult;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * One pipeline stage: thin I/O around a pure transformation. {@link #run} reads the committed
@@ -46,6 +47,14 @@ public interface Stage<P> {
     default Inputs inputs(PipelineConfig config, P params) {
         return Inputs.NONE;
     }
+
+    /**
+     * Checks, before Spark starts, what would otherwise fail only once the stage ran: that every
+     * file it reads exists, that headers parse (ingest), that a model path is there (mine-dense).
+     * Called by the plan for every stage that will run; a problem is a {@code ConfigException} (one
+     * line, exit code 2, nothing written). Reads metadata and first lines only.
+     */
+    default void check(PipelineConfig config, P params, Configuration hadoop) {}
 
     /** Runs the stage; its output goes under {@link StageContext#output()}. */
     StageResult run(StageContext ctx, P params) throws Exception;

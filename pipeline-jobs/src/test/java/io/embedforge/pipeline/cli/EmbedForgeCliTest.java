@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.embedforge.pipeline.run.OutLock;
 import io.embedforge.pipeline.stage.StageId;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -164,6 +165,121 @@ class EmbedForgeCliTest {
         }
         assertTrue(run("train", "--help").out().contains("Default: cpu"));
         assertTrue(run("mine-dense", "--help").out().contains("OUT/mine-dense/"));
+    }
+
+    /**
+     * Runs {@code args}, which must fail before Spark with exit code 2 and one line naming {@code
+     * what}.
+     */
+    private Result failsBeforeSpark(String what, String... args) {
+        int sessions = SparkSessions.created();
+        Result r = run(args);
+        assertEquals(EmbedForge.EXIT_USAGE, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains(what), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertEquals(sessions, SparkSessions.created(), "no Spark session was started");
+        return r;
+    }
+
+    @Test
+    void anUnusableOutStopsBeforeSparkAndWritesNothing() throws IOException {
+        String profile = profile("", "").toString();
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        failsBeforeSpark(
+                "is a file, not a folder", "ingest", "--conf", profile, "--out", file.toString());
+        failsBeforeSpark(
+                "is not a folder",
+                "ingest",
+                "--conf",
+                profile,
+                "--out",
+                file.resolve("sub").toString());
+        assertEquals("x", Files.readString(file));
+        Path readOnly = Files.createDirectories(dir.resolve("read-only"));
+        assertTrue(readOnly.toFile().setWritable(false, false));
+        try {
+            if (Files.isWritable(readOnly)) {
+                return; // root writes anywhere: no read-only folder to test with
+            }
+            failsBeforeSpark(
+                    "is not writable",
+                    "run",
+                    "--conf",
+                    profile,
+                    "--out",
+                    readOnly.resolve("out").toString());
+        } finally {
+            readOnly.toFile().setWritable(true, false);
+        }
+    }
+
+    @Test
+    void aMissingInputOrABadCsvHeaderStopsBeforeSparkAndWritesNothing() throws IOException {
+        Path out = dir.resolve("out");
+        Path profile = profile("banking77/train.csv\"", "banking77/no-such.csv\"");
+        failsBeforeSpark(
+                "no file matches", "run", "--conf", profile.toString(), "--out", out.toString());
+        assertTrue(Files.notExists(out), "nothing written");
+        Path csv =
+                Files.writeString(dir.resolve("bad-header.csv"), "txt,cat\nhello,card_arrival\n");
+        profile = profile("${data}/banking77/train.csv", csv.toString());
+        Result r =
+                failsBeforeSpark(
+                        "has no column",
+                        "ingest",
+                        "--conf",
+                        profile.toString(),
+                        "--out",
+                        out.toString());
+        assertTrue(r.err().contains("bad-header.csv"), r.err());
+        assertTrue(Files.notExists(out), "nothing written");
+    }
+
+    @Test
+    void aSecondRunIntoTheSameOutFailsAtOnceNamingTheHolder() throws IOException {
+        Path out = Files.createDirectories(dir.resolve("out"));
+        long pid = ProcessHandle.current().pid();
+        String host = java.net.InetAddress.getLocalHost().getHostName();
+        Path lock = Path.of(OutLock.writeLock(out.toString(), "ingest"));
+        Files.createDirectories(lock.getParent());
+        Files.writeString(
+                lock,
+                "{\"user\":\"alice\",\"host\":\""
+                        + host
+                        + "\",\"pid\":"
+                        + pid
+                        + ",\"started\":\""
+                        + java.time.Instant.now()
+                        + "\",\"command\":\"embedforge-run\"}");
+        String lockText = Files.readString(lock);
+        Result r =
+                failsBeforeSpark(
+                        "is in use by embedforge-run (pid "
+                                + pid
+                                + " on host "
+                                + host
+                                + ", user alice",
+                        "ingest",
+                        "--conf",
+                        profile("", "").toString(),
+                        "--out",
+                        out.toString());
+        assertTrue(r.err().contains("wait for it to finish"), r.err());
+        assertEquals(lockText, Files.readString(lock), "the holder's lock is left alone");
+        try (var files = Files.list(out)) {
+            assertEquals(List.of(lock.getParent()), files.toList(), "nothing else written");
+        }
+        // a run of another host cannot be checked: the message says which file to delete
+        Files.writeString(lock, lockText.replace(host, "elsewhere.example"));
+        Result other =
+                failsBeforeSpark(
+                        "delete " + lock,
+                        "ingest",
+                        "--conf",
+                        profile("", "").toString(),
+                        "--out",
+                        out.toString());
+        assertTrue(other.err().contains("on host elsewhere.example"), other.err());
     }
 
     @Test

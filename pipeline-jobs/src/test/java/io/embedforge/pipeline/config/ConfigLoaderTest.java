@@ -106,6 +106,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void splitSizeIsRangeCheckedNotOverflowed() throws IOException {
+        for (String mb : new String[] {"17592186044416", "0", "1048577", "64.5"}) {
+            String msg =
+                    load(
+                            "ingest: {split_size_mb: "
+                                    + mb
+                                    + "}\nvariables: {data: d}\n"
+                                    + "sources: {s: {}}\n",
+                            Map.of("s", GOOD_SOURCE));
+            assertTrue(msg.contains("ingest.split_size_mb") && msg.contains(mb), msg);
+        }
+    }
+
+    @Test
     void unknownProfileKeyNamesFileKeyAndAllowedKeys() throws IOException {
         String msg = load("sourcez: {}\n", Map.of());
         assertTrue(

@@ -123,7 +123,7 @@ class DataExportTest extends SparkTestBase {
         }
         JsonNode manifest = JSON.readTree(out.resolve(DataExport.MANIFEST).toFile());
         assertEquals(15, manifest.at("/stages/stage1/written/nq").asLong());
-        assertEquals(9, manifest.at("/stages/stage1/dropped/fewer_negatives/nq").asLong());
+        assertEquals(9, manifest.at("/stages/stage1/dropped/too_few_negatives/nq").asLong());
     }
 
     @Test

@@ -131,6 +131,7 @@ final class ExportTestData {
                         Map.of(),
                         counts.get(TrainingContract.STAGE2),
                         0,
+                        null,
                         stages.get(TrainingContract.STAGE1),
                         stages.get(TrainingContract.STAGE2));
         ObjectNode manifest = ManifestWriter.mapper().createObjectNode();

@@ -43,6 +43,7 @@ class ManifestRoundTripTest {
                                 "blend",
                                 "blend",
                                 "f00d",
+                                "beef",
                                 Map.of("k", 1),
                                 inputs,
                                 new PeakMemory.Reading(900L, 640L)),
@@ -65,6 +66,7 @@ class ManifestRoundTripTest {
                         .get("blend");
         assertNotNull(stage);
         assertEquals("f00d", stage.get("fingerprint").asText());
+        assertEquals("beef", stage.get("output_digest").asText());
         assertEquals(1.5, stage.get("seconds").asDouble());
         assertEquals(14, stage.at("/result/negatives_histogram/7").asLong());
         assertEquals("ab", stage.at("/inputs/files/0/sha256").asText());

@@ -2,6 +2,7 @@ package io.embedforge.pipeline.stage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,6 +16,7 @@ import io.embedforge.pipeline.dense.DenseParams;
 import io.embedforge.pipeline.labels.LabelParams;
 import io.embedforge.pipeline.report.ReportParams;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -83,6 +85,52 @@ class SettingsTest {
         assertEquals(
                 "p.yaml: key 'stages.report' = '[1]' is not allowed; allowed: a map of settings",
                 error(StageId.REPORT, "[1]", ReportParams.class));
+    }
+
+    @Test
+    void integersRejectFractionsAndValuesBeyondTheirType() {
+        String fraction = error(StageId.MINE_DENSE, "negatives: 7.9", DenseParams.class);
+        assertEquals(
+                "p.yaml: key 'stages.mine-dense.negatives' = '7.9' is not allowed; allowed: an"
+                        + " integer",
+                fraction);
+        String nested =
+                error(StageId.MINE_DENSE, "encoder: {max_length: 128.5}", DenseParams.class);
+        assertTrue(nested.contains("stages.mine-dense.encoder.max_length"), nested);
+        String huge = error(StageId.MINE_BM25, "num_shards: 17592186044416", Bm25Params.class);
+        assertTrue(
+                huge.contains("stages.mine-bm25.num_shards") && huge.contains("17592186044416"),
+                huge);
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Settings.with(Bm25Params.defaults(), Bm25Params.NUM_SHARDS, 2.5));
+    }
+
+    @Test
+    void unknownStageNamesAreRejectedNamingTheStages() throws Exception {
+        for (String typo : List.of("mine_dense", "deduplicate")) {
+            PipelineConfig config =
+                    new PipelineConfig(
+                            "p",
+                            "p.yaml",
+                            1,
+                            Map.of(),
+                            1,
+                            List.of(),
+                            YAML.readTree(typo + ": {negatives: 3}\nblend: {}"),
+                            null);
+            String msg =
+                    assertThrows(ConfigException.class, () -> Settings.checkStageNames(config))
+                            .getMessage();
+            assertTrue(
+                    msg.startsWith("p.yaml: unknown stage 'stages." + typo + "'")
+                            && msg.endsWith("stages: " + StageId.names()),
+                    msg);
+        }
+        PipelineConfig ok =
+                new PipelineConfig(
+                        "p", "p.yaml", 1, Map.of(), 1, List.of(), YAML.readTree("blend: {}"), null);
+        Settings.checkStageNames(ok);
     }
 
     @Test

@@ -146,7 +146,8 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
         ObjectMapper yaml =
                 new ObjectMapper(new YAMLFactory())
                         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+                        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
         if (!Files.isRegularFile(file)) {
             throw new IOException("eval config " + file + " does not exist");
         }

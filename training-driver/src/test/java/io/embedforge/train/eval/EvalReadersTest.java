@@ -253,6 +253,13 @@ class EvalReadersTest {
         e = assertThrows(IOException.class, () -> EvalConfig.read(cap));
         assertTrue(
                 e.getMessage().contains("sets[0] (x).max_pairs=-1 must be >= 0"), e.getMessage());
+        Path fraction =
+                write(
+                        "f.yaml",
+                        "sets:\n  - name: x\n    kind: sts\n    path: p\n    instruction: i\n"
+                                + "    max_pairs: 2.5\n");
+        e = assertThrows(IOException.class, () -> EvalConfig.read(fraction));
+        assertTrue(e.getMessage().contains("max_pairs"), e.getMessage());
 
         Path missing =
                 write(
