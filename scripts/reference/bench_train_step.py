@@ -7,6 +7,10 @@ zero grads, forward of all sequences (tiny Mistral of MistralConfig.tiny(), bidi
 LoRA r16/a32/dropout 0.1 on all 7 projections, latent-attention head 512 latents / 8 heads of 32 /
 GEGLU x4), masked InfoNCE (temperature 0.02), backward, global-norm clipping, AdamW.
 
+If batch.json names a base_model (TrainingLoopBenchmark run with a train config such as
+conf/train-smollm2.yaml), that Hugging Face folder is loaded instead (e.g. SmolLM2, Llama), with a
+latent head of the paper's shape for its hidden size (512 latents, 8 heads of width hidden).
+
 Usage: OMP_NUM_THREADS=2 python bench_train_step.py <dump folder> [steps] [threads]
 """
 import json
@@ -18,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file
-from transformers import MistralConfig, MistralForCausalLM
+from transformers import AutoModelForCausalLM, MistralConfig, MistralForCausalLM
 
 from check_export import load_tokenizer, tokenize
 from make_fixtures import LatentAttention
@@ -32,21 +36,29 @@ def main():
     torch.manual_seed(42)
     b = json.loads((dump / "batch.json").read_text(encoding="utf-8"))
     java = load_file(str(dump / "java_batch.safetensors"))
-    cfg = MistralConfig(hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-                        num_attention_heads=4, num_key_value_heads=2, head_dim=64,
-                        rms_norm_eps=1e-5, rope_theta=10000.0, vocab_size=30522,
-                        bos_token_id=101, eos_token_id=102, sliding_window=None,
-                        tie_word_embeddings=False)
-    cfg.is_causal = False
-    cfg._attn_implementation = "eager"
-    base = MistralForCausalLM(cfg)
+    if "base_model" in b:
+        base = AutoModelForCausalLM.from_pretrained(b["base_model"], dtype=torch.float32,
+                                                    attn_implementation="eager")
+        hidden = base.config.hidden_size
+        head_shape = dict(num_latents=512, latent_dim=hidden, heads=8, head_dim=hidden, mult=4)
+    else:
+        cfg = MistralConfig(hidden_size=256, intermediate_size=512, num_hidden_layers=2,
+                            num_attention_heads=4, num_key_value_heads=2, head_dim=64,
+                            rms_norm_eps=1e-5, rope_theta=10000.0, vocab_size=30522,
+                            bos_token_id=101, eos_token_id=102, sliding_window=None,
+                            tie_word_embeddings=False)
+        cfg._attn_implementation = "eager"
+        base = MistralForCausalLM(cfg)
+        hidden = 256
+        head_shape = dict(num_latents=512, latent_dim=256, heads=8, head_dim=32, mult=4)
+    base.config.is_causal = False
     for layer in base.model.layers:
         layer.self_attn.is_causal = False
     lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=b["lora_dropout"], bias="none",
                       target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
     model = get_peft_model(base, lora).train()
     decoder = model.base_model.model.model
-    head = LatentAttention(256, num_latents=512, latent_dim=256, heads=8, head_dim=32, mult=4).train()
+    head = LatentAttention(hidden, **head_shape).train()
     params = [p for p in list(model.parameters()) + list(head.parameters()) if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=b["lr"], betas=(b["beta1"], b["beta2"]), eps=b["epsilon"],
                             weight_decay=b["weight_decay"])
@@ -55,7 +67,8 @@ def main():
     allowed = torch.tensor(b["allowed"], dtype=torch.bool).view(n_ex, -1)
     tok_file = load_tokenizer(dump / "tokenizer.json")
 
-    ids, mask, pool = tokenize(tok_file, b["inputs"], b["max_length"], 101, 102)
+    bos, eos = b.get("bos_token_id", 101), b.get("eos_token_id", 102)
+    ids, mask, pool = tokenize(tok_file, b["inputs"], b["max_length"], bos, eos)
     assert torch.equal(ids, java["input_ids"].long()) and torch.equal(pool, java["pool_mask"].long())
     tokens = int(mask.sum())
 
@@ -64,7 +77,7 @@ def main():
         if step == warmup:
             wall, cpu, tok_s = time.perf_counter(), time.process_time(), 0.0
         t = time.perf_counter()
-        ids, mask, pool = tokenize(tok_file, b["inputs"], b["max_length"], 101, 102)
+        ids, mask, pool = tokenize(tok_file, b["inputs"], b["max_length"], bos, eos)
         tok_s += time.perf_counter() - t
         opt.zero_grad(set_to_none=True)
         h = decoder(input_ids=ids, attention_mask=mask).last_hidden_state

@@ -12,7 +12,7 @@ What is checked, for a few instructed queries and documents:
   1. tokenisation: the export's tokenizer.json through `tokenizers`, BOS + text + EOS, truncation
      to max_length - 2 text tokens, instruction span from character offsets -> the same ids and
      pooling mask as Java;
-  2. base/ with MistralForCausalLM.from_pretrained, bidirectional attention, the adapter with
+  2. base/ with AutoModelForCausalLM.from_pretrained, bidirectional attention, the adapter with
      peft.PeftModel.from_pretrained, the latent-attention head (NV-Embed names) with masked-mean
      pooling and L2 normalisation -> embeddings equal Java's within 1e-4;
   3. the same with merged/ (adapter folded into the weights, no PEFT).
@@ -25,7 +25,7 @@ import torch
 from peft import PeftModel
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
-from transformers import MistralForCausalLM
+from transformers import AutoModelForCausalLM
 
 from make_fixtures import LatentAttention
 
@@ -41,17 +41,24 @@ def load_tokenizer(tok_file):
     return tok
 
 
-def tokenize(tok, inputs, max_length, bos, eos, pad=0):
-    """NvEmbedTokenizer.encode in Python: ids, attention mask, pooling mask (right padding)."""
+QUERY_TEMPLATE = "Instruct: {instruction}\nQuery: {query}"
+
+
+def tokenize(tok, inputs, max_length, bos, eos, pad=0, template=QUERY_TEMPLATE):
+    """NvEmbedTokenizer.encode in Python: ids, attention mask, pooling mask (right padding).
+
+    template: the export's query_template; the instruction prefix is everything before {query}.
+    """
     rows, spans = [], []
     for item in inputs:
         instruction = item["instruction"]
-        prefix = f"Instruct: {instruction}\nQuery: " if instruction else ""
+        prefix = template.split("{query}")[0].replace("{instruction}", instruction) if instruction else ""
         text = prefix + item["text"]
         enc = tok.encode(text, add_special_tokens=False)
         keep = min(len(enc.ids), max_length - 2)
         span = 0
-        while prefix and span < keep and enc.offsets[span][0] < len(prefix):
+        # a token is instruction only if it ends at or before the end of the prefix
+        while prefix and span < keep and enc.offsets[span][1] <= len(prefix):
             span += 1
         rows.append([bos] + enc.ids[:keep] + [eos])
         spans.append(span)
@@ -92,13 +99,14 @@ def main():
     base_dir = export / meta["base_model_folder"] if meta["base_model_exported"] else pathlib.Path(meta["base_model"])
 
     ids, mask, pool = tokenize(load_tokenizer(base_dir / "tokenizer.json"), inputs["inputs"], inputs["max_length"],
-                               meta["bos_token_id"], meta["eos_token_id"], meta["pad_token_id"])
+                               meta["bos_token_id"], meta["eos_token_id"], meta["pad_token_id"],
+                               template=meta["query_template"])
     assert torch.equal(ids, java["input_ids"].long()), (ids, java["input_ids"])
     assert torch.equal(mask, java["attention_mask"].long())
     assert torch.equal(pool, java["pool_mask"].long()), (pool, java["pool_mask"])
     print(f"tokenisation: {ids.shape[0]} inputs, ids / attention mask / pooling mask identical to Java")
 
-    base = bidirectional(MistralForCausalLM.from_pretrained(str(base_dir), attn_implementation="eager",
+    base = bidirectional(AutoModelForCausalLM.from_pretrained(str(base_dir), attn_implementation="eager",
                                                             dtype=torch.float32)).eval()
     with torch.no_grad():  # bidirectional: position 0 must see a change at position 5
         h0 = base.model(input_ids=ids[:1], attention_mask=mask[:1]).last_hidden_state
@@ -122,7 +130,7 @@ def main():
     diff_merged = None
     if meta.get("merged_folder"):
         merged_dir = export / meta["merged_folder"]
-        merged = bidirectional(MistralForCausalLM.from_pretrained(str(merged_dir), attn_implementation="eager",
+        merged = bidirectional(AutoModelForCausalLM.from_pretrained(str(merged_dir), attn_implementation="eager",
                                                                   dtype=torch.float32)).eval()
         head_m = head_for(meta, merged_dir, merged.config.hidden_size)
         with torch.no_grad():

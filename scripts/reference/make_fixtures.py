@@ -8,11 +8,21 @@ description (RECIPE.md, "Details from the public NV-Embed model code"). It write
 inputs and expected outputs as small safetensors files into
 training-driver/src/test/resources/fixtures/. The Java tests only read those files.
 
+It also writes two more fixture sets, each regenerated on its own so the others stay
+byte-identical (`--only`):
+  - `llama`: a tiny random LlamaForCausalLM (tied embeddings, head_dim != hidden/heads, a
+    transformers-5 `rope_parameters` config, rms_norm_eps 1e-6) saved with save_pretrained, with
+    its bidirectional and causal last hidden states, into src/test/resources/fixtures-llama/;
+  - `tokenizers`: two small SentencePiece-layout tokenizer.json files (the Llama/Mistral
+    `Prepend + Replace` normalizer layout and the `Metaspace` pre-tokenizer layout), into
+    src/test/resources/tokenizers/.
+
 Usage (CPU is fine):
     python3 -m venv /work/venv-ref
     /work/venv-ref/bin/pip install -r scripts/reference/requirements.txt
-    /work/venv-ref/bin/python scripts/reference/make_fixtures.py
+    /work/venv-ref/bin/python scripts/reference/make_fixtures.py [--only mistral|llama|tokenizers]
 """
+import argparse
 import json
 import os
 import pathlib
@@ -22,10 +32,13 @@ import torch
 import torch.nn.functional as F
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import save_file
-from transformers import MistralConfig, MistralForCausalLM
+from transformers import LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-OUT = ROOT / "training-driver" / "src" / "test" / "resources" / "fixtures"
+RESOURCES = ROOT / "training-driver" / "src" / "test" / "resources"
+OUT = RESOURCES / "fixtures"
+OUT_LLAMA = RESOURCES / "fixtures-llama"
+OUT_TOKENIZERS = RESOURCES / "tokenizers"
 SEED = 20240522
 
 # Tiny shapes: small files, but every feature exercised (GQA with 2 groups, 2 layers).
@@ -130,6 +143,32 @@ def perturb_norms(module, gen):
                 p.add_(0.1 * torch.randn(p.shape, generator=gen))
 
 
+def set_causal(model, causal):
+    model.config.is_causal = causal
+    for layer in model.model.layers:
+        layer.self_attn.is_causal = causal
+
+
+def both_masks(model, ids, mask):
+    """Last hidden states with the bidirectional (NV-Embed) and the causal mask; leaves the model
+    bidirectional. Sanity: bidirectional means position 0 sees a change at position 5, causal
+    means positions before 5 do not."""
+    with torch.no_grad():
+        set_causal(model, False)
+        hidden_base = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
+        ids2 = ids.clone()
+        ids2[0, 5] = 7
+        changed = model.model(input_ids=ids2, attention_mask=mask).last_hidden_state
+        assert not torch.allclose(changed[0, 0], hidden_base[0, 0]), "mask is still causal"
+        set_causal(model, True)
+        hidden_causal = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
+        unchanged = model.model(input_ids=ids2, attention_mask=mask).last_hidden_state
+        assert torch.allclose(unchanged[0, :5], hidden_causal[0, :5]), "mask is not causal"
+        assert not torch.allclose(hidden_causal, hidden_base)
+        set_causal(model, False)
+    return hidden_base, hidden_causal
+
+
 def build_inputs(gen):
     lengths = [12, 9, 5]
     instruct = [4, 0, 3]  # instruction tokens after BOS (queries) or none (documents)
@@ -146,7 +185,7 @@ def build_inputs(gen):
     return ids, mask, pool
 
 
-def main():
+def mistral():
     torch.manual_seed(SEED)
     gen = torch.Generator().manual_seed(SEED)
     if OUT.exists():
@@ -154,29 +193,12 @@ def main():
     (OUT / "adapter").mkdir(parents=True)
 
     config = MistralConfig(**CFG)
-    config.is_causal = False  # bidirectional: padding-only mask (NV-Embed)
     config._attn_implementation = "eager"
     model = MistralForCausalLM(config).eval()
     perturb_norms(model, gen)
-    for layer in model.model.layers:
-        layer.self_attn.is_causal = False
 
     ids, mask, pool = build_inputs(gen)
-    with torch.no_grad():
-        hidden_base = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
-        # Sanity: bidirectional means position 0 sees a change at position 5.
-        ids2 = ids.clone()
-        ids2[0, 5] = 7
-        changed = model.model(input_ids=ids2, attention_mask=mask).last_hidden_state
-        assert not torch.allclose(changed[0, 0], hidden_base[0, 0]), "mask is still causal"
-        config.is_causal = True
-        for layer in model.model.layers:
-            layer.self_attn.is_causal = True
-        hidden_causal = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
-        config.is_causal = False
-        for layer in model.model.layers:
-            layer.self_attn.is_causal = False
-        assert not torch.allclose(hidden_causal, hidden_base)
+    hidden_base, hidden_causal = both_masks(model, ids, mask)
 
     # Base checkpoint in two shards + index, with the decoder's names (lm_head dropped to keep
     # the fixture small; the Java loader ignores it anyway).
@@ -270,6 +292,112 @@ def main():
     total = sum(f.stat().st_size for f in OUT.rglob("*") if f.is_file())
     print(f"wrote {OUT} ({total / 1024:.0f} KiB), torch {torch.__version__}")
     assert total < 5 * 1024 * 1024
+
+
+# Llama: tied embeddings (no lm_head in the checkpoint), head_dim 16 while hidden / heads = 12,
+# rms_norm_eps 1e-6, rope_theta 1e5 inside transformers-5 rope_parameters, no sliding window.
+LLAMA_CFG = dict(
+    {k: v for k, v in CFG.items() if k not in ("rope_theta", "sliding_window")},
+    hidden_size=48,
+    intermediate_size=96,
+    rms_norm_eps=1e-6,
+    rope_parameters={"rope_type": "default", "rope_theta": 100000.0},
+    tie_word_embeddings=True,
+    attention_bias=False,
+    mlp_bias=False,
+)
+
+
+def llama():
+    torch.manual_seed(SEED + 1)
+    gen = torch.Generator().manual_seed(SEED + 1)
+    shutil.rmtree(OUT_LLAMA, ignore_errors=True)
+    config = LlamaConfig(**LLAMA_CFG)
+    config._attn_implementation = "eager"
+    model = LlamaForCausalLM(config).eval()
+    perturb_norms(model, gen)
+    ids, mask, _ = build_inputs(gen)
+    hidden_base, hidden_causal = both_masks(model, ids, mask)
+    model.save_pretrained(str(OUT_LLAMA), safe_serialization=True)
+    (OUT_LLAMA / "generation_config.json").unlink(missing_ok=True)
+    cfg = json.loads((OUT_LLAMA / "config.json").read_text(encoding="utf-8"))
+    cfg.pop("is_causal", None)  # saved as published (a causal LM), not with our switch
+    (OUT_LLAMA / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    assert "rope_parameters" in cfg and "rope_theta" not in cfg, cfg
+    assert cfg["tie_word_embeddings"] is True, cfg
+    f32 = lambda t: t.detach().float().contiguous()  # noqa: E731
+    save_file(
+        {
+            "input_ids": f32(ids),
+            "attention_mask": f32(mask),
+            "hidden_base": f32(hidden_base),
+            "hidden_base_causal": f32(hidden_causal),
+        },
+        str(OUT_LLAMA / "expected.safetensors"),
+    )
+    total = sum(f.stat().st_size for f in OUT_LLAMA.rglob("*") if f.is_file())
+    print(f"wrote {OUT_LLAMA} ({total / 1024:.0f} KiB): {sorted(p.name for p in OUT_LLAMA.iterdir())}")
+    assert total < 1024 * 1024
+
+
+# SentencePiece-style BPE trained on a few lines: words carry their leading "▁" (the space), so
+# in "...\nQuery: what" the token "▁what" starts on the last character of the instruction prefix.
+TOKENIZER_CORPUS = [
+    "Instruct: Given a web search query, retrieve relevant passages\nQuery: what is the capital",
+    "what is a cat",
+    "the capital of france is paris",
+    "Query: what",
+] * 3
+
+
+def sentencepiece_tokenizer(layout):
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True))
+    # Train with whitespace splitting (as SentencePiece does), then switch to the saved layout.
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=True)
+    trainer = trainers.BpeTrainer(
+        vocab_size=150, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False
+    )
+    tok.train_from_iterator(TOKENIZER_CORPUS, trainer)
+    if layout == "prepend":  # Llama-2 / Mistral tokenizer.json (legacy SentencePiece conversion)
+        tok.pre_tokenizer = None
+        tok.normalizer = normalizers.Sequence(
+            [normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")]
+        )
+        tok.decoder = decoders.Sequence(
+            [decoders.Replace("▁", " "), decoders.Fuse(), decoders.Strip(" ", 1, 0)]
+        )
+    else:  # newer conversions: Metaspace pre-tokenizer, no normalizer
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(
+            replacement="▁", prepend_scheme="first", split=False
+        )
+        tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first", split=False)
+    return tok
+
+
+def tokenizers_part():
+    OUT_TOKENIZERS.mkdir(parents=True, exist_ok=True)
+    text = "Instruct: Given a web search query\nQuery: what is the capital"
+    for layout in ("prepend", "metaspace"):
+        tok = sentencepiece_tokenizer(layout)
+        enc = tok.encode(text)
+        i = enc.tokens.index("▁what")
+        assert enc.offsets[i][0] == text.index(" what"), "▁what must start on the prefix's space"
+        tok.save(str(OUT_TOKENIZERS / f"sentencepiece-{layout}.json"))
+        print(layout, list(zip(enc.tokens, enc.offsets)))
+
+
+PARTS = {"mistral": mistral, "llama": llama, "tokenizers": tokenizers_part}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=sorted(PARTS), help="regenerate one fixture set")
+    args = parser.parse_args()
+    for name, part in PARTS.items():
+        if args.only in (None, name):
+            part()
 
 
 if __name__ == "__main__":

@@ -96,6 +96,14 @@ public final class TrainingContract {
     public static final String QUERY_SEPARATOR = "\nQuery: ";
 
     /**
+     * The query template in the one form used everywhere it is written down (export metadata, model
+     * card, docs): {@code Instruct: {instruction}\nQuery: {query}}, the placeholders named as in
+     * sentence-transformers-style prompts rather than {@code %s}.
+     */
+    public static final String QUERY_TEMPLATE =
+            INSTRUCT_PREFIX + "{instruction}" + QUERY_SEPARATOR + "{query}";
+
+    /**
      * The NV-Embed query template {@code Instruct: {task_definition}\nQuery: {query}}. The trainer
      * masks everything before the query out of pooling: its length is {@code queryText(instruction,
      * "").length()}.

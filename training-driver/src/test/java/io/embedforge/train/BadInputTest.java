@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.embedforge.train.model.DecoderFamily;
 import io.embedforge.train.model.LatentAttentionConfig;
 import io.embedforge.train.model.LoraConfig;
 import io.embedforge.train.model.MistralConfig;
@@ -42,7 +43,7 @@ class BadInputTest {
         Path f = dir.resolve("config.json");
         Files.writeString(
                 f,
-                "{\"architectures\":[\"LlamaForCausalLM\"],\"model_type\":\"llama\","
+                "{\"architectures\":[\"Qwen2ForCausalLM\"],\"model_type\":\"qwen2\","
                         + "\"hidden_size\":8,\"intermediate_size\":8,\"num_hidden_layers\":1,"
                         + "\"num_attention_heads\":2,\"vocab_size\":10}",
                 StandardCharsets.UTF_8);
@@ -50,9 +51,10 @@ class BadInputTest {
         assertMessage(
                 e,
                 f.toString(),
-                "model_type=llama",
-                "LlamaForCausalLM",
-                "allowed: model_type=mistral");
+                "model_type=qwen2",
+                "Qwen2ForCausalLM",
+                "allowed: model_type=mistral",
+                "model_type=llama or architectures=[LlamaForCausalLM, LlamaModel]");
     }
 
     @Test
@@ -60,12 +62,40 @@ class BadInputTest {
         assertMessage(
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> new MistralConfig(32, 64, 2, 4, 3, 8, 1e-5, 1e4, 50, 1, 2)),
+                        () ->
+                                new MistralConfig(
+                                        32,
+                                        64,
+                                        2,
+                                        4,
+                                        3,
+                                        8,
+                                        1e-5,
+                                        1e4,
+                                        50,
+                                        1,
+                                        2,
+                                        DecoderFamily.MISTRAL,
+                                        false)),
                 "num_attention_heads=4 must be a multiple of num_key_value_heads=3");
         assertMessage(
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> new MistralConfig(32, 64, 2, 4, 2, 8, 1e-5, 1e4, 50, 1, 50)),
+                        () ->
+                                new MistralConfig(
+                                        32,
+                                        64,
+                                        2,
+                                        4,
+                                        2,
+                                        8,
+                                        1e-5,
+                                        1e4,
+                                        50,
+                                        1,
+                                        50,
+                                        DecoderFamily.MISTRAL,
+                                        false)),
                 "eos_token_id=50 must be in [0, vocab_size=50)");
         assertMessage(
                 assertThrows(

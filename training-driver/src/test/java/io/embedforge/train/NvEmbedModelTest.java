@@ -15,6 +15,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.embedforge.train.model.AttentionMaskMode;
+import io.embedforge.train.model.DecoderFamily;
 import io.embedforge.train.model.LatentAttentionConfig;
 import io.embedforge.train.model.LoraConfig;
 import io.embedforge.train.model.MistralConfig;
@@ -34,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** Invariants of the whole model on a small seeded configuration, and the save/load round trip. */
 class NvEmbedModelTest {
 
-    static final MistralConfig SMALL = new MistralConfig(32, 64, 2, 4, 2, 8, 1e-5, 1e4, 50, 1, 2);
+    static final MistralConfig SMALL =
+            new MistralConfig(
+                    32, 64, 2, 4, 2, 8, 1e-5, 1e4, 50, 1, 2, DecoderFamily.MISTRAL, false);
     static final LoraConfig LORA = new LoraConfig(4, 8, 0.1, Set.copyOf(LoraConfig.ALL_TARGETS));
     static final LatentAttentionConfig LATENT = new LatentAttentionConfig(8, 32, 2, 16, 4, true);
 

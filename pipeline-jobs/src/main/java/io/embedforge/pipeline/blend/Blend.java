@@ -2,13 +2,18 @@ package io.embedforge.pipeline.blend;
 
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.shiftright;
 import static org.apache.spark.sql.functions.size;
@@ -22,12 +27,16 @@ import io.embedforge.contract.TrainingContract;
 import io.embedforge.pipeline.common.SeededHash;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.schema.BlendSummary;
+import io.embedforge.pipeline.schema.Columns;
 import io.embedforge.pipeline.schema.NegativesTable;
+import io.embedforge.pipeline.schema.RejectsTable;
+import io.embedforge.pipeline.stage.Rejects;
 import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,6 +131,22 @@ public final class Blend implements Stage<BlendParams> {
     private static final String KIND_DUPLICATE = "duplicate";
     private static final String KIND_NEGATIVES = "negatives";
     private static final String KIND_BUCKET = "bucket";
+    private static final String KIND_TOO_FEW = "too_few";
+    private static final String KIND_MIN = "min_negatives";
+    private static final String KIND_TOO_FEW_ROWS = "too_few_rows";
+    private static final String KIND_PER_ROW = "per_row";
+
+    /** Column: the fewest negatives the row's source requires. */
+    private static final String MIN_NEGATIVES = "min_negatives";
+
+    /** Column: the row has fewer negatives than {@link #MIN_NEGATIVES}. */
+    private static final String TOO_FEW = "too_few";
+
+    /** Task types whose default minimum is the negatives their source offers. */
+    private static final List<String> LABEL_TASK_TYPES = List.of("classification", "clustering");
+
+    /** Split of a reject row whose input has no {@code split} column. */
+    private static final String UNKNOWN_SPLIT = "unknown";
 
     @Override
     public StageId id() {
@@ -214,7 +239,7 @@ public final class Blend implements Stage<BlendParams> {
             Map<String, SourceInfo> sources,
             BlendParams p,
             Map<String, String> paths) {
-        Dataset<Row> flagged = flagged(union(inputs, paths), p).persist();
+        Dataset<Row> flagged = flagged(withPolicy(union(inputs, paths), sources, p), p).persist();
         List<Dataset<Row>> cached = new ArrayList<>(List.of(flagged));
         Rank rank = new Rank(p.seed());
         int k = p.negatives();
@@ -225,6 +250,7 @@ public final class Blend implements Stage<BlendParams> {
                         col(INPUT),
                         col(TrainingContract.SOURCE),
                         when(size(col(TrainingContract.NEGATIVES)).gt(k), 1L).otherwise(0L)));
+        keys.addAll(policyKeys(k));
         keys.addAll(stageKeys(TrainingContract.STAGE1, col(IN_STAGE1), col(FIRST_STAGE1), rank, k));
         keys.addAll(stageKeys(TrainingContract.STAGE2, lit(true), col(FIRST_STAGE2), rank, k));
         Tally tally = Tally.of(flagged, keys);
@@ -243,8 +269,15 @@ public final class Blend implements Stage<BlendParams> {
         tally.byInput.values().forEach(m -> m.forEach((s, n) -> rowsIn.merge(s, n, Long::sum)));
         BlendSummary summary =
                 new BlendSummary(
-                        p.seed(), paths, tally.byInput, rowsIn, tally.truncated, null, null);
-        return new Blended(stages, summary, cached, paths);
+                        p.seed(),
+                        paths,
+                        tally.byInput,
+                        rowsIn,
+                        tally.truncated,
+                        tally.policy(),
+                        null,
+                        null);
+        return new Blended(stages, summary, rejects(flagged), cached, paths);
     }
 
     /**
@@ -256,14 +289,18 @@ public final class Blend implements Stage<BlendParams> {
         for (Map.Entry<String, Dataset<Row>> e : inputs.entrySet()) {
             Dataset<Row> df = e.getValue();
             checkColumns(e.getKey(), paths.getOrDefault(e.getKey(), "(inline)"), df);
+            List<String> columns = Arrays.asList(df.columns());
             Column queryField =
-                    Arrays.asList(df.columns()).contains(QUERY_FIELD)
+                    columns.contains(QUERY_FIELD)
                             ? col(QUERY_FIELD)
                             : lit(null).cast(DataTypes.StringType);
+            Column split =
+                    columns.contains(Columns.SPLIT) ? col(Columns.SPLIT) : lit(UNKNOWN_SPLIT);
             Dataset<Row> s =
                     df.select(
                             lit(e.getKey()).as(INPUT),
                             col(TrainingContract.SOURCE),
+                            split.as(Columns.SPLIT),
                             col(TrainingContract.EXAMPLE_ID),
                             col(TrainingContract.TASK_TYPE),
                             col(TrainingContract.QUERY),
@@ -279,26 +316,82 @@ public final class Blend implements Stage<BlendParams> {
     }
 
     /**
-     * Step 2, exact (query, positive) duplicates, both stages in one shuffle: per (query,
-     * positive), ordered by (source, example id), the first row stays in stage 2 and the first row
-     * of a stage-1 task type stays in stage 1 (a running count of stage-1 rows reaching 1).
+     * Step 2, the {@code min_negatives} policy: each row gets its source's minimum ({@link
+     * BlendParams#minNegatives}; for a label source without a setting, the most negatives any of
+     * its rows has, at most {@code negatives}, from one small aggregation broadcast back) and
+     * whether it has fewer ({@code too_few}). Such rows are dropped from both stages and written as
+     * reject rows with reason {@link BlendSummary#DROP_TOO_FEW_NEGATIVES}.
+     */
+    private static Dataset<Row> withPolicy(
+            Dataset<Row> all, Map<String, SourceInfo> sources, BlendParams p) {
+        List<Row> fixed = new ArrayList<>();
+        boolean fromData = false;
+        for (SourceInfo s : sources.values()) {
+            Integer min = p.minNegatives(s.source(), s.taskType());
+            fixed.add(RowFactory.create(s.source(), min));
+            fromData |= min == null;
+        }
+        Dataset<Row> fixedDf =
+                all.sparkSession()
+                        .createDataFrame(
+                                fixed,
+                                new StructType()
+                                        .add("m_source", DataTypes.StringType, false)
+                                        .add("m_fixed", DataTypes.IntegerType, true));
+        Column n = size(col(TrainingContract.NEGATIVES));
+        Dataset<Row> rows =
+                all.join(
+                        broadcast(fixedDf),
+                        col(TrainingContract.SOURCE).equalTo(col("m_source")),
+                        "left");
+        Column available = lit(0);
+        if (fromData) {
+            // only when a label source takes its minimum from the data: one small aggregation
+            Dataset<Row> offered =
+                    all.filter(col(TrainingContract.TASK_TYPE).isin(LABEL_TASK_TYPES.toArray()))
+                            .groupBy(col(TrainingContract.SOURCE).as("a_source"))
+                            .agg(max(n).as("a_available"));
+            rows =
+                    rows.join(
+                                    broadcast(offered),
+                                    col(TrainingContract.SOURCE).equalTo(col("a_source")),
+                                    "left")
+                            .drop("a_source");
+            available = coalesce(col("a_available"), lit(0));
+        }
+        return rows.withColumn(
+                        MIN_NEGATIVES,
+                        coalesce(col("m_fixed"), least(lit(p.negatives()), available)))
+                .withColumn(TOO_FEW, n.lt(col(MIN_NEGATIVES)))
+                .drop("m_source", "m_fixed", "a_available");
+    }
+
+    /**
+     * Step 3, exact (query, positive) duplicates, both stages in one shuffle: per (query,
+     * positive), ordered by (too few negatives last, source, example id), the first row with enough
+     * negatives stays in stage 2 and the first such row of a stage-1 task type stays in stage 1 (a
+     * running count of stage-1 rows reaching 1). A row with too few negatives is never first, so it
+     * never displaces a usable duplicate.
      */
     private static Dataset<Row> flagged(Dataset<Row> all, BlendParams p) {
         WindowSpec byPair =
                 Window.partitionBy(col(TrainingContract.QUERY), col(TrainingContract.POSITIVE))
                         .orderBy(
+                                col(TOO_FEW),
                                 col(TrainingContract.SOURCE),
                                 col(TrainingContract.EXAMPLE_ID),
                                 col(INPUT));
+        Column usable = not(col(TOO_FEW));
         Column inStage1 = col(IN_STAGE1);
+        Column usableInStage1 = inStage1.and(usable);
         return all.withColumn(
                         IN_STAGE1,
                         col(TrainingContract.TASK_TYPE).isin(p.stage1TaskTypes().toArray()))
-                .withColumn(FIRST_STAGE2, row_number().over(byPair).equalTo(1))
+                .withColumn(FIRST_STAGE2, usable.and(row_number().over(byPair).equalTo(1)))
                 .withColumn(
                         FIRST_STAGE1,
-                        inStage1.and(
-                                sum(when(inStage1, 1).otherwise(0))
+                        usableInStage1.and(
+                                sum(when(usableInStage1, 1).otherwise(0))
                                         .over(
                                                 byPair.rowsBetween(
                                                         Window.unboundedPreceding(),
@@ -306,7 +399,41 @@ public final class Blend implements Stage<BlendParams> {
                                         .equalTo(1)));
     }
 
-    /** Step 3: every source of the inputs must be a source of the profile. */
+    /** The reject rows of the policy: one per input row with too few negatives. */
+    private static Dataset<Row> rejects(Dataset<Row> flagged) {
+        return Rejects.of(
+                flagged.filter(col(TOO_FEW)),
+                StageId.BLEND,
+                col(INPUT),
+                lit(BlendSummary.DROP_TOO_FEW_NEGATIVES),
+                concat(lit("example_id="), col(TrainingContract.EXAMPLE_ID)),
+                concat(
+                        size(col(TrainingContract.NEGATIVES)).cast(DataTypes.StringType),
+                        lit(" negatives < min_negatives="),
+                        col(MIN_NEGATIVES).cast(DataTypes.StringType),
+                        lit(" of source "),
+                        col(TrainingContract.SOURCE)),
+                concat_ws(" | ", col(TrainingContract.QUERY), col(TrainingContract.POSITIVE)));
+    }
+
+    /**
+     * Counting keys of the policy, per source: its minimum, its rows with too few negatives and its
+     * rows per number of usable negatives (at most {@code negatives}).
+     */
+    private static List<Column> policyKeys(int k) {
+        Column source = col(TrainingContract.SOURCE);
+        return List.of(
+                key(lit(KIND_MIN), lit(""), source, col(MIN_NEGATIVES).cast(DataTypes.LongType)),
+                when(col(TOO_FEW), key(lit(KIND_TOO_FEW_ROWS), lit(""), source, lit(0L))),
+                key(
+                        lit(KIND_PER_ROW),
+                        lit(""),
+                        source,
+                        size(slice(col(TrainingContract.NEGATIVES), 1, k))
+                                .cast(DataTypes.LongType)));
+    }
+
+    /** Step 4: every source of the inputs must be a source of the profile. */
     private static void checkSources(
             Tally tally, Map<String, SourceInfo> sources, Map<String, String> paths) {
         for (Map.Entry<String, Map<String, Long>> in : tally.byInput.entrySet()) {
@@ -327,7 +454,7 @@ public final class Blend implements Stage<BlendParams> {
     }
 
     /**
-     * Step 4, one training stage: its first rows, capped per source ({@code min(cap, weight x
+     * Step 5, one training stage: its first rows, capped per source ({@code min(cap, weight x
      * rows)} with the smallest seeded sample ranks), then shuffled into batches.
      */
     private static Planned plan(
@@ -361,7 +488,9 @@ public final class Blend implements Stage<BlendParams> {
         }
         Map<String, Long> rowsIn = new TreeMap<>(counts.unique);
         counts.duplicates.forEach((source, n) -> rowsIn.merge(source, n, Long::sum));
+        counts.tooFew.forEach((source, n) -> rowsIn.merge(source, n, Long::sum));
         Map<String, Map<String, Long>> drops = new TreeMap<>();
+        drops.put(BlendSummary.DROP_TOO_FEW_NEGATIVES, counts.tooFew);
         drops.put(BlendSummary.DROP_DUPLICATE, counts.duplicates);
         drops.put(BlendSummary.DROP_OVER_CAP, overCap);
         BlendSummary.TrainingStage planned =
@@ -376,12 +505,16 @@ public final class Blend implements Stage<BlendParams> {
     }
 
     /**
-     * Counting keys of one stage: every row of the stage counts as unique or duplicate for its
-     * source; the unique ones also count towards the negatives histogram and their shuffle bucket.
+     * Counting keys of one stage: every row of the stage counts as unique, duplicate or with too
+     * few negatives for its source; the unique ones also count towards the negatives histogram and
+     * their shuffle bucket.
      */
     private static List<Column> stageKeys(
             String stage, Column inStage, Column first, Rank rank, int maxNegatives) {
-        Column kind = when(first, lit(KIND_UNIQUE)).otherwise(lit(KIND_DUPLICATE));
+        Column kind =
+                when(first, lit(KIND_UNIQUE))
+                        .when(col(TOO_FEW), lit(KIND_TOO_FEW))
+                        .otherwise(lit(KIND_DUPLICATE));
         return List.of(
                 when(inStage, key(kind, lit(stage), col(TrainingContract.SOURCE), lit(0L))),
                 when(
@@ -544,6 +677,7 @@ public final class Blend implements Stage<BlendParams> {
     private static final class StageTally {
         final Map<String, Long> unique = new TreeMap<>();
         final Map<String, Long> duplicates = new TreeMap<>();
+        final Map<String, Long> tooFew = new TreeMap<>();
         final Map<String, Long> negatives = new TreeMap<>();
         final long[] buckets = new long[BUCKETS];
 
@@ -558,9 +692,22 @@ public final class Blend implements Stage<BlendParams> {
      * both stages come from a single pass. At most a few thousand small rows reach the driver.
      */
     private static final class Tally {
+        /** Orders histogram keys ("0", "1", ..., "10") as numbers. */
+        private static final Comparator<String> NUMERIC = Comparator.comparingLong(Long::parseLong);
+
         final Map<String, Map<String, Long>> byInput = new TreeMap<>();
         long truncated;
         private final Map<String, StageTally> stages = new TreeMap<>();
+        private final Map<String, Long> minNegatives = new TreeMap<>();
+        private final Map<String, Long> tooFewRows = new TreeMap<>();
+        private final Map<String, Map<String, Long>> perRow = new TreeMap<>();
+
+        /** The policy's counts per source. */
+        BlendSummary.NegativesPolicy policy() {
+            Map<String, Long> tooFew = new TreeMap<>();
+            minNegatives.keySet().forEach(s -> tooFew.put(s, tooFewRows.getOrDefault(s, 0L)));
+            return new BlendSummary.NegativesPolicy(minNegatives, tooFew, perRow);
+        }
 
         static Tally of(Dataset<Row> rows, List<Column> keys) {
             Tally t = new Tally();
@@ -588,6 +735,12 @@ public final class Blend implements Stage<BlendParams> {
                 }
                 case KIND_UNIQUE -> stage(group).unique.put(source, n);
                 case KIND_DUPLICATE -> stage(group).duplicates.put(source, n);
+                case KIND_TOO_FEW -> stage(group).tooFew.put(source, n);
+                case KIND_MIN -> minNegatives.put(source, value);
+                case KIND_TOO_FEW_ROWS -> tooFewRows.put(source, n);
+                case KIND_PER_ROW ->
+                        perRow.computeIfAbsent(source, x -> new TreeMap<>(NUMERIC))
+                                .put(String.valueOf(value), n);
                 case KIND_NEGATIVES -> stage(group).negatives.put(String.valueOf(value), n);
                 case KIND_BUCKET -> stage(group).buckets[(int) value] = n;
                 default -> throw new IllegalStateException("blend: unknown count key " + kind);
@@ -623,24 +776,27 @@ public final class Blend implements Stage<BlendParams> {
     public static final class Blended {
         private final List<Planned> stages;
         private final BlendSummary summary;
+        private final Dataset<Row> rejects;
         private final List<Dataset<Row>> cached;
         private final Map<String, String> paths;
 
         Blended(
                 List<Planned> stages,
                 BlendSummary summary,
+                Dataset<Row> rejects,
                 List<Dataset<Row>> cached,
                 Map<String, String> paths) {
             this.stages = stages;
             this.summary = summary;
+            this.rejects = rejects;
             this.cached = cached;
             this.paths = paths;
         }
 
         /**
          * Writes the tables {@code stage1} and {@code stage2} of the blend output (rows in batch
-         * order) and returns the summary with the rows out per source and the negatives histograms.
-         * Fails naming the inputs when a stage has no rows.
+         * order) and the policy's {@code rejects} and returns the summary with the rows out per
+         * source and the negatives histograms. Fails naming the inputs when a stage has no rows.
          */
         public BlendSummary write(StageContext ctx) {
             Map<String, BlendSummary.TrainingStage> written = new LinkedHashMap<>();
@@ -657,6 +813,7 @@ public final class Blend implements Stage<BlendParams> {
                     ctx.write(st.stage(), st.rows());
                     written.put(st.stage(), st.written());
                 }
+                ctx.write(RejectsTable.NAME, rejects);
             } finally {
                 unpersist(cached);
             }
@@ -666,6 +823,7 @@ public final class Blend implements Stage<BlendParams> {
                     summary.rowsInByInput(),
                     summary.rowsIn(),
                     summary.negativesTruncated(),
+                    summary.negativesPolicy(),
                     written.get(TrainingContract.STAGE1),
                     written.get(TrainingContract.STAGE2));
         }

@@ -23,7 +23,9 @@ import java.util.Map;
  *     7
  * @param maxPerSource default cap of rows per source and stage (0 = no cap)
  * @param stage1TaskTypes task types of stage 1 (the recipe: retrieval only)
- * @param sources per-source {@code cap} and {@code weight}
+ * @param minNegatives rows with fewer negatives are dropped ({@code too_few_negatives}); null = the
+ *     recipe's default per task type ({@link #minNegatives(String, String)})
+ * @param sources per-source {@code cap}, {@code weight} and {@code min_negatives}
  */
 public record BlendParams(
         @JsonProperty(Settings.SEED) Long seed,
@@ -31,6 +33,7 @@ public record BlendParams(
         @JsonProperty(NEGATIVES) Integer negatives,
         @JsonProperty(MAX_PER_SOURCE) Long maxPerSource,
         @JsonProperty(STAGE1_TASK_TYPES) List<String> stage1TaskTypes,
+        @JsonProperty(MIN_NEGATIVES) Integer minNegatives,
         @JsonProperty(SOURCES) Map<String, SourceMix> sources)
         implements Serializable {
 
@@ -42,6 +45,7 @@ public record BlendParams(
     public static final long MAX_PER_SOURCE_DEFAULT = 200_000L;
     public static final String STAGE1_TASK_TYPES = "stage1_task_types";
     public static final List<String> STAGE1_TASK_TYPES_DEFAULT = List.of("retrieval");
+    public static final String MIN_NEGATIVES = "min_negatives";
     public static final String SOURCES = "sources";
     private static final List<String> TASK_TYPES =
             List.of("retrieval", "classification", "clustering", "sts");
@@ -73,7 +77,37 @@ public record BlendParams(
                 stage1TaskTypes,
                 "must be a non-empty subset of " + TASK_TYPES);
         stage1TaskTypes = List.copyOf(stage1TaskTypes);
+        checkMinNegatives(CHECK, minNegatives);
         sources = sources == null ? Map.of() : Ordered.map(sources);
+    }
+
+    private static void checkMinNegatives(Check check, Integer min) {
+        check.that(
+                min == null || (min >= 0 && min <= TrainingContract.MAX_NEGATIVES),
+                MIN_NEGATIVES,
+                min,
+                "must be in [0, "
+                        + TrainingContract.MAX_NEGATIVES
+                        + "] (or absent: per task type)");
+    }
+
+    /**
+     * The fewest negatives a row of {@code source} must have, or null when it depends on the data:
+     * the source's {@code min_negatives}, else the stage's, else the recipe's default per task
+     * type, each at most {@code negatives} (the rows keep no more): every retrieval and STS example
+     * trains with 7 hard negatives, so {@code negatives}; a classification or clustering source can
+     * offer only its other labels, so null, and the blend uses the most negatives any of its rows
+     * has (label-negatives gives each row up to {@code negatives} other labels), capped at {@code
+     * negatives}.
+     */
+    public Integer minNegatives(String source, String taskType) {
+        SourceMix m = sources.get(source);
+        Integer set = m != null && m.minNegatives() != null ? m.minNegatives() : minNegatives;
+        if (set != null) {
+            return Math.min(set, negatives);
+        }
+        boolean labels = taskType.equals("classification") || taskType.equals("clustering");
+        return labels ? null : negatives;
     }
 
     /** Every setting at its default. */
@@ -97,8 +131,12 @@ public record BlendParams(
      *
      * @param cap most rows per stage (overrides {@code max_per_source}; 0 = no cap)
      * @param weight fraction of the source's rows kept before the cap, in (0, 1]
+     * @param minNegatives overrides {@code min_negatives} for this source
      */
-    public record SourceMix(@JsonProperty(CAP) Long cap, @JsonProperty(WEIGHT) Double weight)
+    public record SourceMix(
+            @JsonProperty(CAP) Long cap,
+            @JsonProperty(WEIGHT) Double weight,
+            @JsonProperty(MIN_NEGATIVES) Integer minNegatives)
             implements Serializable {
         public static final String CAP = "cap";
         public static final String WEIGHT = "weight";
@@ -112,6 +150,7 @@ public record BlendParams(
                     WEIGHT,
                     weight,
                     "must be in (0, 1]");
+            checkMinNegatives(CHECK, minNegatives);
         }
     }
 }

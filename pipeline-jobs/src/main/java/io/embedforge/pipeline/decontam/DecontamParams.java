@@ -8,6 +8,7 @@ import io.embedforge.pipeline.stage.Settings;
 import io.embedforge.pipeline.stage.StageId;
 import io.embedforge.settings.Check;
 import java.io.Serializable;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -24,12 +25,16 @@ import java.util.TreeMap;
  * @param maxNgramDf an n-gram shared by more eval texts than this does not propose candidate pairs
  *     (bounds the candidate join; >= 1, default 1000); candidates are still scored on all their
  *     n-grams
+ * @param evalConfigs eval configs ({@code conf/eval-*.yaml} of {@code eval}, relative to the
+ *     profile's folder) whose scored texts must not reach training: a row of any split with a text
+ *     field equal to one, normalised, is dropped ({@code eval_set_match}); default none
  */
 public record DecontamParams(
         @JsonProperty(EVAL_SPLITS) List<String> evalSplits,
         @JsonProperty(TRAIN_SPLITS) List<String> trainSplits,
         @JsonProperty(NEAR_DUPLICATES) Map<String, NearDuplicateRule> nearDuplicates,
-        @JsonProperty(MAX_NGRAM_DF) Integer maxNgramDf)
+        @JsonProperty(MAX_NGRAM_DF) Integer maxNgramDf,
+        @JsonProperty(EVAL_CONFIGS) List<String> evalConfigs)
         implements Serializable {
 
     public static final String EVAL_SPLITS = "eval_splits";
@@ -39,6 +44,7 @@ public record DecontamParams(
     public static final String NEAR_DUPLICATES = "near_duplicates";
     public static final String MAX_NGRAM_DF = "max_ngram_df";
     public static final int MAX_NGRAM_DF_DEFAULT = 1000;
+    public static final String EVAL_CONFIGS = "eval_configs";
 
     private static final Check CHECK = Check.under(StageId.DECONTAMINATE.settingsKey());
 
@@ -65,6 +71,14 @@ public record DecontamParams(
                                 MAX_NGRAM_DF,
                                 requireNonNullElse(maxNgramDf, MAX_NGRAM_DF_DEFAULT),
                                 1);
+        evalConfigs = evalConfigs == null ? List.of() : List.copyOf(evalConfigs);
+    }
+
+    /** This configuration with the eval config paths resolved against {@code base}. */
+    public DecontamParams withEvalConfigsUnder(Path base) {
+        List<String> resolved =
+                evalConfigs.stream().map(f -> base.resolve(f).normalize().toString()).toList();
+        return new DecontamParams(evalSplits, trainSplits, nearDuplicates, maxNgramDf, resolved);
     }
 
     /** Every setting at its default. */
@@ -101,6 +115,6 @@ public record DecontamParams(
                             source,
                             new NearDuplicateRule(siblings, rule.ngram(), rule.threshold()));
                 });
-        return new DecontamParams(evalSplits, trainSplits, rules, maxNgramDf);
+        return new DecontamParams(evalSplits, trainSplits, rules, maxNgramDf, evalConfigs);
     }
 }

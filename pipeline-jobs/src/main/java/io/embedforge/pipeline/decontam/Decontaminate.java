@@ -33,6 +33,7 @@ import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
 import io.embedforge.pipeline.stage.Summaries;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -78,6 +79,12 @@ public final class Decontaminate implements Stage<DecontamParams> {
      * Reject reason: a text field's word n-gram Jaccard with an eval text reaches the threshold.
      */
     public static final String NEAR = "eval_near_duplicate";
+
+    /**
+     * Reject reason: a text field of a row of any split equals a scored text of a set of one of the
+     * {@code eval_configs}, normalised.
+     */
+    public static final String EVAL_SET = "eval_set_match";
 
     /** A canonical table as decontamination sees it. */
     record TableSpec(
@@ -157,7 +164,19 @@ public final class Decontaminate implements Stage<DecontamParams> {
     public DecontamParams params(PipelineConfig config) {
         Map<String, String> datasets = new TreeMap<>();
         config.sources().forEach(s -> datasets.put(s.name(), s.dataset()));
-        return Settings.bind(config, id(), paramsType()).withEvalSourcesOfSameDataset(datasets);
+        Path profileDir = Path.of(config.file()).toAbsolutePath().getParent();
+        return Settings.bind(config, id(), paramsType())
+                .withEvalSourcesOfSameDataset(datasets)
+                .withEvalConfigsUnder(profileDir);
+    }
+
+    /**
+     * The eval configs and every file their sets read: a changed eval set re-runs the stage. A
+     * config that cannot be read is left to {@link #run}, which names it.
+     */
+    @Override
+    public Inputs inputs(PipelineConfig config, DecontamParams params) {
+        return new Inputs(EvalSetTexts.files(params.evalConfigs()), null);
     }
 
     /** Reads the canonical tables of {@code ingest}, writes the filtered ones and the rejects. */
@@ -189,6 +208,7 @@ public final class Decontaminate implements Stage<DecontamParams> {
 
         List<Dataset<Row>> evalParts = new ArrayList<>();
         List<Dataset<Row>> trainParts = new ArrayList<>();
+        List<Dataset<Row>> anySplit = new ArrayList<>();
         for (TableSpec t : TABLES) {
             Dataset<Row> df = tables.get(t.name());
             if (df == null) {
@@ -198,6 +218,7 @@ public final class Decontaminate implements Stage<DecontamParams> {
             evalParts.add(texts.filter(col(Columns.SPLIT).isin(p.evalSplits().toArray())));
             if (t.training()) {
                 trainParts.add(texts.filter(col(Columns.SPLIT).isin(p.trainSplits().toArray())));
+                anySplit.add(texts);
             }
         }
         Dataset<Row> eval =
@@ -217,6 +238,9 @@ public final class Decontaminate implements Stage<DecontamParams> {
         if (!p.nearDuplicates().isEmpty()) {
             matches = matches.unionByName(nearDuplicates(spark, train, eval, p));
         }
+        if (!p.evalConfigs().isEmpty()) {
+            matches = matches.unionByName(evalSetMatches(spark, union(anySplit), p));
+        }
         Dataset<Row> drops =
                 matches.withColumn(
                                 "pick",
@@ -225,7 +249,12 @@ public final class Decontaminate implements Stage<DecontamParams> {
                                                 Window.partitionBy(TABLE, ROW_KEY)
                                                         .orderBy(
                                                                 when(col(REASON).equalTo(EXACT), 0)
-                                                                        .otherwise(1),
+                                                                        .when(
+                                                                                col(REASON)
+                                                                                        .equalTo(
+                                                                                                EVAL_SET),
+                                                                                1)
+                                                                        .otherwise(2),
                                                                 col(SIMILARITY).desc(),
                                                                 col(EVAL_ID),
                                                                 col(FIELD))))
@@ -250,6 +279,18 @@ public final class Decontaminate implements Stage<DecontamParams> {
         Dataset<Row> rejects = rejects(drops);
         Map<String, Dataset<Row>> inputs = tables;
         return new Output(filtered, rejects, () -> summary(inputs, eval, rejects, p));
+    }
+
+    /**
+     * Rows of every split (not only the training splits: a later stage may read others, as
+     * mine-dense does) with a text equal to a scored text of an eval config's set.
+     */
+    private static Dataset<Row> evalSetMatches(
+            SparkSession spark, Dataset<Row> rows, DecontamParams p) {
+        Dataset<Row> texts = EvalSetTexts.load(spark, p.evalConfigs());
+        return rows.join(texts.groupBy(TEXT).agg(min(EVAL_ID).as(EVAL_ID)), TEXT)
+                .withColumn(SIMILARITY, lit(1.0))
+                .withColumn(REASON, lit(EVAL_SET));
     }
 
     /**
@@ -386,20 +427,30 @@ public final class Decontaminate implements Stage<DecontamParams> {
                             .groupBy(Columns.SOURCE)
                             .count()
                             .collectAsList()) {
-                perSource.computeIfAbsent(t.name() + "/" + r.getString(0), k -> new long[3])[0] =
+                perSource.computeIfAbsent(t.name() + "/" + r.getString(0), k -> new long[4])[0] =
                         r.getLong(1);
             }
         }
         long dropped = 0;
+        Map<String, Long> otherSplits = new TreeMap<>();
         for (Row r :
-                rejects.groupBy(RejectsTable.INPUT, Columns.SOURCE, RejectsTable.REASON)
+                rejects.groupBy(
+                                RejectsTable.INPUT,
+                                Columns.SOURCE,
+                                Columns.SPLIT,
+                                RejectsTable.REASON)
                         .count()
                         .collectAsList()) {
-            long[] m =
-                    perSource.computeIfAbsent(
-                            r.getString(0) + "/" + r.getString(1), k -> new long[3]);
-            m[EXACT.equals(r.getString(2)) ? 1 : 2] += r.getLong(3);
-            dropped += r.getLong(3);
+            String key = r.getString(0) + "/" + r.getString(1);
+            long n = r.getLong(4);
+            dropped += n;
+            if (!p.trainSplits().contains(r.getString(2))) {
+                otherSplits.merge(key + "/" + r.getString(2), n, Long::sum);
+                continue;
+            }
+            String reason = r.getString(3);
+            int slot = EXACT.equals(reason) ? 1 : NEAR.equals(reason) ? 2 : 3;
+            perSource.computeIfAbsent(key, k -> new long[4])[slot] += n;
         }
         Map<String, DecontamSummary.TableSource> counts = new TreeMap<>();
         perSource.forEach(
@@ -407,12 +458,13 @@ public final class Decontaminate implements Stage<DecontamParams> {
                         counts.put(
                                 k,
                                 new DecontamSummary.TableSource(
-                                        m[0], m[1], m[2], m[0] - m[1] - m[2])));
+                                        m[0], m[1], m[2], m[3], m[0] - m[1] - m[2] - m[3])));
         return new DecontamSummary(
                 eval.select(TEXT).distinct().count(),
                 dropped,
                 Summaries.rejectsByReason(rejects),
-                counts);
+                counts,
+                otherSplits);
     }
 
     private static Dataset<Row> texts(TableSpec t, Dataset<Row> df, UserDefinedFunction normalize) {
@@ -449,6 +501,13 @@ public final class Decontaminate implements Stage<DecontamParams> {
                                         lit("field "),
                                         col(FIELD),
                                         lit(" equals eval text "),
+                                        col(EVAL_ID)))
+                        .when(
+                                col(REASON).equalTo(EVAL_SET),
+                                concat(
+                                        lit("field "),
+                                        col(FIELD),
+                                        lit(" equals a text of eval set "),
                                         col(EVAL_ID)))
                         .otherwise(
                                 concat(

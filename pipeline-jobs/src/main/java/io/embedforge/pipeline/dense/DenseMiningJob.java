@@ -12,6 +12,7 @@ import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.posexplode;
+import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
@@ -145,13 +146,16 @@ public final class DenseMiningJob implements Stage<DenseParams> {
      * @param selected examples with their counters (internal; feeds {@link DenseSummary})
      * @param candidates (source, c_tid, doc_ids, text) of every candidate, persisted (internal;
      *     feeds {@link DenseSummary})
+     * @param firstPass the selection within {@code range_max}, persisted; {@code selected} itself
+     *     when no row needed a wider window
      */
     public record Result(
             Dataset<Row> examples,
             Dataset<Row> rejects,
             Dataset<Row> encoded,
             Dataset<Row> selected,
-            Dataset<Row> candidates) {
+            Dataset<Row> candidates,
+            Dataset<Row> firstPass) {
         /** Embeddings encoded by this run: rows of {@link DenseEmbedder#SCHEMA}. */
         public Dataset<Row> newEmbeddings() {
             return encoded.select(
@@ -161,6 +165,7 @@ public final class DenseMiningJob implements Stage<DenseParams> {
         /** Frees the cached intermediate datasets once outputs are written. */
         public void unpersist() {
             selected.unpersist();
+            firstPass.unpersist();
             encoded.unpersist();
             candidates.unpersist();
         }
@@ -296,20 +301,71 @@ public final class DenseMiningJob implements Stage<DenseParams> {
         Dataset<Row> exampleRows = exampleRows(ex, corpus);
         Embeddings emb = embed(textsToEmbed(valid, candidates), storedEmbeddings, p);
         Dataset<Row> queryVectors = searchRows(emb.all(), DenseEmbedder.QUERY, QUERY_SOURCES);
-        Dataset<Row> hits =
-                search(
+        Dataset<Row> candidateVectors =
+                searchRows(emb.all(), DenseEmbedder.PASSAGE, CANDIDATE_SOURCES);
+        Dataset<Row> positives = positiveVectors(emb.all());
+        Dataset<Row> first =
+                DenseSelection.select(
+                        exampleRows,
                         queryVectors,
-                        searchRows(emb.all(), DenseEmbedder.PASSAGE, CANDIDATE_SOURCES),
-                        candidates,
+                        positives,
+                        search(queryVectors, candidateVectors, candidates, p.rangeMax(), p),
                         p);
         Dataset<Row> selected =
-                DenseSelection.select(
-                        exampleRows, queryVectors, positiveVectors(emb.all()), hits, p);
+                widen(first, exampleRows, queryVectors, positives, candidateVectors, candidates, p);
         Dataset<Row> examples =
                 selected.select(
                         Arrays.stream(SCHEMA.fieldNames()).map(c -> col(c)).toArray(Column[]::new));
         Dataset<Row> rejects = exampleRejects(ex).unionByName(corpusRejects(cp));
-        return new Result(examples, rejects, emb.fresh(), selected, candidates);
+        return new Result(examples, rejects, emb.fresh(), selected, candidates, first);
+    }
+
+    /**
+     * Step 9, widening: the query texts whose filters left an example fewer than {@code negatives}
+     * inside {@code range_max} while the search was full (more candidates exist) are searched
+     * again, alone, to depth {@code max_range}, and selected again; their rows replace the first
+     * pass's. The selector widens the window in doubling steps over the deeper hits, so the result
+     * equals one search of depth {@code max_range} for every query, exact and deterministic, while
+     * the rows that had enough pay nothing. One small job decides whether any text needs it.
+     */
+    static Dataset<Row> widen(
+            Dataset<Row> first,
+            Dataset<Row> exampleRows,
+            Dataset<Row> queryVectors,
+            Dataset<Row> positives,
+            Dataset<Row> candidateVectors,
+            Dataset<Row> candidates,
+            DenseParams p) {
+        if (p.maxRange() <= p.rangeMax()) {
+            return first;
+        }
+        Column window = col(DenseSelection.WINDOW);
+        Dataset<Row> shortTexts =
+                first.filter(
+                                size(col(NegativesTable.NEGATIVES))
+                                        .lt(p.negatives())
+                                        .and(col(DenseSelection.HITS).equalTo(window))
+                                        .and(window.lt(p.maxRange())))
+                        .select(SOURCE, DenseSelection.Q_TID)
+                        .distinct();
+        if (shortTexts.isEmpty()) {
+            return first;
+        }
+        String[] key = {SOURCE, DenseSelection.Q_TID};
+        Dataset<Row> shortQueries =
+                queryVectors.join(
+                        shortTexts.withColumnRenamed(DenseSelection.Q_TID, "id"),
+                        new String[] {SOURCE, BlockedSearch.ID});
+        Dataset<Row> wider =
+                DenseSelection.select(
+                        exampleRows.join(shortTexts, key),
+                        shortQueries,
+                        positives.join(shortTexts, key),
+                        search(shortQueries, candidateVectors, candidates, p.maxRange(), p),
+                        p);
+        return first.join(shortTexts, key, "left_anti")
+                .unionByName(wider)
+                .persist(StorageLevel.MEMORY_AND_DISK());
     }
 
     /**
@@ -517,19 +573,20 @@ public final class DenseMiningJob implements Stage<DenseParams> {
     }
 
     /**
-     * Step 7, search: the top {@code range_max} candidates per distinct query text of each source,
-     * one row per hit with its 1-based rank and the candidate's ids and text.
+     * Step 7, search: the top {@code k} candidates per distinct query text of each source, one row
+     * per hit with its 1-based rank and the candidate's ids and text.
      */
     private static Dataset<Row> search(
             Dataset<Row> queryVectors,
             Dataset<Row> candidateVectors,
             Dataset<Row> candidates,
+            int k,
             DenseParams p) {
         Dataset<Row> hits =
                 BlockedSearch.search(
                         queryVectors,
                         candidateVectors,
-                        p.rangeMax(),
+                        k,
                         p.queryBlock(),
                         p.corpusBlock(),
                         p.scoringThreads());

@@ -24,7 +24,12 @@ import java.util.List;
  * @param encoder the text encoder (default: embedded E5-small-v2)
  * @param negatives negatives wanted per example ({@value #NEGATIVES_DEFAULT}); never padded
  * @param rangeMin first rank a negative may have ({@value #RANGE_MIN_DEFAULT})
- * @param rangeMax last rank a negative may have ({@value #RANGE_MAX_DEFAULT}); also the search k
+ * @param rangeMax last rank a negative may have ({@value #RANGE_MAX_DEFAULT}) when the window holds
+ *     enough negatives; also the search k
+ * @param maxRange how far the window may widen, doubling from {@code range_max}, for an example
+ *     whose filters leave fewer than {@code negatives} inside it (default {@value
+ *     #MAX_RANGE_DEFAULT}, or {@code range_max} when that is larger; {@code range_max} turns
+ *     widening off); the corpus size bounds it too
  * @param scoreFloor candidates scoring below are dropped; null = no floor
  * @param scoreCeiling candidates scoring above are dropped; null = no ceiling
  * @param positiveFilter {@code perc_pos} (default; NV-Retriever TopK-PercPos), {@code margin_pos}
@@ -51,6 +56,7 @@ public record DenseParams(
         @JsonProperty(NEGATIVES) Integer negatives,
         @JsonProperty(RANGE_MIN) Integer rangeMin,
         @JsonProperty(RANGE_MAX) Integer rangeMax,
+        @JsonProperty(MAX_RANGE) Integer maxRange,
         @JsonProperty(SCORE_FLOOR) Double scoreFloor,
         @JsonProperty(SCORE_CEILING) Double scoreCeiling,
         @JsonProperty(POSITIVE_FILTER) String positiveFilter,
@@ -74,6 +80,8 @@ public record DenseParams(
     public static final int RANGE_MIN_DEFAULT = 1;
     public static final String RANGE_MAX = "range_max";
     public static final int RANGE_MAX_DEFAULT = 50;
+    public static final String MAX_RANGE = "max_range";
+    public static final int MAX_RANGE_DEFAULT = 1000;
     public static final String SCORE_FLOOR = "score_floor";
     public static final String SCORE_CEILING = "score_ceiling";
     public static final String POSITIVE_FILTER = "positive_filter";
@@ -119,6 +127,12 @@ public record DenseParams(
         rangeMax = requireNonNullElse(rangeMax, RANGE_MAX_DEFAULT);
         CHECK.that(rangeMax > rangeMin, RANGE_MAX, rangeMax, "must be > range_min=" + rangeMin);
         CHECK.that(rangeMax <= 100_000, RANGE_MAX, rangeMax, "must be <= 100000");
+        maxRange = requireNonNullElse(maxRange, Math.max(MAX_RANGE_DEFAULT, rangeMax));
+        CHECK.that(
+                maxRange >= rangeMax && maxRange <= 100_000,
+                MAX_RANGE,
+                maxRange,
+                "must be in [range_max=" + rangeMax + ", 100000]");
         checkScores(scoreFloor, scoreCeiling);
         positiveFilter =
                 CHECK.oneOf(
@@ -184,7 +198,10 @@ public record DenseParams(
                 "must be > score_floor=" + floor);
     }
 
-    /** Every default: embedded E5, 7 negatives from ranks [1, 50], TopK-PercPos 0.95, top. */
+    /**
+     * Every default: embedded E5, 7 negatives from ranks [1, 50] (widened up to 1000 when the
+     * filters leave fewer), TopK-PercPos 0.95, top.
+     */
     public static DenseParams defaults() {
         return Settings.defaults(DenseParams.class);
     }

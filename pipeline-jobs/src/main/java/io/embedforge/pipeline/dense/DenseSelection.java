@@ -36,12 +36,27 @@ import scala.jdk.javaapi.CollectionConverters;
 final class DenseSelection {
     private static final String SOURCE = Columns.SOURCE;
 
-    /** Selection output: the output schema plus per-example counters for the summary. */
+    /** Column of {@link #SELECTED}: stable id of the query's normalised text. */
+    static final String Q_TID = "q_tid";
+
+    /** Column of {@link #SELECTED}: the final window of the example's selection. */
+    static final String WINDOW = "window";
+
+    /** Column of {@link #SELECTED}: how deep the query's hits went (the last rank searched). */
+    static final String HITS = "hits";
+
+    /**
+     * Selection output: the output schema plus the query text id, the final window, the hits' depth
+     * and per-example counters for the summary.
+     */
     static final StructType SELECTED;
 
     static {
         StructType s = DenseMiningJob.SCHEMA.add("query_id", DataTypes.StringType, false);
         s = s.add("positive_in_corpus", DataTypes.BooleanType, false);
+        s = s.add(Q_TID, DataTypes.StringType, false);
+        s = s.add(WINDOW, DataTypes.IntegerType, false);
+        s = s.add(HITS, DataTypes.IntegerType, false);
         for (NegativeSelector.Filter f : NegativeSelector.Filter.values()) {
             s = s.add(f.code(), DataTypes.LongType, false);
         }
@@ -266,6 +281,9 @@ final class DenseSelection {
             values[i++] = positiveScore;
             values[i++] = e.getAs(RetrievalTable.QUERY_ID);
             values[i++] = e.getAs("positive_in_corpus");
+            values[i++] = e.getAs(Q_TID);
+            values[i++] = sel.window();
+            values[i++] = sel.hits();
             for (long removed : sel.removed()) {
                 values[i++] = removed;
             }

@@ -33,7 +33,8 @@ import org.apache.spark.sql.types.DataTypes;
 
 /**
  * What {@code mine-dense} did, per source: examples, queries, candidates, removals per filter,
- * examples short of negatives, rejects per input and reason.
+ * examples short of negatives, how many needed a wider window and how far, rejects per input and
+ * reason.
  *
  * @param encoderFingerprint fingerprint of the encoder (the embedding store's partition)
  * @param sources counters by source
@@ -45,6 +46,9 @@ public record DenseSummary(
 
     /** Prefix of the reject counters' keys. */
     private static final String REJECTED = "rejected_";
+
+    /** Prefix of the final-window counters' keys (internal). */
+    private static final String WINDOW = "window_";
 
     /**
      * Counters of one source.
@@ -61,6 +65,8 @@ public record DenseSummary(
      * @param rejected reject rows keyed {@code rejected_<input>_<reason>}
      * @param corpusSmallerThanRangeMax fewer candidates than the search window
      * @param requestedNegatives the {@code negatives} setting
+     * @param widened examples whose final window is wider than {@code range_max}
+     * @param finalWindows examples per final window (rank depth the selection looked at)
      */
     public record SourceCounts(
             @JsonProperty("examples") long examples,
@@ -74,7 +80,9 @@ public record DenseSummary(
             @JsonProperty("mean_positive_score") double meanPositiveScore,
             @JsonIgnore Map<String, Long> rejected,
             @JsonProperty("corpus_smaller_than_range_max") boolean corpusSmallerThanRangeMax,
-            @JsonProperty("requested_negatives") int requestedNegatives) {
+            @JsonProperty("requested_negatives") int requestedNegatives,
+            @JsonProperty("widened") long widened,
+            @JsonProperty("final_windows") Map<String, Long> finalWindows) {
 
         /** {@link #removed} and {@link #rejected} as flat keys of the JSON object. */
         @JsonAnyGetter
@@ -105,12 +113,21 @@ public record DenseSummary(
             removed.put(f.code(), number(v, f.code()));
         }
         Map<String, Long> rejected = new TreeMap<>();
+        Map<Integer, Long> windows = new TreeMap<>();
         v.forEach(
                 (k, n) -> {
                     if (k.startsWith(REJECTED)) {
                         rejected.put(k, Math.round(n));
+                    } else if (k.startsWith(WINDOW)) {
+                        windows.put(Integer.parseInt(k.substring(WINDOW.length())), Math.round(n));
                     }
                 });
+        Map<String, Long> finalWindows = new LinkedHashMap<>();
+        long widened = 0;
+        for (Map.Entry<Integer, Long> w : windows.entrySet()) {
+            finalWindows.put(String.valueOf(w.getKey()), w.getValue());
+            widened += w.getKey() > p.rangeMax() ? w.getValue() : 0;
+        }
         long candidates = number(v, "candidates");
         return new SourceCounts(
                 number(v, "examples"),
@@ -124,7 +141,9 @@ public record DenseSummary(
                 v.getOrDefault("mean_positive_score", 0.0),
                 rejected,
                 candidates < p.rangeMax(),
-                p.negatives());
+                p.negatives(),
+                widened,
+                finalWindows);
     }
 
     private static long number(Map<String, Double> v, String key) {
@@ -178,6 +197,17 @@ public record DenseSummary(
                                                 col(RejectsTable.REASON))
                                         .as("key"),
                                 col("value"));
-        return fromSelected.unionByName(fromCandidates).unionByName(fromRejects);
+        Dataset<Row> fromWindows =
+                r.selected()
+                        .groupBy(source, DenseSelection.WINDOW)
+                        .agg(count(lit(1)).cast(DataTypes.DoubleType).as("value"))
+                        .select(
+                                col(source),
+                                concat(lit(WINDOW), col(DenseSelection.WINDOW)).as("key"),
+                                col("value"));
+        return fromSelected
+                .unionByName(fromCandidates)
+                .unionByName(fromRejects)
+                .unionByName(fromWindows);
     }
 }

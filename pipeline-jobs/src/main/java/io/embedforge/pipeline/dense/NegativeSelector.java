@@ -16,14 +16,21 @@ import java.util.Set;
  *   <li>{@code positive}: the candidate is a known positive of the query (same document id, or
  *       identical normalised text);
  *   <li>{@code query}: the candidate is the query itself (same id or identical normalised text);
- *   <li>{@code rank_window}: rank outside [range_min, range_max];
+ *   <li>{@code rank_window}: rank below {@code range_min} (ranks beyond the final window are not
+ *       looked at, see below);
  *   <li>{@code score_floor} / {@code score_ceiling}: absolute score bounds;
  *   <li>{@code perc_pos}: NV-Retriever TopK-PercPos, score &gt; perc_pos x min positive score;
  *   <li>{@code margin_pos}: NV-Retriever TopK-MarginPos, score &gt; min positive score - margin.
  * </ol>
  *
- * The survivors are sampled: {@code top} keeps the best-ranked, {@code random} keeps those with the
- * smallest {@link SeededHash#rank} of (seed, example id, candidate id), so the choice does not
+ * The window starts at [range_min, range_max]. When the filters leave fewer than {@code negatives}
+ * survivors there and the hits go further, it doubles (range_max, 2 x range_max, ..., cut to {@code
+ * max_range}) until it holds enough or the hits or {@code max_range} end: the final window. Only
+ * candidates inside it are counted and sampled, so an example that finds enough in the first window
+ * gets exactly what it got before widening existed.
+ *
+ * <p>The survivors are sampled: {@code top} keeps the best-ranked, {@code random} keeps those with
+ * the smallest {@link SeededHash#rank} of (seed, example id, candidate id), so the choice does not
  * depend on partitioning. Chosen negatives are returned in rank order and never padded.
  *
  * <p>Pure and stateless; runs on executors inside the selection step of {@link DenseMiningJob}.
@@ -78,8 +85,11 @@ public final class NegativeSelector implements Serializable {
             double minPositiveScore)
             implements Serializable {}
 
-    /** The chosen negatives (rank order) and, per filter, how many candidates it removed. */
-    public record Selection(List<Candidate> negatives, long[] removed) {}
+    /**
+     * The chosen negatives (rank order), per filter how many candidates of the final window it
+     * removed, the final window and how deep the hits went (the last rank seen).
+     */
+    public record Selection(List<Candidate> negatives, long[] removed, int window, int hits) {}
 
     private final DenseParams params;
 
@@ -87,37 +97,76 @@ public final class NegativeSelector implements Serializable {
         this.params = params;
     }
 
-    /** Selects the negatives of one example from its query's hits (any order). */
+    /**
+     * Selects the negatives of one example from its query's hits (any order): the survivors inside
+     * the final {@link #window}, sampled. Hits beyond that window are neither candidates nor
+     * counted.
+     */
     public Selection select(Query query, List<Candidate> hits) {
+        List<Candidate> ranked = new ArrayList<>(hits);
+        ranked.sort(Comparator.comparingInt(Candidate::rank));
+        Filter[] dropped = new Filter[ranked.size()];
+        for (int i = 0; i < dropped.length; i++) {
+            dropped[i] = firstFilter(query, ranked.get(i));
+        }
+        int deepest = ranked.isEmpty() ? 0 : ranked.get(ranked.size() - 1).rank();
+        int window = window(ranked, dropped, deepest);
         long[] removed = new long[Filter.values().length];
         List<Candidate> survivors = new ArrayList<>();
-        for (Candidate c : hits) {
-            Filter f = firstFilter(query, c);
-            if (f != null) {
-                removed[f.ordinal()]++;
+        for (int i = 0; i < dropped.length && ranked.get(i).rank() <= window; i++) {
+            if (dropped[i] != null) {
+                removed[dropped[i].ordinal()]++;
             } else {
-                survivors.add(c);
+                survivors.add(ranked.get(i));
             }
         }
-        survivors.sort(Comparator.comparingInt(Candidate::rank));
-        int n = params.negatives();
-        List<Candidate> chosen;
-        if (survivors.size() <= n) {
-            chosen = survivors;
-        } else if (params.sampling().equals("top")) {
-            chosen = new ArrayList<>(survivors.subList(0, n));
-        } else {
-            List<Candidate> shuffled = new ArrayList<>(survivors);
-            shuffled.sort(
-                    Comparator.comparingLong(
-                                    (Candidate c) ->
-                                            SeededHash.rank(
-                                                    params.seed(), query.exampleId(), c.textId()))
-                            .thenComparing(Candidate::textId));
-            chosen = new ArrayList<>(shuffled.subList(0, n));
-            chosen.sort(Comparator.comparingInt(Candidate::rank));
+        return new Selection(sample(query, survivors), removed, window, deepest);
+    }
+
+    /**
+     * The final window: the first of {@code range_max}, 2 x {@code range_max}, 4 x ... (the last
+     * step cut to {@code max_range}) that holds {@code negatives} survivors, or where the hits end,
+     * or {@code max_range}. A pure function of the ranked list, so the answer is the same whether
+     * the hits came from one search of depth {@code max_range} or from the first {@code range_max}.
+     */
+    private int window(List<Candidate> ranked, Filter[] dropped, int deepest) {
+        int window = params.rangeMax();
+        int survivors = 0;
+        int i = 0;
+        while (true) {
+            for (; i < dropped.length && ranked.get(i).rank() <= window; i++) {
+                if (dropped[i] == null) {
+                    survivors++;
+                }
+            }
+            if (survivors >= params.negatives()
+                    || window >= params.maxRange()
+                    || deepest <= window) {
+                return window;
+            }
+            window = (int) Math.min(2L * window, params.maxRange());
         }
-        return new Selection(List.copyOf(chosen), removed);
+    }
+
+    /** The survivors (rank order) sampled down to {@code negatives}, returned in rank order. */
+    private List<Candidate> sample(Query query, List<Candidate> survivors) {
+        int n = params.negatives();
+        if (survivors.size() <= n) {
+            return List.copyOf(survivors);
+        }
+        if (params.sampling().equals("top")) {
+            return List.copyOf(survivors.subList(0, n));
+        }
+        List<Candidate> shuffled = new ArrayList<>(survivors);
+        shuffled.sort(
+                Comparator.comparingLong(
+                                (Candidate c) ->
+                                        SeededHash.rank(
+                                                params.seed(), query.exampleId(), c.textId()))
+                        .thenComparing(Candidate::textId));
+        List<Candidate> chosen = new ArrayList<>(shuffled.subList(0, n));
+        chosen.sort(Comparator.comparingInt(Candidate::rank));
+        return List.copyOf(chosen);
     }
 
     private Filter firstFilter(Query q, Candidate c) {
@@ -132,7 +181,7 @@ public final class NegativeSelector implements Serializable {
         if (c.textId().equals(q.queryTextId()) || c.docIds().contains(q.queryId())) {
             return Filter.QUERY;
         }
-        if (c.rank() < params.rangeMin() || c.rank() > params.rangeMax()) {
+        if (c.rank() < params.rangeMin()) {
             return Filter.RANK_WINDOW;
         }
         if (params.scoreFloor() != null && c.score() < params.scoreFloor()) {

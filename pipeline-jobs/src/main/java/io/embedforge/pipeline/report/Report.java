@@ -30,8 +30,10 @@ public final class Report implements Stage<ReportParams> {
     @Override
     public ReportSummary run(StageContext ctx, ReportParams p) {
         ReportData data = ReportData.collect(ctx, p);
+        List<Findings.Finding> findings = Findings.of(data, p);
         List<String> charts = new ArrayList<>();
-        for (Map.Entry<String, byte[]> f : ReportPage.render(data, p.chartWidth()).entrySet()) {
+        for (Map.Entry<String, byte[]> f :
+                ReportPage.render(data, findings, p.chartWidth()).entrySet()) {
             ctx.writeFile(f.getKey(), f.getValue());
             if (!f.getKey().equals(INDEX)) {
                 charts.add(f.getKey());
@@ -41,6 +43,7 @@ public final class Report implements Stage<ReportParams> {
                 StageContext.join(ctx.committed(), INDEX),
                 charts,
                 data.samples().size(),
-                data.reasons());
+                data.reasons(),
+                findings.stream().map(Findings.Finding::line).toList());
     }
 }

@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.log;
 import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.percentile_approx;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.udf;
@@ -61,6 +62,10 @@ import org.apache.spark.sql.types.DataTypes;
  * @param mixing per stage: batches, mean sources per batch, mean largest-source share
  * @param mixingHistogram per stage: batches per number of distinct sources
  * @param samples sampled stage-2 rows
+ * @param dense the mine-dense counters per source ({@code sources} of its manifest section), or an
+ *     empty map
+ * @param retrievalLengths per retrieval source of mine-dense: {rows, median query characters,
+ *     median positive characters}
  */
 record ReportData(
         String profile,
@@ -76,7 +81,15 @@ record ReportData(
         Map<String, Map<String, Long>> bm25Scores,
         Map<String, double[]> mixing,
         Map<String, Map<String, Long>> mixingHistogram,
-        List<Row> samples) {
+        List<Row> samples,
+        Map<String, Map<String, Long>> dense,
+        Map<String, double[]> retrievalLengths) {
+
+    /** Key of the margins (positive minus negative score) among a miner's score buckets. */
+    static final String MARGIN = "margin";
+
+    /** Accuracy of the median lengths ({@code percentile_approx}). */
+    private static final int MEDIAN_ACCURACY = 1_000_000;
 
     /** Collects the page's data from the committed outputs the report reads. */
     static ReportData collect(StageContext ctx, ReportParams p) {
@@ -115,7 +128,61 @@ record ReportData(
                 scores(ctx, StageId.MINE_BM25, 1.0, false),
                 mixing,
                 mixingHistogram,
-                samples(stage2, p));
+                samples(stage2, p),
+                denseCounts(stages.path(StageId.MINE_DENSE.id()).path("result").path("sources")),
+                retrievalLengths(ctx));
+    }
+
+    /** The numeric counters of every source of the mine-dense summary. */
+    private static Map<String, Map<String, Long>> denseCounts(JsonNode sources) {
+        Map<String, Map<String, Long>> m = new TreeMap<>();
+        sources.fields()
+                .forEachRemaining(
+                        e -> {
+                            Map<String, Long> c = new TreeMap<>();
+                            e.getValue()
+                                    .fields()
+                                    .forEachRemaining(
+                                            f -> {
+                                                if (f.getValue().isIntegralNumber()) {
+                                                    c.put(f.getKey(), f.getValue().asLong());
+                                                }
+                                            });
+                            m.put(e.getKey(), c);
+                        });
+        return m;
+    }
+
+    /**
+     * Per source of mine-dense's examples (all retrieval): rows and the medians of query and
+     * positive lengths in characters (one small aggregation; exact at the sizes where it matters,
+     * {@code percentile_approx} with accuracy 10^6 beyond).
+     */
+    private static Map<String, double[]> retrievalLengths(StageContext ctx) {
+        String path = ctx.input(StageId.MINE_DENSE, NegativesTable.EXAMPLES_DIR);
+        Map<String, double[]> m = new TreeMap<>();
+        if (!ctx.exists(path)) {
+            return m;
+        }
+        for (Row r :
+                ctx.spark()
+                        .read()
+                        .parquet(path)
+                        .groupBy(col(TrainingContract.SOURCE))
+                        .agg(
+                                count(lit(1)),
+                                percentile_approx(
+                                        length(col(TrainingContract.QUERY)),
+                                        lit(0.5),
+                                        lit(MEDIAN_ACCURACY)),
+                                percentile_approx(
+                                        length(col(TrainingContract.POSITIVE)),
+                                        lit(0.5),
+                                        lit(MEDIAN_ACCURACY)))
+                        .collectAsList()) {
+            m.put(r.getString(0), new double[] {r.getLong(1), r.getInt(2), r.getInt(3)});
+        }
+        return m;
     }
 
     private static <T> T result(JsonNode stages, StageId stage, Class<T> type) {
@@ -212,8 +279,10 @@ record ReportData(
     }
 
     /**
-     * Scores of a miner's examples in buckets of {@code width}: its negatives, and its positives
-     * when it scores them; null when the miner's examples are absent.
+     * Scores of a miner's examples in buckets of {@code width}: its negatives, and, when it scores
+     * positives, its positives and the margin of each negative ({@link #MARGIN}: positive score
+     * minus negative score, what TopK-PercPos and TopK-MarginPos bound); null when the miner's
+     * examples are absent.
      */
     private static Map<String, Map<String, Long>> scores(
             StageContext ctx, StageId miner, double width, boolean positives) {
@@ -227,6 +296,17 @@ record ReportData(
             sc.put(
                     "positive",
                     buckets(d.select(col(NegativesTable.POSITIVE_SCORE).as("v")), width));
+            sc.put(
+                    MARGIN,
+                    buckets(
+                            d.select(
+                                            col(NegativesTable.POSITIVE_SCORE),
+                                            explode(col(NegativesTable.NEGATIVE_SCORES)).as("n"))
+                                    .select(
+                                            col(NegativesTable.POSITIVE_SCORE)
+                                                    .minus(col("n"))
+                                                    .as("v")),
+                            width));
         }
         sc.put(
                 "negative",

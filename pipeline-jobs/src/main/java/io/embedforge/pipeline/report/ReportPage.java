@@ -18,23 +18,29 @@ final class ReportPage {
     static final String INDEX = "index.html";
 
     private final ReportData data;
+    private final List<Findings.Finding> findings;
     private final int chartWidth;
     private final StringBuilder body = new StringBuilder();
     private final Map<String, byte[]> charts = new LinkedHashMap<>();
 
-    private ReportPage(ReportData data, int chartWidth) {
+    private ReportPage(ReportData data, List<Findings.Finding> findings, int chartWidth) {
         this.data = data;
+        this.findings = findings;
         this.chartWidth = chartWidth;
     }
 
     /**
      * The page's files: {@link #INDEX} then every chart, by file name, in the order they appear.
      */
-    static Map<String, byte[]> render(ReportData data, int chartWidth) {
-        ReportPage page = new ReportPage(data, chartWidth);
+    static Map<String, byte[]> render(
+            ReportData data, List<Findings.Finding> findings, int chartWidth) {
+        ReportPage page = new ReportPage(data, findings, chartWidth);
         page.header();
+        page.findings();
         page.timings();
         page.rows();
+        page.negatives();
+        page.positives();
         page.reasons();
         page.labelBalance();
         page.lengths();
@@ -57,6 +63,124 @@ final class ReportPage {
                         + ", git "
                         + esc(data.gitCommit())
                         + "</p>");
+    }
+
+    /** 0. The findings box: every problem with its number and a link to its section. */
+    private void findings() {
+        if (findings.isEmpty()) {
+            raw(
+                    "<div class=\"findings ok\"><b>Findings: none.</b> Every example has its"
+                            + " requested negatives, no rejects above the thresholds, no"
+                            + " short positives.</div>");
+            return;
+        }
+        raw("<div class=\"findings bad\"><b>Findings (" + findings.size() + ")</b><ul>");
+        for (Findings.Finding f : findings) {
+            raw(
+                    "<li><b>"
+                            + esc(f.where())
+                            + "</b>: "
+                            + esc(f.what())
+                            + " <a href=\"#"
+                            + f.anchor()
+                            + "\">(see)</a></li>");
+        }
+        raw("</ul></div>");
+    }
+
+    /**
+     * Negatives per row (the blend's input, before its policy), per source, with the source's
+     * {@code min_negatives} and the rows it dropped; then what mine-dense's widening did.
+     */
+    private void negatives() {
+        BlendSummary.NegativesPolicy policy = data.blend().negativesPolicy();
+        raw("<h2 id=" + Findings.NEGATIVES + ">Negatives per row</h2>");
+        if (policy == null) {
+            raw("<p>(no policy counts in the blend summary)</p>");
+            return;
+        }
+        int k =
+                policy.negativesPerRow().values().stream()
+                        .flatMap(m -> m.keySet().stream())
+                        .mapToInt(Integer::parseInt)
+                        .max()
+                        .orElse(0);
+        StringBuilder head = new StringBuilder("<table><tr><th>source</th>");
+        for (int n = 0; n <= k; n++) {
+            head.append("<th>").append(n).append("</th>");
+        }
+        raw(head + "<th>min_negatives</th><th>dropped (too_few_negatives)</th></tr>");
+        policy.negativesPerRow()
+                .forEach(
+                        (source, m) -> {
+                            StringBuilder row =
+                                    new StringBuilder("<tr><td>" + esc(source) + "</td>");
+                            for (int n = 0; n <= k; n++) {
+                                row.append("<td class=n>")
+                                        .append(m.getOrDefault(String.valueOf(n), 0L))
+                                        .append("</td>");
+                            }
+                            raw(
+                                    row
+                                            + "<td class=n>"
+                                            + policy.minNegatives().get(source)
+                                            + "</td><td class=n>"
+                                            + policy.tooFewNegatives().getOrDefault(source, 0L)
+                                            + "</td></tr>");
+                        });
+        raw("</table>");
+        denseWidening();
+    }
+
+    /** mine-dense per source: examples, short of negatives, without, widened. */
+    private void denseWidening() {
+        if (data.dense().isEmpty()) {
+            return;
+        }
+        raw(
+                "<p>mine-dense (after widening the window up to max_range):</p><table><tr>"
+                        + "<th>source</th><th>examples</th><th>fewer than requested</th>"
+                        + "<th>without negatives</th><th>widened</th></tr>");
+        data.dense()
+                .forEach(
+                        (source, c) ->
+                                raw(
+                                        "<tr><td>"
+                                                + esc(source)
+                                                + "</td><td class=n>"
+                                                + c.getOrDefault("examples", 0L)
+                                                + "</td><td class=n>"
+                                                + c.getOrDefault("fewer_than_requested", 0L)
+                                                + "</td><td class=n>"
+                                                + c.getOrDefault("without_negatives", 0L)
+                                                + "</td><td class=n>"
+                                                + c.getOrDefault("widened", 0L)
+                                                + "</td></tr>"));
+        raw("</table>");
+    }
+
+    /** Median lengths of queries and positives of each retrieval source (mine-dense). */
+    private void positives() {
+        raw(
+                "<h2 id="
+                        + Findings.POSITIVES
+                        + ">Retrieval positives (median characters)</h2><table><tr><th>source"
+                        + "</th><th>examples</th><th>median query</th><th>median positive</th>"
+                        + "</tr>");
+        data.retrievalLengths()
+                .forEach(
+                        (source, l) ->
+                                raw(
+                                        "<tr><td>"
+                                                + esc(source)
+                                                + "</td><td class=n>"
+                                                + (long) l[0]
+                                                + "</td><td class=n>"
+                                                + (long) l[1]
+                                                + "</td><td class=n>"
+                                                + (long) l[2]
+                                                + "</td></tr>"));
+        raw("</table>");
     }
 
     /** 1. Stage timings. */
@@ -130,7 +254,9 @@ final class ReportPage {
     /** 3. Reject and drop reasons (reject tables of every stage + blend drops). */
     private void reasons() {
         raw(
-                "<h2>Rejects and drops by reason</h2><table><tr><th>stage</th><th>reason</th>"
+                "<h2 id="
+                        + Findings.REJECTS
+                        + ">Rejects and drops by reason</h2><table><tr><th>stage</th><th>reason</th>"
                         + "<th>rows</th></tr>");
         Map<String, Map<String, Long>> byReason = new TreeMap<>();
         data.reasons()
@@ -167,7 +293,9 @@ final class ReportPage {
     private void labelBalance() {
         Map<String, Map<String, Double>> balance = data.labelBalance();
         raw(
-                "<h2>Label balance (max/min examples per label)</h2><table><tr><th>set</th>"
+                "<h2 id="
+                        + Findings.LABELS
+                        + ">Label balance (max/min examples per label)</h2><table><tr><th>set</th>"
                         + "<th>labels</th><th>before</th><th>after</th></tr>");
         for (String set : balance.get("before").keySet()) {
             raw(
@@ -213,15 +341,28 @@ final class ReportPage {
     private void scores() {
         raw("<h2>Scores: positives vs mined negatives</h2>");
         if (data.denseScores() != null) {
+            Map<String, Map<String, Long>> scores = new LinkedHashMap<>(data.denseScores());
+            Map<String, Long> margins = scores.remove(ReportData.MARGIN);
             chart(
                     "scores_dense.png",
                     Charts.bars(
                             "Dense (cosine) scores: positives vs negatives",
                             "score",
                             "texts",
-                            data.denseScores(),
+                            scores,
                             chartWidth,
                             false));
+            if (margins != null) {
+                chart(
+                        "margins_dense.png",
+                        Charts.bars(
+                                "Dense margins: positive score - negative score, per negative",
+                                "margin",
+                                "negatives",
+                                Map.of(ReportData.MARGIN, margins),
+                                chartWidth,
+                                false));
+            }
         }
         if (data.bm25Scores() != null) {
             raw("<p>BM25 scores are kept for negatives only (the STS positive is not scored).</p>");
@@ -318,6 +459,9 @@ final class ReportPage {
                 + ".ex{border:1px solid #ddd;margin:1em 0;padding:.5em}"
                 + ".src{color:#555;font-size:90%}.pos{color:#070}"
                 + "pre{white-space:pre-wrap;margin:.3em 0}img{max-width:100%}"
+                + ".findings{border:2px solid;padding:.5em 1em;margin:1em 0}"
+                + ".findings.ok{border-color:#070;background:#efe}"
+                + ".findings.bad{border-color:#b00;background:#fee}"
                 + "</style></head><body>\n"
                 + body
                 + "</body></html>\n";

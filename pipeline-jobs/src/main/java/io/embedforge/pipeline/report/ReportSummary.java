@@ -12,10 +12,12 @@ import java.util.Map;
  * @param charts the PNG charts beside it
  * @param samples examples shown
  * @param rejects reject and drop rows per stage and reason, as shown
+ * @param findings the lines of the findings box (empty: clean)
  */
 public record ReportSummary(
         @JsonProperty("index") String index,
         @JsonProperty("charts") List<String> charts,
         @JsonProperty("samples") int samples,
-        @JsonProperty("rejects") Map<String, Map<String, Long>> rejects)
+        @JsonProperty("rejects") Map<String, Map<String, Long>> rejects,
+        @JsonProperty("findings") List<String> findings)
         implements StageResult {}

@@ -14,6 +14,7 @@ import java.util.Map;
  * @param rowsInByInput rows read per input stage and source
  * @param rowsIn rows read per source
  * @param negativesTruncated rows with more negatives than {@code negatives}, cut to the first ones
+ * @param negativesPolicy the {@code min_negatives} policy per source
  * @param stage1 stage 1 (retrieval, in-batch negatives on)
  * @param stage2 stage 2 (every source, in-batch negatives off)
  */
@@ -23,6 +24,7 @@ public record BlendSummary(
         @JsonProperty("rows_in_by_input") Map<String, Map<String, Long>> rowsInByInput,
         @JsonProperty("rows_in") Map<String, Long> rowsIn,
         @JsonProperty("negatives_truncated") long negativesTruncated,
+        @JsonProperty("negatives_policy") NegativesPolicy negativesPolicy,
         @JsonProperty(TrainingContract.STAGE1) TrainingStage stage1,
         @JsonProperty(TrainingContract.STAGE2) TrainingStage stage2)
         implements StageResult {
@@ -30,8 +32,24 @@ public record BlendSummary(
     /** Drop reason: (query, positive) already present from another source or example. */
     public static final String DROP_DUPLICATE = "duplicate_query_positive";
 
+    /** Drop and reject reason: fewer negatives than the source's {@code min_negatives}. */
+    public static final String DROP_TOO_FEW_NEGATIVES = "too_few_negatives";
+
     /** Drop reason: the source's cap or weight left the row out. */
     public static final String DROP_OVER_CAP = "over_cap";
+
+    /**
+     * The {@code min_negatives} policy over the rows read, per source.
+     *
+     * @param minNegatives the fewest negatives a row must have
+     * @param tooFewNegatives rows read with fewer (dropped from both stages, one reject row each)
+     * @param negativesPerRow rows read per number of negatives (at most {@code negatives}): the
+     *     distribution before the policy
+     */
+    public record NegativesPolicy(
+            @JsonProperty("min_negatives") Map<String, Long> minNegatives,
+            @JsonProperty("too_few_negatives") Map<String, Long> tooFewNegatives,
+            @JsonProperty("negatives_per_row") Map<String, Map<String, Long>> negativesPerRow) {}
 
     /** The counts of {@code stage1} or {@code stage2}. */
     public TrainingStage stage(String name) {

@@ -69,7 +69,7 @@ public enum StageId {
             "The two training sets of the recipe (stage1, stage2) in the training contract, in"
                     + " batch order.",
             List.of(MINE_DENSE, MINE_BM25, LABEL_NEGATIVES),
-            List.of(TrainingContract.STAGE1, TrainingContract.STAGE2)),
+            List.of(TrainingContract.STAGE1, TrainingContract.STAGE2, RejectsTable.NAME)),
     REPORT(
             "report",
             "Data-quality report: an HTML page with PNG charts over every stage's output.",

@@ -3,6 +3,7 @@ package io.embedforge.pipeline.blend;
 import io.embedforge.pipeline.BenchReport;
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.schema.BlendSummary;
+import io.embedforge.pipeline.stage.Settings;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
 import java.nio.file.Path;
@@ -28,6 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("benchmark")
 class BlendBenchmark extends SparkTestBase {
+    /**
+     * The min_negatives policy off: BlendTestData's sources have 1 to 9 negatives, and the bare
+     * side writes every row, so blend must too.
+     */
+    private static final BlendParams LIKE_FOR_LIKE =
+            Settings.with(BlendParams.defaults(), BlendParams.MIN_NEGATIVES, 0);
+
     @Test
     void blendVersusReadWrite(@TempDir Path dir) {
         int n = Integer.getInteger("embedforge.bench.rows", 50_000);
@@ -90,7 +98,7 @@ class BlendBenchmark extends SparkTestBase {
             Map<String, Dataset<Row>> in = new LinkedHashMap<>();
             paths.forEach((k, v) -> in.put(k, spark().read().parquet(v)));
             BlendSummary s =
-                    Blend.apply(in, BlendTestData.SOURCES, BlendParams.defaults(), paths)
+                    Blend.apply(in, BlendTestData.SOURCES, LIKE_FOR_LIKE, paths)
                             .write(
                                     StageContext.direct(
                                             spark(), null, StageId.BLEND, dir.toString()));

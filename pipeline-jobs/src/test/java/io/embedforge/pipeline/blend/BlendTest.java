@@ -25,6 +25,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.RuntimeConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,9 +38,15 @@ class BlendTest extends SparkTestBase {
         return BlendTestData.inputs(spark(), retrievalPerSource, partitions);
     }
 
-    /** Blends with seed 7 into {@code dir/blend/}. */
+    /**
+     * Blends with seed 7 into {@code dir/blend/}, with the {@code min_negatives} policy off unless
+     * {@code p} sets it: {@link BlendTestData}'s sources carry 1 to 9 negatives on purpose (to test
+     * truncation and histograms), and these tests are about dedup, caps and batches; the policy has
+     * its own test, with the recipe's defaults.
+     */
     static BlendSummary blend(Map<String, Dataset<Row>> in, BlendParams p, Path dir) {
-        return Blend.apply(in, SOURCES, Settings.with(p, "seed", 7L), Map.of()).write(context(dir));
+        BlendParams q = p.minNegatives() == null ? Settings.with(p, "min_negatives", 0) : p;
+        return Blend.apply(in, SOURCES, Settings.with(q, "seed", 7L), Map.of()).write(context(dir));
     }
 
     static StageContext context(Path dir) {
@@ -110,11 +117,12 @@ class BlendTest extends SparkTestBase {
                         7,
                         0L,
                         null,
+                        null,
                         Map.of(
                                 "msmarco",
-                                new BlendParams.SourceMix(30L, null),
+                                new BlendParams.SourceMix(30L, null, null),
                                 "nq",
-                                new BlendParams.SourceMix(null, 0.5)));
+                                new BlendParams.SourceMix(null, 0.5, null)));
         BlendSummary s = blend(inputs(100, 2), p, dir);
         List<Row> s2 = read(dir, TrainingContract.STAGE2);
         Map<String, Long> bySource =
@@ -209,7 +217,8 @@ class BlendTest extends SparkTestBase {
                         7,
                         45L,
                         null,
-                        Map.of("arxiv", new BlendParams.SourceMix(null, 0.5)));
+                        null,
+                        Map.of("arxiv", new BlendParams.SourceMix(null, 0.5, null)));
         BlendSummary s = blend(inputs(60, 3), p, dir);
         Map<String, Long> rowsIn = s.rowsIn();
         Map<String, Map<String, Long>> byInput = s.rowsInByInput();
@@ -378,16 +387,122 @@ class BlendTest extends SparkTestBase {
         IllegalArgumentException e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> new BlendParams(null, 0, null, null, null, null));
+                        () -> new BlendParams(null, 0, null, null, null, null, null));
         assertEquals("stages.blend.batch_size=0 must be in [1, 1000000]", e.getMessage());
         e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> new BlendParams(null, null, 8, null, null, null));
+                        () -> new BlendParams(null, null, 8, null, null, null, null));
         assertEquals("stages.blend.negatives=8 must be in [0, 7]", e.getMessage());
         e =
                 assertThrows(
-                        IllegalArgumentException.class, () -> new BlendParams.SourceMix(null, 1.5));
+                        IllegalArgumentException.class,
+                        () -> new BlendParams.SourceMix(null, 1.5, null));
         assertEquals("stages.blend.sources.*.weight=1.5 must be in (0, 1]", e.getMessage());
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> new BlendParams(null, null, null, null, null, 8, null));
+        assertEquals(
+                "stages.blend.min_negatives=8 must be in [0, 7] (or absent: per task type)",
+                e.getMessage());
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> new BlendParams.SourceMix(null, null, -1));
+        assertEquals(
+                "stages.blend.sources.*.min_negatives=-1 must be in [0, 7] (or absent: per task"
+                        + " type)",
+                e.getMessage());
+        // The recipe's defaults: 7 for retrieval and STS, the data's for label sources; at most
+        // negatives; a source's setting wins.
+        BlendParams d = BlendParams.defaults();
+        assertEquals(7, d.minNegatives("nq", "retrieval"));
+        assertEquals(7, d.minNegatives("stsb", "sts"));
+        assertNull(d.minNegatives("arxiv", "clustering"));
+        assertEquals(3, Settings.with(d, "negatives", 3).minNegatives("nq", "retrieval"));
+        BlendParams o = Settings.with(d, "sources", Map.of("nq", Map.of("min_negatives", 2)));
+        assertEquals(2, o.minNegatives("nq", "retrieval"));
+        assertEquals(7, o.minNegatives("msmarco", "retrieval"));
+    }
+
+    @Test
+    void rowsBelowMinNegativesAreDroppedCountedAndRejected(@TempDir Path dir) {
+        Map<String, Dataset<Row>> in = inputs(50, 3);
+        // A clustering row without negatives: below its source's 1 (the most any arxiv row has).
+        Row empty =
+                RowFactory.create(
+                        "arxiv",
+                        "train",
+                        "a-none",
+                        "clustering",
+                        "title none",
+                        "cs.CL",
+                        List.of(),
+                        List.of(),
+                        List.of(),
+                        "label",
+                        "title");
+        in.put(
+                "label-negatives",
+                in.get("label-negatives")
+                        .union(
+                                spark().createDataFrame(
+                                                List.of(empty), BlendTestData.LABEL_SCHEMA)));
+        BlendSummary s =
+                Blend.apply(
+                                in,
+                                SOURCES,
+                                Settings.with(BlendParams.defaults(), "seed", 7L),
+                                Map.of())
+                        .write(context(dir));
+        BlendSummary.NegativesPolicy policy = s.negativesPolicy();
+        assertEquals(
+                Map.of("msmarco", 7L, "nq", 7L, "stsb", 7L, "arxiv", 1L), policy.minNegatives());
+        assertEquals(
+                Map.of("msmarco", 0L, "nq", 51L, "stsb", 40L, "arxiv", 1L),
+                policy.tooFewNegatives());
+        assertEquals(Map.of("7", 50L), policy.negativesPerRow().get("msmarco"));
+        assertEquals(Map.of("2", 1L, "3", 50L), policy.negativesPerRow().get("nq"));
+        assertEquals(Map.of("0", 1L, "1", 60L), policy.negativesPerRow().get("arxiv"));
+        assertEquals(
+                Map.of("nq", 51L), s.stage1().drops().get(BlendSummary.DROP_TOO_FEW_NEGATIVES));
+        assertEquals(
+                Map.of("nq", 51L, "stsb", 40L, "arxiv", 1L),
+                s.stage2().drops().get(BlendSummary.DROP_TOO_FEW_NEGATIVES));
+        assertEquals(50L, s.stage1().rows());
+        assertEquals(50L + 60L, s.stage2().rows());
+        assertTrue(
+                read(dir, "stage2").stream()
+                        .allMatch(r -> r.getList(r.fieldIndex("negatives")).size() >= 1));
+        List<Row> rejects =
+                spark().read()
+                        .parquet(dir.resolve("blend").resolve("rejects").toString())
+                        .collectAsList();
+        assertEquals(92, rejects.size());
+        Row none =
+                rejects.stream()
+                        .filter(r -> r.getAs("location").equals("example_id=a-none"))
+                        .findFirst()
+                        .orElseThrow();
+        assertEquals("blend", none.getAs("stage"));
+        assertEquals("label-negatives", none.getAs("input"));
+        assertEquals(BlendSummary.DROP_TOO_FEW_NEGATIVES, none.getAs("reason"));
+        assertEquals("0 negatives < min_negatives=1 of source arxiv", none.getAs("detail"));
+
+        // A source's own minimum: nq keeps its 3-negative rows, its 2-negative duplicate goes.
+        BlendSummary t =
+                blend(
+                        inputs(50, 3),
+                        Settings.with(
+                                BlendParams.defaults(),
+                                "sources",
+                                Map.of(
+                                        "nq", Map.of("min_negatives", 3),
+                                        "stsb", Map.of("min_negatives", 2))),
+                        dir.resolve("t"));
+        assertEquals(Map.of("nq", 1L), t.stage1().drops().get(BlendSummary.DROP_TOO_FEW_NEGATIVES));
+        assertEquals(100L, t.stage1().rows());
+        assertEquals(100L + 40L + 60L, t.stage2().rows());
     }
 }

@@ -61,7 +61,11 @@ class DecontaminateTest extends SparkTestBase {
         List<Row> queries = List.of(RowFactory.create("fiqa", "test", "q9", "a b c"));
         DecontamParams p =
                 new DecontamParams(
-                        null, null, Map.of("emotion", new NearDuplicateRule(null, 2, 0.5)), null);
+                        null,
+                        null,
+                        Map.of("emotion", new NearDuplicateRule(null, 2, 0.5)),
+                        null,
+                        null);
         Decontaminate.Output out =
                 Decontaminate.apply(
                         Map.of(
@@ -102,7 +106,7 @@ class DecontaminateTest extends SparkTestBase {
         assertEquals(4L, summary.rowsDropped());
         Map<String, DecontamSummary.TableSource> perSource = summary.perTableSource();
         assertEquals(
-                new DecontamSummary.TableSource(4L, 1L, 1L, 2L),
+                new DecontamSummary.TableSource(4L, 1L, 1L, 0L, 2L),
                 perSource.get("classification/emotion"));
     }
 
@@ -127,6 +131,7 @@ class DecontaminateTest extends SparkTestBase {
                                         new NearDuplicateRule(null, 2, 0.5),
                                         "banking77",
                                         new NearDuplicateRule(List.of("x"), 2, 0.5)),
+                                null,
                                 null)
                         .withEvalSourcesOfSameDataset(
                                 Map.of(

@@ -76,6 +76,7 @@ class RealSamplesDecontaminateTest extends SparkTestBase {
                         List.of("test"),
                         List.of("train"),
                         Map.of("emotion", near, "amazon_counterfactual", near),
+                        null,
                         null);
         Map<String, String> datasets = new TreeMap<>();
         config.sources().forEach(s -> datasets.put(s.name(), s.dataset()));

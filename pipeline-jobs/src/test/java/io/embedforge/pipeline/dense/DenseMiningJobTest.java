@@ -299,4 +299,138 @@ class DenseMiningJobTest extends SparkTestBase {
             }
         }
     }
+
+    /**
+     * A planted query whose positive (an off-topic text) scores below every on-topic document: the
+     * positive-aware filter removes the whole first window (range_max 2) and the window widens
+     * until off-topic documents survive; the other query finds its negatives in the first window
+     * and is not searched again.
+     */
+    private static Dataset<Row> plantedRetrieval() {
+        return spark().createDataFrame(
+                        List.of(
+                                example(
+                                        "docs",
+                                        "bread",
+                                        "how do I bake sourdough bread at home",
+                                        "pos-bread",
+                                        "A short history of the Byzantine navy."),
+                                example(
+                                        "docs",
+                                        "everest",
+                                        "tallest mountain on earth",
+                                        "pos-everest",
+                                        "Mount Everest is the tallest mountain on earth.")),
+                        RetrievalTable.SCHEMA);
+    }
+
+    private static Dataset<Row> plantedCorpus() {
+        List<Row> rows = new ArrayList<>();
+        rows.add(doc("docs", "pos-bread", null, "A short history of the Byzantine navy."));
+        rows.add(
+                doc(
+                        "docs",
+                        "pos-everest",
+                        null,
+                        "Mount Everest is the tallest mountain on earth."));
+        String[] onTopic = {
+            "Bake sourdough bread at home with a starter, flour, water and salt.",
+            "Sourdough bread at home: feed the starter, knead, proof and bake.",
+            "How to bake sourdough bread at home in a Dutch oven.",
+            "Home baking of sourdough bread: a step by step guide.",
+            "Baking sourdough bread at home needs a lively starter.",
+            "Sourdough loaves baked at home rise slowly overnight.",
+        };
+        for (int i = 0; i < onTopic.length; i++) {
+            rows.add(doc("docs", "bread" + i, null, onTopic[i]));
+        }
+        String[] offTopic = {
+            "The stock market closed lower on Tuesday.",
+            "Quarterly tax filings are due in April.",
+            "The committee approved the new zoning ordinance.",
+            "Copper wire conducts electricity well.",
+            "The treaty was signed in 1648 in Westphalia.",
+            "K2 is the second highest mountain.",
+        };
+        for (int i = 0; i < offTopic.length; i++) {
+            rows.add(doc("docs", "other" + i, null, offTopic[i]));
+        }
+        return spark().createDataFrame(rows, CorpusTable.SCHEMA);
+    }
+
+    private static DenseParams plantedParams(int maxRange, int queryBlock, int corpusBlock) {
+        return Settings.with(
+                DenseParams.defaults(),
+                DenseParams.RANGE_MAX,
+                2,
+                DenseParams.MAX_RANGE,
+                maxRange,
+                DenseParams.NEGATIVES,
+                1,
+                DenseParams.QUERY_BLOCK,
+                queryBlock,
+                DenseParams.CORPUS_BLOCK,
+                corpusBlock);
+    }
+
+    /** (example id -> negative ids, ranks), the final window of each and the summary. */
+    private record Mined(
+            Map<String, List<String>> negatives,
+            Map<String, List<Integer>> ranks,
+            Map<String, Integer> windows,
+            DenseSummary.SourceCounts summary) {}
+
+    private static Mined mine(DenseParams p, int partitions) {
+        DenseMiningJob.Result r =
+                DenseMiningJob.apply(
+                        plantedRetrieval().repartition(partitions),
+                        plantedCorpus().repartition(partitions),
+                        p,
+                        null);
+        Mined m = new Mined(new HashMap<>(), new HashMap<>(), new HashMap<>(), null);
+        for (Row x : r.selected().collectAsList()) {
+            String id = x.getAs("query_id");
+            m.negatives().put(id, x.getList(x.fieldIndex(NegativesTable.NEGATIVE_IDS)));
+            m.ranks().put(id, x.getList(x.fieldIndex(NegativesTable.NEGATIVE_RANKS)));
+            m.windows().put(id, x.getInt(x.fieldIndex(DenseSelection.WINDOW)));
+            double positive = x.getDouble(x.fieldIndex(NegativesTable.POSITIVE_SCORE));
+            for (double s : x.<Double>getList(x.fieldIndex(NegativesTable.NEGATIVE_SCORES))) {
+                assertTrue(s <= 0.95 * positive + 1e-6, "perc_pos holds after widening " + x);
+            }
+        }
+        DenseSummary.SourceCounts counts = DenseSummary.of(r, p).sources().get("docs");
+        r.unpersist();
+        return new Mined(m.negatives(), m.ranks(), m.windows(), counts);
+    }
+
+    @Test
+    void theWindowWidensForShortRowsOnlyUpToMaxRangeWhateverThePartitioning() {
+        Mined fixed = mine(plantedParams(2, 8192, 4096), 1);
+        assertTrue(
+                fixed.negatives().get("bread").isEmpty(),
+                "planted: the filter empties the first window " + fixed);
+        assertEquals(0L, fixed.summary().widened());
+
+        Mined wide = mine(plantedParams(16, 8192, 4096), 1);
+        assertEquals(1, wide.negatives().get("bread").size(), wide.toString());
+        assertTrue(wide.windows().get("bread") > 2 && wide.windows().get("bread") <= 16);
+        assertEquals(2, wide.windows().get("everest"), "a row with enough is not widened");
+        assertEquals(fixed.negatives().get("everest"), wide.negatives().get("everest"));
+        assertEquals(1L, wide.summary().widened());
+        assertEquals(0L, wide.summary().fewerThanRequested());
+        assertEquals(
+                Map.of("2", 1L, String.valueOf(wide.windows().get("bread")), 1L),
+                wide.summary().finalWindows());
+        // Another partitioning and other blocks: the same negatives and windows.
+        Mined other = mine(plantedParams(16, 1, 3), 5);
+        assertEquals(wide.negatives(), other.negatives());
+        assertEquals(wide.windows(), other.windows());
+
+        // The cap: max_range 4 never looks past rank 4.
+        Mined capped = mine(plantedParams(4, 8192, 4096), 1);
+        assertTrue(capped.windows().get("bread") <= 4);
+        for (int rank : capped.ranks().get("bread")) {
+            assertTrue(rank <= 4, capped.toString());
+        }
+    }
 }

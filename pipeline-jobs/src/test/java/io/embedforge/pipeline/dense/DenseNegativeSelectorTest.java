@@ -61,6 +61,8 @@ class DenseNegativeSelectorTest {
                         5,
                         DenseParams.RANGE_MAX,
                         9,
+                        DenseParams.MAX_RANGE,
+                        9,
                         DenseParams.SCORE_CEILING,
                         0.65,
                         DenseParams.SCORE_FLOOR,
@@ -68,7 +70,9 @@ class DenseNegativeSelectorTest {
         NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.9), hits());
         // ranks 5..9 have scores 0.70 .. 0.50: 0.70 above the ceiling, 0.50 below the floor.
         assertEquals(List.of("d6", "d7", "d8"), ids(s));
-        assertEquals(2, removed(s, NegativeSelector.Filter.RANK_WINDOW)); // ranks 4 and 10
+        // Rank 4 is below range_min; rank 10 lies beyond the final window (9): not looked at.
+        assertEquals(1, removed(s, NegativeSelector.Filter.RANK_WINDOW));
+        assertEquals(9, s.window());
         assertEquals(1, removed(s, NegativeSelector.Filter.SCORE_CEILING));
         assertEquals(1, removed(s, NegativeSelector.Filter.SCORE_FLOOR));
     }
@@ -145,5 +149,61 @@ class DenseNegativeSelectorTest {
                             .equals(a);
         }
         assertTrue(differs, "some seed gives another sample");
+    }
+
+    /**
+     * {@code n} hits t1..tn, score 0.90005 - 0.0001 x rank: with a lowest positive score of 0.8 and
+     * PercPos 0.95 (0.76), the first 1400 ranks are false-negative candidates and are filtered.
+     */
+    private static List<NegativeSelector.Candidate> deepHits(int n) {
+        List<NegativeSelector.Candidate> out = new ArrayList<>();
+        for (int i = n; i >= 1; i--) { // any order
+            out.add(
+                    new NegativeSelector.Candidate(
+                            "t" + i, List.of("d" + i), "text " + i, 0.90005 - 0.0001 * i, i));
+        }
+        return out;
+    }
+
+    @Test
+    void windowDoublesUntilTheFiltersLeaveEnoughNegatives() {
+        DenseParams p =
+                Settings.with(
+                        DenseParams.defaults(),
+                        DenseParams.RANGE_MAX,
+                        50,
+                        DenseParams.NEGATIVES,
+                        3);
+        NegativeSelector.Query q = query(0.8);
+        // Ranks 1..1400 score above 0.76; 1401.. survive. 50 -> 100 -> ... -> 1600 > 1000: capped.
+        NegativeSelector.Selection capped = new NegativeSelector(p).select(q, deepHits(2000));
+        assertEquals(1000, capped.window());
+        assertEquals(List.of(), ids(capped), "max_range 1000 is respected");
+        assertEquals(1000 - 3, removed(capped, NegativeSelector.Filter.PERC_POS));
+
+        DenseParams wide = Settings.with(p, DenseParams.MAX_RANGE, 2000);
+        NegativeSelector.Selection s = new NegativeSelector(wide).select(q, deepHits(2000));
+        assertEquals(1600, s.window(), "50 x 2^5");
+        assertEquals(List.of("d1401", "d1402", "d1403"), ids(s));
+        assertEquals(2000, s.hits());
+        // Hits beyond the final window are neither candidates nor counted.
+        assertEquals(1400 - 3, removed(s, NegativeSelector.Filter.PERC_POS));
+
+        // Hits that end before the cap stop the widening there.
+        NegativeSelector.Selection shallow = new NegativeSelector(wide).select(q, deepHits(120));
+        assertEquals(200, shallow.window());
+        assertEquals(List.of(), ids(shallow));
+
+        // Off: max_range = range_max keeps the fixed window.
+        DenseParams off = Settings.with(p, DenseParams.MAX_RANGE, 50);
+        assertEquals(50, new NegativeSelector(off).select(q, deepHits(2000)).window());
+    }
+
+    @Test
+    void anExampleWithEnoughNegativesInTheFirstWindowIsUnchanged() {
+        DenseParams p = Settings.with(DenseParams.defaults(), DenseParams.NEGATIVES, 2);
+        NegativeSelector.Selection s = new NegativeSelector(p).select(query(0.9), hits());
+        assertEquals(50, s.window());
+        assertEquals(List.of("d4", "d5"), ids(s));
     }
 }

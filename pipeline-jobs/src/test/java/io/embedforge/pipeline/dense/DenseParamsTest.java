@@ -116,6 +116,10 @@ class DenseParamsTest {
                                         DenseParams.CORPUS_BLOCK,
                                         70000)));
         assertEquals(
+                "stages.mine-dense.max_range=40 must be in [range_max=50, 100000]",
+                error(() -> Settings.with(DenseParams.defaults(), DenseParams.MAX_RANGE, 40)));
+        assertEquals(1000, DenseParams.defaults().maxRange());
+        assertEquals(
                 "stages.mine-dense.max_text_chars=0 must be >= 1",
                 error(() -> Settings.with(DenseParams.defaults(), DenseParams.MAX_TEXT_CHARS, 0)));
     }

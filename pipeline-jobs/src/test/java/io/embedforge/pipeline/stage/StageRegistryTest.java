@@ -81,10 +81,12 @@ class StageRegistryTest {
                         StageId.DECONTAMINATE,
                         StageId.MINE_DENSE,
                         StageId.MINE_BM25,
-                        StageId.LABEL_NEGATIVES),
+                        StageId.LABEL_NEGATIVES,
+                        StageId.BLEND),
                 StageId.writing(StageId.REPORT.reads(), RejectsTable.NAME));
         assertEquals(
-                List.of(TrainingContract.STAGE1, TrainingContract.STAGE2), StageId.BLEND.tables());
+                List.of(TrainingContract.STAGE1, TrainingContract.STAGE2, RejectsTable.NAME),
+                StageId.BLEND.tables());
         assertTrue(StageId.MINE_DENSE.writes(NegativesTable.EXAMPLES_DIR));
     }
 

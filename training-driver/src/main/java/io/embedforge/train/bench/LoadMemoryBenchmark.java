@@ -6,6 +6,7 @@ import ai.djl.nn.Parameter;
 import io.embedforge.train.ModelSpec;
 import io.embedforge.train.NvEmbedModels;
 import io.embedforge.train.model.AttentionMaskMode;
+import io.embedforge.train.model.DecoderFamily;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
 import io.embedforge.train.model.PoolingMode;
@@ -35,7 +36,8 @@ public final class LoadMemoryBenchmark {
 
     /** hidden 1024, 6 layers, GQA 16/4 heads of 64, vocab 32000: about 100M parameters. */
     static final MistralConfig CONFIG =
-            new MistralConfig(1024, 2816, 6, 16, 4, 64, 1e-5, 1e4, 32000, 1, 2);
+            new MistralConfig(
+                    1024, 2816, 6, 16, 4, 64, 1e-5, 1e4, 32000, 1, 2, DecoderFamily.MISTRAL, false);
 
     private LoadMemoryBenchmark() {}
 

@@ -33,16 +33,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code eval}: retrieval (nDCG@10, Recall@1/10/100) and STS (Spearman) scores of the trained model
- * (newest good checkpoint of {@code --run}), the untrained model of the same training config (same
- * seed) and the embedded E5-small-v2 baseline, on the sets of an eval YAML. Prints a table and
- * writes {@code eval.json} (sets with their counts and skipped records, scores, timings) to {@code
- * --out}. Runs on the driver only.
+ * {@code eval}: retrieval (nDCG@10, Recall@1/10/100), STS (Spearman), classification (accuracy,
+ * macro F1) and clustering (V-measure) scores of the trained model (newest good checkpoint of
+ * {@code --run}), the untrained model of the same training config (same seed) and the embedded
+ * E5-small-v2 baseline, on the sets of an eval YAML. Prints a table and writes {@code eval.json}
+ * (sets with their counts and skipped records, scores, timings) to {@code --out}. Runs on the
+ * driver only.
  */
 @Command(
         name = "eval",
         mixinStandardHelpOptions = true,
-        description = "Evaluate trained, untrained and E5 models on retrieval and STS sets.")
+        description =
+                "Evaluate trained, untrained and E5 models on retrieval, STS, classification"
+                        + " and clustering sets.")
 public final class EvalCommand implements Callable<Integer> {
 
     /** Model label: newest good checkpoint of {@code --run}. */
@@ -53,6 +56,15 @@ public final class EvalCommand implements Callable<Integer> {
 
     /** Model label: the embedded E5-small-v2 encoder. */
     public static final String E5 = "e5";
+
+    /** Metric names in eval.json and the table. */
+    static final String SPEARMAN = "spearman";
+
+    static final String NDCG10 = "ndcg@10";
+    static final String ACCURACY = "accuracy";
+    static final String F1 = "f1_macro";
+    static final String V_MEASURE = "v_measure";
+    static final String SECONDS = "seconds";
 
     /** Output file name. */
     public static final String EVAL_JSON = "eval.json";
@@ -226,28 +238,61 @@ public final class EvalCommand implements Callable<Integer> {
     static Map<String, Map<String, Double>> scores(Embedder e, List<LoadedSet> sets) {
         Map<String, Map<String, Double>> out = new LinkedHashMap<>();
         for (LoadedSet s : sets) {
-            Map<String, Double> m = new LinkedHashMap<>();
             long t = System.nanoTime();
-            if (s.isSts()) {
-                m.put(
-                        "spearman",
-                        Evaluator.sts(
-                                e,
-                                s.config().instruction(),
-                                s.sts().a(),
-                                s.sts().b(),
-                                s.sts().gold()));
-            } else {
-                Evaluator.RetrievalScores r = Evaluator.retrieval(e, s.retrieval());
-                m.put("ndcg@10", r.ndcg10());
-                m.put("recall@1", r.recall1());
-                m.put("recall@10", r.recall10());
-                m.put("recall@100", r.recall100());
-            }
-            m.put("seconds", (System.nanoTime() - t) / 1e9);
+            Map<String, Double> m = new LinkedHashMap<>(score(e, s));
+            m.put(SECONDS, (System.nanoTime() - t) / 1e9);
             out.put(s.config().name(), m);
         }
         return out;
+    }
+
+    private static Map<String, Double> score(Embedder e, LoadedSet s) {
+        EvalConfig.SetConfig c = s.config();
+        return switch (c.kind()) {
+            case EvalConfig.STS ->
+                    Map.of(
+                            SPEARMAN,
+                            Evaluator.sts(
+                                    e, c.instruction(), s.sts().a(), s.sts().b(), s.sts().gold()));
+            case EvalConfig.CLASSIFICATION -> {
+                Evaluator.ClassificationScores r =
+                        Evaluator.classification(
+                                e, c.instruction(), s.fit(), s.scored(), c.protocol());
+                yield ordered(List.of(ACCURACY, F1), r.accuracy(), r.f1());
+            }
+            case EvalConfig.CLUSTERING ->
+                    Map.of(
+                            V_MEASURE,
+                            Evaluator.clustering(e, c.instruction(), s.scored(), c.protocol()));
+            default -> {
+                Evaluator.RetrievalScores r = Evaluator.retrieval(e, s.retrieval());
+                yield ordered(
+                        metrics(EvalConfig.RETRIEVAL),
+                        r.ndcg10(),
+                        r.recall1(),
+                        r.recall10(),
+                        r.recall100());
+            }
+        };
+    }
+
+    /** The first {@code values.length} names with their values, in order. */
+    private static Map<String, Double> ordered(List<String> names, double... values) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (int i = 0; i < values.length; i++) {
+            m.put(names.get(i), values[i]);
+        }
+        return m;
+    }
+
+    /** The metrics of a set kind, in table order (the first is the main score). */
+    static List<String> metrics(String kind) {
+        return switch (kind) {
+            case EvalConfig.STS -> List.of(SPEARMAN, SECONDS);
+            case EvalConfig.CLASSIFICATION -> List.of(ACCURACY, F1, SECONDS);
+            case EvalConfig.CLUSTERING -> List.of(V_MEASURE, SECONDS);
+            default -> List.of(NDCG10, "recall@1", "recall@10", "recall@100", SECONDS);
+        };
     }
 
     /** The printed table: one row per set and metric, one column per model. */
@@ -255,23 +300,21 @@ public final class EvalCommand implements Callable<Integer> {
             Map<String, Map<String, Map<String, Double>>> table, List<LoadedSet> sets) {
         List<String> models = new ArrayList<>(table.keySet());
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-28s %-11s", "set", "metric"));
+        sb.append(String.format(Locale.ROOT, "%-28s %-15s %-11s", "set", "task", "metric"));
         models.forEach(m -> sb.append(String.format(Locale.ROOT, " %10s", m)));
         sb.append('\n');
         for (LoadedSet s : sets) {
             String name = s.config().name();
-            List<String> metrics =
-                    s.isSts()
-                            ? List.of("spearman", "seconds")
-                            : List.of("ndcg@10", "recall@1", "recall@10", "recall@100", "seconds");
-            for (String metric : metrics) {
-                sb.append(String.format(Locale.ROOT, "%-28s %-11s", name, metric));
+            for (String metric : metrics(s.config().kind())) {
+                sb.append(
+                        String.format(
+                                Locale.ROOT, "%-28s %-15s %-11s", name, s.config().kind(), metric));
                 for (String m : models) {
                     Double v = table.get(m).get(name).get(metric);
                     sb.append(
                             String.format(
                                     Locale.ROOT,
-                                    metric.equals("seconds") ? " %10.1f" : " %10.4f",
+                                    metric.equals(SECONDS) ? " %10.1f" : " %10.4f",
                                     v));
                 }
                 sb.append('\n');

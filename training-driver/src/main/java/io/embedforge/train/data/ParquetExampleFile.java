@@ -143,6 +143,7 @@ final class ParquetExampleFile implements AutoCloseable {
                 queryText,
                 string(g, TrainingContract.INSTRUCTION, false),
                 string(g, TrainingContract.QUERY, false),
+                string(g, TrainingContract.DOCUMENT_INSTRUCTION, false),
                 positive,
                 negatives,
                 inBatch,

@@ -15,6 +15,21 @@ public record TrainingBatch(long batchIndex, List<TrainingExample> examples) {
         examples = List.copyOf(examples);
     }
 
+    /**
+     * The batch with each row's negatives cut to the first {@code max} (blend ranks them best
+     * first), for compute budgets; rows with fewer keep theirs.
+     */
+    public TrainingBatch withMaxNegatives(int max) {
+        List<TrainingExample> cut = new java.util.ArrayList<>(examples.size());
+        for (TrainingExample e : examples) {
+            cut.add(
+                    e.negatives().size() <= max
+                            ? e
+                            : e.withNegatives(e.negatives().subList(0, max)));
+        }
+        return new TrainingBatch(batchIndex, cut);
+    }
+
     /** Number of sequences to embed: queries, positives and negatives. */
     public int sequenceCount() {
         int n = 0;

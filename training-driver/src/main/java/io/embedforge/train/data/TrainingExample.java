@@ -9,6 +9,8 @@ import java.util.List;
  * @param queryText instructed query ({@code Instruct: ...\nQuery: ...})
  * @param instruction the instruction alone (for the pooling mask)
  * @param query the query without instruction
+ * @param documentInstruction the instruction put on the positive and negatives too (STS, a
+ *     symmetric task), or "" for plain documents
  * @param positive the positive document, never empty
  * @param negatives 0..7 hard negatives (shorter lists are masked in the loss, never padded)
  * @param inBatchNegatives whether other examples' documents are candidates (stage 1)
@@ -19,6 +21,7 @@ public record TrainingExample(
         String queryText,
         String instruction,
         String query,
+        String documentInstruction,
         String positive,
         List<String> negatives,
         boolean inBatchNegatives,
@@ -30,5 +33,19 @@ public record TrainingExample(
     /** Copies the list. */
     public TrainingExample {
         negatives = List.copyOf(negatives);
+    }
+
+    /** The same row with other negatives. */
+    public TrainingExample withNegatives(List<String> other) {
+        return new TrainingExample(
+                exampleId,
+                queryText,
+                instruction,
+                query,
+                documentInstruction,
+                positive,
+                other,
+                inBatchNegatives,
+                batchIndex);
     }
 }

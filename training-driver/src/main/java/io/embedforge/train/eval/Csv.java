@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * RFC 4180 CSV: comma-separated, fields optionally double-quoted, {@code ""} inside quotes is a
- * quote, quoted fields may span lines. A quote left open at the end of the file is a malformed
- * record at its first line.
+ * RFC 4180 CSV: comma-separated (or another single-character separator), fields optionally
+ * double-quoted, {@code ""} inside quotes is a quote, quoted fields may span lines. A quote left
+ * open at the end of the file is a malformed record at its first line.
  */
 final class Csv {
 
@@ -24,6 +24,11 @@ final class Csv {
     private Csv() {}
 
     static List<Row> read(Path file, BadRecords bad) throws IOException {
+        return read(file, ',', bad);
+    }
+
+    /** Reads with another field separator (a tab for quoted TSV), same quoting rules. */
+    static List<Row> read(Path file, char delimiter, BadRecords bad) throws IOException {
         StringBuilder all = new StringBuilder();
         try (BufferedReader r = EvalReaders.open(file)) {
             char[] buf = new char[1 << 16];
@@ -58,7 +63,7 @@ final class Csv {
                 }
             } else if (c == '"') {
                 quoted = true;
-            } else if (c == ',') {
+            } else if (c == delimiter) {
                 fields.add(field.toString());
                 field.setLength(0);
             } else if (c == '\n' || c == '\r') {

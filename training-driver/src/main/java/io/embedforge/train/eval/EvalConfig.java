@@ -7,9 +7,14 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import java.util.stream.Stream;
 
 /**
  * Evaluation sets, read from {@code conf/eval-*.yaml}. Keys are snake_case; an unknown key, a
@@ -32,6 +37,19 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
 
     /** {@code kind} of an SNLI set: premise to entailed-hypothesis retrieval from s1/s2/labels. */
     public static final String SNLI = "snli";
+
+    /**
+     * {@code kind} of a classification set: logistic regression on frozen embeddings of a sample of
+     * the training texts, accuracy and macro F1 on the test texts (MTEB's protocol).
+     */
+    public static final String CLASSIFICATION = "classification";
+
+    /** {@code kind} of a clustering set: k-means with k = labels, V-measure (MTEB's protocol). */
+    public static final String CLUSTERING = "clustering";
+
+    /** The kinds, in documentation order. */
+    public static final List<String> KINDS =
+            List.of(STS, RETRIEVAL, SNLI, CLASSIFICATION, CLUSTERING);
 
     /** {@code corpus_format}: BEIR {@code corpus.jsonl} ({@code _id, title, text}). */
     public static final String BEIR_JSONL = "beir_jsonl";
@@ -60,9 +78,10 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
      * One evaluation set.
      *
      * @param name unique name (table row, eval.json key)
-     * @param kind {@link #STS}, {@link #RETRIEVAL} or {@link #SNLI}
+     * @param kind one of {@link #KINDS}
      * @param instruction task instruction for NV-Embed queries (STS: on both sides)
-     * @param path STS Benchmark TSV ({@code genre, file, year, id, score, s1, s2[, extra...]})
+     * @param path STS Benchmark TSV ({@code genre, file, year, id, score, s1, s2[, extra...]}), or
+     *     the labelled texts of a clustering set
      * @param corpus retrieval corpus file
      * @param queries retrieval queries file
      * @param qrels retrieval judgements file
@@ -77,6 +96,10 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
      *     file order up to N in total (0 = all)
      * @param maxPairs STS: the first N pairs (0 = all)
      * @param onBadRecord {@link #FAIL} (default) or {@link #SKIP}
+     * @param train classification: the file the classifier is fitted on (a sample of it)
+     * @param test classification: the file scored (clustering reads {@code path})
+     * @param texts classification and clustering: how the labelled text files are read
+     * @param protocol classification and clustering: repetitions, sample sizes, caps, seed
      */
     public record SetConfig(
             String name,
@@ -95,7 +118,11 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
             Integer maxQueries,
             Integer maxCorpus,
             Integer maxPairs,
-            String onBadRecord) {
+            String onBadRecord,
+            String train,
+            String test,
+            LabelledTexts texts,
+            Protocol protocol) {
 
         /** Fills the defaults. */
         public SetConfig {
@@ -106,6 +133,7 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
             maxCorpus = maxCorpus == null ? 0 : maxCorpus;
             maxPairs = maxPairs == null ? 0 : maxPairs;
             onBadRecord = onBadRecord == null ? FAIL : onBadRecord;
+            protocol = protocol == null ? Protocol.defaults() : protocol;
         }
 
         /** Whether bad records are skipped (counted) rather than fatal. */
@@ -132,7 +160,11 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
                     queries,
                     corpus,
                     pairs,
-                    onBadRecord);
+                    onBadRecord,
+                    train,
+                    test,
+                    texts,
+                    protocol);
         }
     }
 
@@ -147,6 +179,7 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
                 new ObjectMapper(new YAMLFactory())
                         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                        .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
                         .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
         if (!Files.isRegularFile(file)) {
             throw new IOException("eval config " + file + " does not exist");
@@ -176,6 +209,30 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
     }
 
     /**
+     * Every file the sets read, resolved against {@code root} (what a consumer of the sets, such as
+     * the pipeline's decontaminate stage, must fingerprint).
+     */
+    public List<Path> files(Path root) {
+        List<Path> out = new ArrayList<>();
+        for (SetConfig s : sets) {
+            Stream.of(
+                            s.path(),
+                            s.corpus(),
+                            s.queries(),
+                            s.qrels(),
+                            s.premises(),
+                            s.hypotheses(),
+                            s.labels(),
+                            s.train(),
+                            s.test())
+                    .filter(Objects::nonNull)
+                    .map(root::resolve)
+                    .forEach(out::add);
+        }
+        return out;
+    }
+
+    /**
      * Checks every set.
      *
      * @throws IllegalArgumentException naming the key, the value and what is allowed
@@ -201,9 +258,10 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
             nonNegative(s.maxQueries(), at + ".max_queries");
             nonNegative(s.maxCorpus(), at + ".max_corpus");
             nonNegative(s.maxPairs(), at + ".max_pairs");
+            s.protocol().check(at + ".protocol");
             if (s.kind() == null) {
                 throw new IllegalArgumentException(
-                        at + ".kind is missing; allowed: sts, retrieval, snli");
+                        at + ".kind is missing; allowed: " + String.join(", ", KINDS));
             }
             switch (s.kind()) {
                 case STS -> require(s.path(), at + ".path");
@@ -220,9 +278,59 @@ public record EvalConfig(String dataRoot, List<SetConfig> sets) {
                     require(s.hypotheses(), at + ".hypotheses");
                     require(s.labels(), at + ".labels");
                 }
+                case CLASSIFICATION -> {
+                    require(s.test(), at + ".test");
+                    if (s.train() == null && s.protocol().fitShare() == 0) {
+                        throw new IllegalArgumentException(
+                                at
+                                        + ".train is missing; give a train file, or"
+                                        + " protocol.fit_share in (0, 1) to fit on a seeded share"
+                                        + " of the test file");
+                    }
+                    if (s.train() != null && s.protocol().fitShare() != 0) {
+                        throw new IllegalArgumentException(
+                                at
+                                        + ".protocol.fit_share="
+                                        + s.protocol().fitShare()
+                                        + " is only for sets without a train file");
+                    }
+                    checkLabelled(s.texts(), at + ".texts");
+                }
+                case CLUSTERING -> {
+                    require(s.path(), at + ".path");
+                    checkLabelled(s.texts(), at + ".texts");
+                }
                 default ->
                         throw new IllegalArgumentException(
-                                at + ".kind=" + s.kind() + " is not one of sts, retrieval, snli");
+                                at
+                                        + ".kind="
+                                        + s.kind()
+                                        + " is not one of "
+                                        + String.join(", ", KINDS));
+            }
+        }
+    }
+
+    private static void checkLabelled(LabelledTexts t, String at) {
+        if (t == null) {
+            throw new IllegalArgumentException(
+                    at + " is missing (format, text_field, label_field)");
+        }
+        oneOf(t.format(), at + ".format", LabelledTexts.FORMATS.toArray(String[]::new));
+        if (t.textField() == null || t.textField().isEmpty()) {
+            throw new IllegalArgumentException(at + ".text_field is missing");
+        }
+        t.textField().forEach(f -> require(f, at + ".text_field"));
+        require(t.labelField(), at + ".label_field");
+        if (t.labelPattern() != null) {
+            try {
+                if (Pattern.compile(t.labelPattern()).matcher("").groupCount() < 1) {
+                    throw new IllegalArgumentException(
+                            at + ".label_pattern=" + t.labelPattern() + " has no group");
+                }
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException(
+                        at + ".label_pattern=" + t.labelPattern() + ": " + e.getDescription(), e);
             }
         }
     }

@@ -128,15 +128,8 @@ public final class EvalReaders {
         lines(
                 file,
                 (n, line) -> {
-                    JsonNode o;
-                    try {
-                        o = JSON.readTree(line);
-                    } catch (JsonProcessingException e) {
-                        bad.report(
-                                file,
-                                n,
-                                BadRecords.MALFORMED,
-                                "not JSON: " + e.getOriginalMessage());
+                    JsonNode o = json(file, n, line, bad);
+                    if (o == null) {
                         return;
                     }
                     if (!o.isObject()) {
@@ -162,6 +155,16 @@ public final class EvalReaders {
                     add(out, id.asText(), t, file, n, bad);
                 });
         return out;
+    }
+
+    /** The line as JSON, or null after reporting it as malformed. */
+    static JsonNode json(Path file, long n, String line, BadRecords bad) throws IOException {
+        try {
+            return JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            bad.report(file, n, BadRecords.MALFORMED, "not JSON: " + e.getOriginalMessage());
+            return null;
+        }
     }
 
     /** {@code qid<TAB>text} per line (Anserini topics); gzip when the name ends in {@code .gz}. */

@@ -32,11 +32,13 @@ public final class EvalSets {
     private static final Set<String> SNLI_LABELS = Set.of(ENTAILMENT, "neutral", "contradiction");
 
     /**
-     * A loaded set: either retrieval or STS.
+     * A loaded set: retrieval (and SNLI), STS, classification or clustering.
      *
      * @param config its configuration
      * @param retrieval the capped retrieval set, or null
      * @param sts the STS pairs, or null
+     * @param fit classification: the pool the classifier's samples are drawn from, or null
+     * @param scored classification: the test texts; clustering: the items; or null
      * @param counts what was read, kept and dropped (stable order)
      * @param bad skipped records per reason, with examples
      */
@@ -44,12 +46,31 @@ public final class EvalSets {
             SetConfig config,
             Evaluator.RetrievalSet retrieval,
             StsPairs sts,
+            Labelled fit,
+            Labelled scored,
             Map<String, Long> counts,
             BadRecords bad) {
 
-        /** Whether this is an STS set. */
-        public boolean isSts() {
-            return sts != null;
+        /**
+         * The texts this set scores, which training data must not contain: retrieval queries, both
+         * sides of STS pairs, classification test texts, clustering items. Not the retrieval corpus
+         * (BEIR-style training shares it: a document may be a positive of a training query) nor the
+         * classification training pool (MTEB fits on the train split by design).
+         */
+        public List<String> scoredTexts() {
+            List<String> out = new ArrayList<>();
+            if (retrieval != null) {
+                out.addAll(retrieval.queries().values());
+            }
+            if (sts != null) {
+                out.addAll(sts.a());
+                out.addAll(sts.b());
+            }
+            if (scored != null) {
+                out.addAll(scored.texts());
+                scored.parts().stream().filter(p -> p.size() > 1).forEach(out::addAll);
+            }
+            return out;
         }
     }
 
@@ -71,6 +92,8 @@ public final class EvalSets {
             return switch (s.kind()) {
                 case EvalConfig.STS -> sts(s, root, bad);
                 case EvalConfig.SNLI -> snli(s, root, bad);
+                case EvalConfig.CLASSIFICATION -> classification(s, root, bad);
+                case EvalConfig.CLUSTERING -> clustering(s, root, bad);
                 default -> retrieval(s, root, bad);
             };
         } catch (IOException e) {
@@ -86,7 +109,58 @@ public final class EvalSets {
         }
         Map<String, Long> counts = new LinkedHashMap<>();
         counts.put("pairs", (long) p.gold().length);
-        return new LoadedSet(s, null, p, counts, bad);
+        return new LoadedSet(s, null, p, null, null, counts, bad);
+    }
+
+    /**
+     * Classification: the training pool is the train file, or, with {@code fit_share}, that seeded
+     * share of the test file (the rest is scored); the scored rows are capped at {@code max_rows}
+     * by a seeded sample.
+     */
+    private static LoadedSet classification(SetConfig s, Path root, BadRecords bad)
+            throws IOException {
+        Protocol p = s.protocol();
+        Labelled test = LabelledReader.read(root.resolve(s.test()), s.texts(), bad);
+        Map<String, Long> counts = new LinkedHashMap<>();
+        Labelled fit;
+        if (s.train() != null) {
+            fit = LabelledReader.read(root.resolve(s.train()), s.texts(), bad);
+            counts.put("train_read", (long) fit.size());
+            counts.put("test_read", (long) test.size());
+        } else {
+            List<Integer> order = Labelled.shuffled(test.size(), p.seed(), -1);
+            int pool = (int) Math.round(p.fitShare() * test.size());
+            counts.put("test_read", (long) test.size());
+            fit = test.rows(order.subList(0, pool).stream().sorted().toList());
+            test = test.rows(order.subList(pool, order.size()).stream().sorted().toList());
+            counts.put("fit_pool", (long) fit.size());
+        }
+        Labelled scored = test.sample(p.maxRows(), p.seed());
+        counts.put("test", (long) scored.size());
+        counts.put("labels", fit.distinctLabels());
+        if (fit.distinctLabels() < 2 || scored.size() == 0) {
+            throw new IOException(
+                    "classification needs >= 2 training labels and >= 1 test text, got "
+                            + fit.distinctLabels()
+                            + " labels and "
+                            + scored.size()
+                            + " texts");
+        }
+        return new LoadedSet(s, null, null, fit, scored, counts, bad);
+    }
+
+    /** Clustering: the items of {@code path}, capped at {@code max_rows} by a seeded sample. */
+    private static LoadedSet clustering(SetConfig s, Path root, BadRecords bad) throws IOException {
+        Labelled all = LabelledReader.read(root.resolve(s.path()), s.texts(), bad);
+        Labelled items = all.sample(s.protocol().maxRows(), s.protocol().seed());
+        if (items.distinctLabels() < 2) {
+            throw new IOException("clustering needs >= 2 labels, got " + items.distinctLabels());
+        }
+        Map<String, Long> counts = new LinkedHashMap<>();
+        counts.put("items_read", (long) all.size());
+        counts.put("items", (long) items.size());
+        counts.put("labels", items.distinctLabels());
+        return new LoadedSet(s, null, null, null, items, counts, bad);
     }
 
     private static LoadedSet retrieval(SetConfig s, Path root, BadRecords bad) throws IOException {
@@ -217,6 +291,8 @@ public final class EvalSets {
         return new LoadedSet(
                 s,
                 new Evaluator.RetrievalSet(s.instruction(), keptCorpus, keptQueries, keptQrels),
+                null,
+                null,
                 null,
                 counts,
                 bad);

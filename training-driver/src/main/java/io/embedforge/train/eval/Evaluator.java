@@ -1,12 +1,18 @@
 package io.embedforge.train.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.TreeSet;
 
-/** Runs retrieval (BEIR-style) and STS evaluations against any {@link Embedder}. */
+/**
+ * Runs retrieval (BEIR-style), STS, classification and clustering (MTEB's protocols) against any
+ * {@link Embedder}.
+ */
 public final class Evaluator {
 
     /** A BEIR-style set: corpus, queries and graded judgements. */
@@ -20,7 +26,87 @@ public final class Evaluator {
     public record RetrievalScores(
             int queries, double ndcg10, double recall1, double recall10, double recall100) {}
 
+    /** Classification means over the experiments. */
+    public record ClassificationScores(double accuracy, double f1) {}
+
+    /** The classifier's tolerance: scikit-learn's default {@code tol}. */
+    static final double TOL = 1e-4;
+
+    /** scikit-learn's default inverse regularisation strength. */
+    static final double C = 1.0;
+
     private Evaluator() {}
+
+    /**
+     * MTEB classification: for each of {@code n_experiments} seeded shuffles of the training pool,
+     * the first {@code samples_per_label} texts of each label fit a logistic regression on their
+     * embeddings (queries with the set's instruction, as NV-Embed evaluates); accuracy and macro F1
+     * on the test texts, averaged. Every text is embedded once.
+     */
+    public static ClassificationScores classification(
+            Embedder embedder, String instruction, Labelled fit, Labelled test, Protocol p) {
+        List<List<Integer>> samples = new ArrayList<>();
+        TreeSet<Integer> needed = new TreeSet<>();
+        for (int e = 0; e < p.nExperiments(); e++) {
+            Map<String, Integer> perLabel = new HashMap<>();
+            List<Integer> pick = new ArrayList<>();
+            for (int i : Labelled.shuffled(fit.size(), p.seed(), e)) {
+                if (perLabel.merge(fit.labels().get(i), 1, Integer::sum) <= p.samplesPerLabel()) {
+                    pick.add(i);
+                }
+            }
+            samples.add(pick);
+            needed.addAll(pick);
+        }
+        List<Integer> order = new ArrayList<>(needed);
+        float[][] fitVectors = embedder.embedQueries(instruction, fit.rows(order).texts());
+        Map<Integer, double[]> byRow = new HashMap<>();
+        for (int i = 0; i < order.size(); i++) {
+            byRow.put(order.get(i), toDouble(fitVectors[i]));
+        }
+        double[][] testX =
+                Arrays.stream(embedder.embedQueries(instruction, test.texts()))
+                        .map(Evaluator::toDouble)
+                        .toArray(double[][]::new);
+        double acc = 0;
+        double f1 = 0;
+        for (List<Integer> pick : samples) {
+            double[][] x = pick.stream().map(byRow::get).toArray(double[][]::new);
+            LogisticRegression m =
+                    LogisticRegression.fit(x, fit.rows(pick).labels(), C, p.maxIter(), TOL);
+            List<String> predicted = m.predict(testX);
+            acc += Metrics.accuracy(test.labels(), predicted);
+            f1 += Metrics.macroF1(test.labels(), predicted);
+        }
+        return new ClassificationScores(acc / samples.size(), f1 / samples.size());
+    }
+
+    /**
+     * MTEB clustering: k-means with k = the number of labels on the embeddings of the items
+     * (queries with the set's instruction), V-measure against the labels, averaged over {@code
+     * n_experiments} runs seeded {@code seed, seed + 1, ...}.
+     */
+    public static double clustering(
+            Embedder embedder, String instruction, Labelled items, Protocol p) {
+        double[][] x =
+                Arrays.stream(embedder.embedQueries(instruction, items.texts()))
+                        .map(Evaluator::toDouble)
+                        .toArray(double[][]::new);
+        int k = (int) items.distinctLabels();
+        double v = 0;
+        for (int r = 0; r < p.nExperiments(); r++) {
+            v += Metrics.vMeasure(items.labels(), KMeans.cluster(x, k, p.seed() + r));
+        }
+        return v / p.nExperiments();
+    }
+
+    static double[] toDouble(float[] v) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
+    }
 
     /** Ranks the whole corpus by cosine for every judged query. */
     public static RetrievalScores retrieval(Embedder embedder, RetrievalSet set) {

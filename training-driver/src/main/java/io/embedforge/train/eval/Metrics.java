@@ -1,12 +1,19 @@
 package io.embedforge.train.eval;
 
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
 
-/** Retrieval and STS metrics as BEIR/MTEB compute them. */
+/**
+ * Retrieval, STS, classification and clustering metrics as BEIR/MTEB compute them (the last two as
+ * scikit-learn's {@code accuracy_score}, {@code f1_score(average="macro")} and {@code
+ * v_measure_score}, tested against it).
+ */
 public final class Metrics {
 
     private Metrics() {}
@@ -57,6 +64,97 @@ public final class Metrics {
                             + b.length);
         }
         return pearson(ranks(a), ranks(b));
+    }
+
+    /** Fraction of positions where the two label lists agree. */
+    public static double accuracy(List<String> gold, List<String> predicted) {
+        sameSize(gold.size(), predicted.size());
+        long hits =
+                IntStream.range(0, gold.size())
+                        .filter(i -> gold.get(i).equals(predicted.get(i)))
+                        .count();
+        return (double) hits / gold.size();
+    }
+
+    /**
+     * Macro F1: the unweighted mean over every label in either list of {@code 2 TP / (2 TP + FP +
+     * FN)} (scikit-learn's label set; a label never predicted scores 0).
+     */
+    public static double macroF1(List<String> gold, List<String> predicted) {
+        sameSize(gold.size(), predicted.size());
+        Map<String, long[]> perLabel = new TreeMap<>();
+        for (int i = 0; i < gold.size(); i++) {
+            String g = gold.get(i);
+            String p = predicted.get(i);
+            if (g.equals(p)) {
+                perLabel.computeIfAbsent(g, k -> new long[3])[0]++;
+            } else {
+                perLabel.computeIfAbsent(p, k -> new long[3])[1]++;
+                perLabel.computeIfAbsent(g, k -> new long[3])[2]++;
+            }
+        }
+        double sum = 0;
+        for (long[] c : perLabel.values()) {
+            sum += 2.0 * c[0] / (2 * c[0] + c[1] + c[2]);
+        }
+        return sum / perLabel.size();
+    }
+
+    /**
+     * V-measure: the harmonic mean of homogeneity ({@code I(C;K) / H(C)}) and completeness ({@code
+     * I(C;K) / H(K)}), each 1 when its entropy is 0, natural logarithms, 0 when both are 0.
+     *
+     * @param gold class of each item
+     * @param clusters cluster of each item
+     */
+    public static double vMeasure(List<String> gold, int[] clusters) {
+        sameSize(gold.size(), clusters.length);
+        int n = clusters.length;
+        Map<String, Map<Integer, Long>> table = new HashMap<>();
+        Map<String, Long> classCount = new HashMap<>();
+        Map<Integer, Long> clusterCount = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            table.computeIfAbsent(gold.get(i), k -> new HashMap<>())
+                    .merge(clusters[i], 1L, Long::sum);
+            classCount.merge(gold.get(i), 1L, Long::sum);
+            clusterCount.merge(clusters[i], 1L, Long::sum);
+        }
+        double mi = 0;
+        for (Map.Entry<String, Map<Integer, Long>> row : table.entrySet()) {
+            for (Map.Entry<Integer, Long> cell : row.getValue().entrySet()) {
+                double nij = cell.getValue();
+                mi +=
+                        nij
+                                / n
+                                * Math.log(
+                                        nij
+                                                * n
+                                                / ((double) classCount.get(row.getKey())
+                                                        * clusterCount.get(cell.getKey())));
+            }
+        }
+        double hc = entropy(classCount.values(), n);
+        double hk = entropy(clusterCount.values(), n);
+        double homogeneity = hc == 0 ? 1 : mi / hc;
+        double completeness = hk == 0 ? 1 : mi / hk;
+        return homogeneity + completeness == 0
+                ? 0
+                : 2 * homogeneity * completeness / (homogeneity + completeness);
+    }
+
+    private static double entropy(Collection<Long> counts, int n) {
+        double h = 0;
+        for (long c : counts) {
+            h -= (double) c / n * Math.log((double) c / n);
+        }
+        return h;
+    }
+
+    private static void sameSize(int a, int b) {
+        if (a != b || a == 0) {
+            throw new IllegalArgumentException(
+                    "need two non-empty lists of equal length, got " + a + " and " + b);
+        }
     }
 
     static double[] ranks(double[] x) {

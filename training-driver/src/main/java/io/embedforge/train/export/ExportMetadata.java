@@ -3,12 +3,12 @@ package io.embedforge.train.export;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.embedforge.contract.TrainingContract;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
 import io.embedforge.train.model.LatentAttentionConfig;
 import io.embedforge.train.model.LoraConfig;
 import io.embedforge.train.model.NvEmbedModel;
-import io.embedforge.train.tokenize.EmbeddingInput;
 import java.io.IOException;
 import java.util.Map;
 
@@ -55,7 +55,7 @@ final class ExportMetadata {
                 "pooling",
                 "latent attention, then masked mean over non-BOS, non-instruction tokens,"
                         + " then L2 normalisation");
-        n.put("query_template", EmbeddingInput.QUERY_TEMPLATE + "{query}");
+        n.put("query_template", TrainingContract.QUERY_TEMPLATE);
         n.put("document_template", "{document}");
         n.put("bos_token_id", model.decoder().config().bosTokenId());
         n.put("eos_token_id", model.decoder().config().eosTokenId());

@@ -10,6 +10,7 @@ import io.embedforge.train.data.TrainingExample;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
 import io.embedforge.train.loop.Trainer;
+import io.embedforge.train.model.DecoderFamily;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
@@ -153,7 +154,9 @@ public final class Exporter {
         ObjectNode cfg = (ObjectNode) JSON.readTree(model.decoder().config().toJson());
         cfg.put("is_causal", false);
         cfg.put("torch_dtype", "float32");
-        cfg.putNull("sliding_window");
+        if (model.decoder().config().family() == DecoderFamily.MISTRAL) {
+            cfg.putNull("sliding_window");
+        }
         Files.writeString(
                 dir.resolve("config.json"),
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg),

@@ -1,5 +1,6 @@
 package io.embedforge.train.export;
 
+import io.embedforge.contract.TrainingContract;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
 import java.util.Locale;
@@ -70,7 +71,7 @@ final class ModelCard {
             s.append(
                     """
                     - `merged/`: base weights with the adapter folded in (`W + (alpha/r) B A`,
-                      float32), loadable with `MistralForCausalLM.from_pretrained` (no PEFT
+                      float32), loadable with `AutoModelForCausalLM.from_pretrained` (no PEFT
                       needed; `lm_head` is absent and not used), plus the head.
                     """);
         }
@@ -84,9 +85,9 @@ final class ModelCard {
                 ## Use
 
                 ```python
-                from transformers import MistralForCausalLM
+                from transformers import AutoModelForCausalLM
                 from peft import PeftModel
-                base = MistralForCausalLM.from_pretrained("%s", attn_implementation="eager")
+                base = AutoModelForCausalLM.from_pretrained("%s", attn_implementation="eager")
                 base.config.is_causal = False          # NV-Embed: bidirectional attention
                 for layer in base.model.layers:
                     layer.self_attn.is_causal = False
@@ -97,17 +98,20 @@ final class ModelCard {
                 `scripts/reference/check_export.py` in the EmbedForge repository is a complete,
                 tested loader (tokenisation, latent-attention head, pooling).
 
-                Inputs: queries as `Instruct: {instruction}\\nQuery: {query}`, documents as-is (no
+                Inputs: queries as `%s`, documents as-is (no
                 instruction). Token ids are BOS + text tokens + EOS (no other special tokens), text
                 truncated to %d - 2 tokens, right-padded with 0. Pooling: the decoder's last hidden
                 states go through the latent-attention head (cross-attention to 512 trainable
                 latents, then a GEGLU feed-forward, both residual); the output is averaged over the
                 pooling mask (attention mask with BOS and the instruction tokens, i.e. those
-                starting inside `Instruct: ...\\nQuery: `, set to 0) and L2-normalised. Compare
+                ending at or before the end of `Instruct: ...\\nQuery: `, set to 0; a
+                SentencePiece token such as `▁what` that starts on the prefix's trailing space is
+                a query token and is pooled) and L2-normalised. Compare
                 embeddings by cosine similarity (training temperature %s).
                 """
                         .formatted(
                                 tiny ? "<this folder>/base" : c.baseModel(),
+                                TrainingContract.QUERY_TEMPLATE.replace("\n", "\\n"),
                                 c.maxLength(),
                                 c.temperature()));
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.embedforge.settings.Check;
 import io.embedforge.settings.InvalidFileException;
 import io.embedforge.settings.UserError;
+import io.embedforge.train.data.TrainingExample;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,8 @@ import java.nio.file.Path;
  * conf/train-tiny.yaml} (demo and tests). Keys are the snake_case of the components; unknown keys
  * are an error so a typo does not silently train with a default.
  *
- * @param baseModel {@code tiny} for the seeded tiny model, else a Hugging Face folder
+ * @param baseModel {@code tiny} for the seeded tiny model, else a Hugging Face folder; a leading
+ *     {@code ~/} is the user's home (so a shared config can name a per-user cache folder)
  * @param modelSeed seed of the tiny base weights and of the trainable initialisation
  * @param maxLength token limit per sequence, BOS and EOS included
  * @param loraDropout dropout on the LoRA input
@@ -30,6 +32,8 @@ import java.nio.file.Path;
  * @param clipNorm clip the global gradient norm to this (0 = off)
  * @param warmupSteps linear warm-up steps, then linear decay to 0 at the end of the stage
  * @param batchSize expected examples per batch (blend decides; a different size is reported)
+ * @param maxNegatives hard negatives used per row, the first (best-ranked) ones of the up to 7
+ *     blend wrote: 7 = all (the paper); fewer is a compute budget (CPU runs)
  * @param stage1Lr peak learning rate of stage 1
  * @param stage2Lr peak learning rate of stage 2
  * @param stage1MaxSteps cap on stage 1 steps (0 = whole stage)
@@ -54,6 +58,7 @@ public record TrainConfig(
         double clipNorm,
         int warmupSteps,
         int batchSize,
+        int maxNegatives,
         double stage1Lr,
         double stage2Lr,
         long stage1MaxSteps,
@@ -68,6 +73,9 @@ public record TrainConfig(
     /** Checks ranges, naming the key and value. */
     public TrainConfig {
         check(baseModel != null && !baseModel.isBlank(), "base_model", baseModel);
+        if (baseModel.startsWith("~/")) {
+            baseModel = Path.of(System.getProperty("user.home"), baseModel.substring(2)).toString();
+        }
         check(maxLength >= 8, "max_length", maxLength);
         check(loraDropout >= 0 && loraDropout < 1, "lora_dropout", loraDropout);
         check(temperature > 0, "temperature", temperature);
@@ -80,6 +88,10 @@ public record TrainConfig(
         check(clipNorm >= 0, "clip_norm", clipNorm);
         check(warmupSteps >= 0, "warmup_steps", warmupSteps);
         check(batchSize >= 1, "batch_size", batchSize);
+        check(
+                maxNegatives >= 0 && maxNegatives <= TrainingExample.MAX_NEGATIVES,
+                "max_negatives",
+                maxNegatives);
         check(stage1Lr > 0, "stage1_lr", stage1Lr);
         check(stage2Lr > 0, "stage2_lr", stage2Lr);
         check(stage1MaxSteps >= 0, "stage1_max_steps", stage1MaxSteps);
@@ -146,6 +158,7 @@ public record TrainConfig(
                 clipNorm,
                 warmupSteps,
                 batchSize,
+                maxNegatives,
                 stage1Lr,
                 stage2Lr,
                 stage1,

@@ -227,7 +227,8 @@ public final class Trainer {
         private void update(int stage, TrainingBatch batch, long total, Progress progress)
                 throws IOException {
             long t0 = System.nanoTime();
-            ContrastiveBatch cb = ContrastiveBatch.of(batch);
+            ContrastiveBatch cb =
+                    ContrastiveBatch.of(batch.withMaxNegatives(config.maxNegatives()));
             long t1 = System.nanoTime();
             Trainables.zeroGradients(params);
             GradCache.StepResult r;
@@ -252,7 +253,7 @@ public final class Trainer {
                             state.seed());
             updates++;
             noteBatchSize(batch);
-            metrics(state, r, lr, norm, batch, (t1 - t0) / 1e9, (t2 - t0) / 1e9);
+            metrics(state, r, lr, norm, cb, batch, (t1 - t0) / 1e9, (t2 - t0) / 1e9);
             progress.report(state, r, lr, batch.examples().size(), (t2 - t0) / 1e9);
         }
 
@@ -334,6 +335,7 @@ public final class Trainer {
             GradCache.StepResult r,
             double lr,
             double norm,
+            ContrastiveBatch cb,
             TrainingBatch batch,
             double dataSeconds,
             double stepSeconds)
@@ -347,6 +349,7 @@ public final class Trainer {
         n.put("lr", lr);
         n.put("grad_norm", norm);
         n.put("examples", batch.examples().size());
+        n.put("rows_without_negatives", cb.rowsWithoutNegatives());
         n.put("sequences", r.sequences());
         n.put("tokens", r.tokens());
         n.put("step_seconds", stepSeconds);

@@ -13,23 +13,28 @@ import java.util.List;
  * differ.
  *
  * @param queries one instructed query per example
- * @param documents every example's positive and negatives
+ * @param documents every example's positive and negatives, with the example's document instruction
+ *     if it has one (STS)
  * @param positive per example, the column of its own positive in {@code documents}
  * @param allowed row-major {@code examples x documents}: 1 if the document is a candidate
  */
 public record ContrastiveBatch(
-        List<EmbeddingInput> queries, List<String> documents, int[] positive, float[] allowed) {
+        List<EmbeddingInput> queries,
+        List<EmbeddingInput> documents,
+        int[] positive,
+        float[] allowed) {
 
     /**
      * Builds the layout. Example {@code i}'s candidates are its own positive and negatives; if its
      * row has {@code in_batch_negatives} (stage 1) also every other example's documents. Any
      * candidate other than the own positive whose text equals the own positive is masked (a
-     * duplicate positive is not a negative).
+     * duplicate positive is not a negative). Documents of a row with a {@code document_instruction}
+     * (STS) carry it, formatted and pool-masked like a query's instruction.
      */
     public static ContrastiveBatch of(TrainingBatch batch) {
         List<TrainingExample> ex = batch.examples();
         List<EmbeddingInput> queries = new ArrayList<>(ex.size());
-        List<String> docs = new ArrayList<>();
+        List<EmbeddingInput> docs = new ArrayList<>();
         int[] owner = new int[batch.sequenceCount() - ex.size()];
         int[] pos = new int[ex.size()];
         for (int i = 0; i < ex.size(); i++) {
@@ -38,12 +43,14 @@ public record ContrastiveBatch(
                     e.instruction().isBlank()
                             ? EmbeddingInput.document(e.queryText())
                             : EmbeddingInput.query(e.instruction(), e.query()));
+            String docInstruction =
+                    e.documentInstruction().isBlank() ? null : e.documentInstruction();
             pos[i] = docs.size();
             owner[docs.size()] = i;
-            docs.add(e.positive());
+            docs.add(new EmbeddingInput(docInstruction, e.positive()));
             for (String n : e.negatives()) {
                 owner[docs.size()] = i;
-                docs.add(n);
+                docs.add(new EmbeddingInput(docInstruction, n));
             }
         }
         int d = docs.size();
@@ -52,7 +59,7 @@ public record ContrastiveBatch(
             TrainingExample e = ex.get(i);
             for (int j = 0; j < d; j++) {
                 boolean candidate = owner[j] == i || e.inBatchNegatives();
-                boolean duplicatePositive = j != pos[i] && docs.get(j).equals(e.positive());
+                boolean duplicatePositive = j != pos[i] && docs.get(j).text().equals(e.positive());
                 allowed[i * d + j] = candidate && !duplicatePositive ? 1f : 0f;
             }
         }
@@ -62,8 +69,32 @@ public record ContrastiveBatch(
     /** All sequences in embedding order: queries first, then documents. */
     public List<EmbeddingInput> sequences() {
         List<EmbeddingInput> all = new ArrayList<>(queries);
-        documents.forEach(t -> all.add(EmbeddingInput.document(t)));
+        all.addAll(documents);
         return all;
+    }
+
+    /**
+     * Whether example {@code i} has a candidate besides its own positive. Without one its softmax
+     * has a single entry, its loss is 0 whatever the embeddings, and {@link InfoNce} leaves it out
+     * of the mean (stage-2 rows without hard negatives).
+     */
+    public boolean hasNegatives(int i) {
+        int d = documents.size();
+        for (int j = 0; j < d; j++) {
+            if (j != positive[i] && allowed[i * d + j] != 0f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Number of examples without any negative candidate (left out of the loss). */
+    public int rowsWithoutNegatives() {
+        int n = 0;
+        for (int i = 0; i < examples(); i++) {
+            n += hasNegatives(i) ? 0 : 1;
+        }
+        return n;
     }
 
     /** Number of examples. */

@@ -9,6 +9,12 @@ import io.embedforge.train.TorchArrays;
  * InfoNCE over L2-normalised embeddings: {@code -mean_i log softmax_j(q_i . d_j / T)[pos_i]} over
  * the candidates the {@link ContrastiveBatch} mask allows. Masked scores are pushed to a large
  * negative number rather than removed, so the computation stays one dense matrix product.
+ *
+ * <p>The mean is over the examples that have at least one negative candidate: a row whose only
+ * candidate is its own positive (stage 2, no hard negatives) has a loss of exactly 0 and no
+ * gradient, so counting it would only shrink the loss and the gradient of the other rows by a
+ * batch-dependent factor. Such rows are counted ({@link ContrastiveBatch#rowsWithoutNegatives},
+ * {@code rows_without_negatives} in {@code metrics.jsonl}); a batch made only of them has loss 0.
  */
 public final class InfoNce {
 
@@ -20,7 +26,7 @@ public final class InfoNce {
     private InfoNce() {}
 
     /**
-     * The mean loss (a scalar, differentiable in both inputs).
+     * The mean loss over the examples with negatives (a scalar, differentiable in both inputs).
      *
      * @param embeddings {@code (examples + documents, hidden)}: queries first, as in {@link
      *     ContrastiveBatch#sequences()}
@@ -37,13 +43,17 @@ public final class InfoNce {
         NDArray allowed = TorchArrays.of(m, batch.allowed(), new Shape(b, d));
         NDArray masked = scores.mul(allowed).add(allowed.sub(1).mul(-MASKED));
         float[] target = new float[b * d];
+        int counted = 0;
         for (int i = 0; i < b; i++) {
-            target[i * d + batch.positive()[i]] = 1f;
+            if (batch.hasNegatives(i)) {
+                target[i * d + batch.positive()[i]] = 1f;
+                counted++;
+            }
         }
         NDArray logProb = masked.logSoftmax(1);
         return logProb.mul(TorchArrays.of(m, target, new Shape(b, d)))
                 .sum()
                 .neg()
-                .div(TorchArrays.scalar(m, b));
+                .div(TorchArrays.scalar(m, Math.max(1, counted)));
     }
 }

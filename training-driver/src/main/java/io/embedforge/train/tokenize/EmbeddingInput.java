@@ -1,17 +1,16 @@
 package io.embedforge.train.tokenize;
 
+import io.embedforge.contract.TrainingContract;
+
 /**
  * One text to embed: a query carries the task instruction, a document carries none. NV-Embed
- * formats a query as {@code Instruct: {instruction}\nQuery: {text}} and excludes the instruction
- * tokens from pooling (they still attend and are attended).
+ * formats a query as {@link TrainingContract#QUERY_TEMPLATE} and excludes the instruction tokens
+ * from pooling (they still attend and are attended).
  *
  * @param instruction the task definition, or {@code null} for a document
  * @param text the query or document text
  */
 public record EmbeddingInput(String instruction, String text) {
-
-    /** The prefix template; {@code %s} is the instruction. */
-    public static final String QUERY_TEMPLATE = "Instruct: %s\nQuery: ";
 
     /** Checks the text is present. */
     public EmbeddingInput {
@@ -35,9 +34,7 @@ public record EmbeddingInput(String instruction, String text) {
 
     /** The instruction prefix as it appears in the model input, or "" for a document. */
     public String prefix() {
-        return instruction == null
-                ? ""
-                : String.format(java.util.Locale.ROOT, QUERY_TEMPLATE, instruction);
+        return instruction == null ? "" : TrainingContract.queryText(instruction, "");
     }
 
     /** The full model input text. */

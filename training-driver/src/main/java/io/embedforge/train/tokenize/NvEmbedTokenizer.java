@@ -20,9 +20,12 @@ import java.util.Map;
  * and EOS on every query and document, truncation to {@code maxLength} tokens including both, right
  * padding to the longest row, and the instruction-prefix token span of each query for the pooling
  * mask. BOS is never pooled: it carries no content, so a document's pooling mask starts after it as
- * a query's starts after its instruction. The span is found from character offsets (tokens starting
- * inside the prefix), so it is exact even where the tokenizer merges across the prefix boundary.
- * Runs on the training driver.
+ * a query's starts after its instruction. The span is found from character offsets: a token is
+ * instruction only if it <em>ends</em> at or before the end of the prefix. SentencePiece tokenizers
+ * (Llama, Mistral) fold the space before a word into the word's token, so the first query token
+ * ({@code ▁what}) starts on the prefix's trailing space; NV-Embed pools it, and so does this rule
+ * (a start-offset rule would drop it). A token merged across the boundary is pooled for the same
+ * reason: it carries query text. Runs on the training driver.
  */
 public final class NvEmbedTokenizer implements AutoCloseable {
 
@@ -159,7 +162,7 @@ public final class NvEmbedTokenizer implements AutoCloseable {
             int span = 0;
             if (prefixChars > 0) {
                 CharSpan[] spans = enc.getCharTokenSpans();
-                while (span < keep && spans[span] != null && spans[span].getStart() < prefixChars) {
+                while (span < keep && spans[span] != null && spans[span].getEnd() <= prefixChars) {
                     span++;
                 }
             }

@@ -11,6 +11,7 @@ import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.data.TrainingExample;
 import io.embedforge.train.loop.Adam;
 import io.embedforge.train.loop.TrainConfig;
+import io.embedforge.train.loop.Trainer;
 import io.embedforge.train.loss.ContrastiveBatch;
 import io.embedforge.train.loss.GradCache;
 import io.embedforge.train.loss.InfoNce;
@@ -36,8 +37,10 @@ import java.util.Map;
  * training step on the tiny model (zero grads, forward + InfoNCE + backward, clipping, AdamW) in
  * its plain full-batch form and with GradCache (interleaved step by step), and the Parquet reader's
  * time per example. With a 4th argument it writes the batch there for {@code
- * scripts/reference/bench_train_step.py} (the same step in PyTorch). Usage: {@code
- * TrainingLoopBenchmark [examples] [chunk] [steps] [dump folder]}.
+ * scripts/reference/bench_train_step.py} (the same step in PyTorch). With a 5th argument, a
+ * training config naming a Hugging Face base model (e.g. {@code conf/train-smollm2.yaml}), the
+ * model, tokenizer, max length and negatives per row are that config's instead of the tiny model's.
+ * Usage: {@code TrainingLoopBenchmark [examples] [chunk] [steps] [dump folder] [train config]}.
  */
 public final class TrainingLoopBenchmark {
 
@@ -47,11 +50,14 @@ public final class TrainingLoopBenchmark {
         int examples = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         int chunk = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        Path dump = args.length > 3 ? Path.of(args[3]) : null;
+        Path dump = args.length > 3 && !args[3].isEmpty() ? Path.of(args[3]) : null;
+        Path conf = args.length > 4 ? Path.of(args[4]) : null;
+        TrainConfig config =
+                TrainConfig.read(conf != null ? conf : Path.of("..", "conf", "train-tiny.yaml"));
         List<TrainingExample> ex = new ArrayList<>();
         for (int i = 0; i < examples; i++) {
             List<String> negs = new ArrayList<>();
-            for (int n = 0; n < 7; n++) {
+            for (int n = 0; n < (conf != null ? config.maxNegatives() : 7); n++) {
                 negs.add(
                         "a passage about subject "
                                 + (i * 7 + n)
@@ -63,6 +69,7 @@ public final class TrainingLoopBenchmark {
                             "",
                             "Given a question, retrieve passages that answer it",
                             "what do we know about subject number " + i + " in the collection?",
+                            "",
                             "subject "
                                     + i
                                     + " is described in this passage which answers the question in detail",
@@ -71,14 +78,17 @@ public final class TrainingLoopBenchmark {
                             0));
         }
         ContrastiveBatch cb = ContrastiveBatch.of(new TrainingBatch(0, ex));
-        TrainConfig config = TrainConfig.read(Path.of("..", "conf", "train-tiny.yaml"));
         try (NDManager m = NDManager.newBaseManager();
-                NvEmbedTokenizer tok = NvEmbedTokenizer.e5(MistralConfig.tiny(), 64)) {
-            NvEmbedModel model = TinyModels.tiny(m, 0.1, 1);
+                NvEmbedTokenizer tok =
+                        conf != null
+                                ? Trainer.tokenizer(config)
+                                : NvEmbedTokenizer.e5(MistralConfig.tiny(), 64)) {
+            NvEmbedModel model =
+                    conf != null ? Trainer.buildModel(m, config) : TinyModels.tiny(m, 0.1, 1);
             List<Parameter> params = Trainables.of(model);
             GradCache gc = new GradCache(model, tok, chunk, InfoNce.DEFAULT_TEMPERATURE);
             if (dump != null) {
-                dumpBatch(dump, cb, tok, config);
+                dumpBatch(dump, cb, tok, config, model, conf != null);
             }
             // full training step: zero grads, forward + InfoNCE + backward, clip, AdamW update
             double[] total = new double[2];
@@ -167,7 +177,12 @@ public final class TrainingLoopBenchmark {
      * settings.
      */
     private static void dumpBatch(
-            Path dir, ContrastiveBatch cb, NvEmbedTokenizer tok, TrainConfig config)
+            Path dir,
+            ContrastiveBatch cb,
+            NvEmbedTokenizer tok,
+            TrainConfig config,
+            NvEmbedModel model,
+            boolean hfBase)
             throws java.io.IOException {
         Files.createDirectories(dir);
         ObjectMapper json = new ObjectMapper();
@@ -182,6 +197,11 @@ public final class TrainingLoopBenchmark {
         root.put("clip_norm", config.clipNorm());
         root.put("lora_dropout", 0.1);
         root.put("examples", cb.examples());
+        if (hfBase) {
+            root.put("base_model", config.baseModel());
+        }
+        root.put("bos_token_id", model.decoder().config().bosTokenId());
+        root.put("eos_token_id", model.decoder().config().eosTokenId());
         ArrayNode rows = root.putArray("inputs");
         for (EmbeddingInput in : cb.sequences()) {
             ObjectNode r = rows.addObject();
@@ -206,8 +226,10 @@ public final class TrainingLoopBenchmark {
         out.put("pool_mask", new HostTensor(shape, floats(t.poolingMask())));
         SafetensorsWriter.write(dir.resolve("java_batch.safetensors"), out, Map.of());
         try (java.io.InputStream in =
-                NvEmbedTokenizer.class.getResourceAsStream(
-                        NvEmbedTokenizer.E5_TOKENIZER_RESOURCE)) {
+                hfBase
+                        ? Files.newInputStream(Path.of(config.baseModel(), "tokenizer.json"))
+                        : NvEmbedTokenizer.class.getResourceAsStream(
+                                NvEmbedTokenizer.E5_TOKENIZER_RESOURCE)) {
             Files.copy(
                     in,
                     dir.resolve("tokenizer.json"),

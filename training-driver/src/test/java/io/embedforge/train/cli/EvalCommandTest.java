@@ -90,7 +90,15 @@ class EvalCommandTest {
     void demoWritesEveryModelAndSetWithMetricsInRange() {
         List<String> sets = new ArrayList<>();
         result.get("sets").forEach(s -> sets.add(s.get("name").asText()));
-        assertEquals(List.of("stsbenchmark-test", "stsbenchmark-train", "nq", "hotpotqa"), sets);
+        assertEquals(
+                List.of(
+                        "stsbenchmark-test",
+                        "stsbenchmark-train",
+                        "nq",
+                        "hotpotqa",
+                        "amazon-counterfactual",
+                        "biorxiv-p2p"),
+                sets);
         List<String> models = new ArrayList<>();
         result.get("results").fieldNames().forEachRemaining(models::add);
         assertEquals(List.of("trained", "untrained", "e5"), models);
@@ -101,6 +109,14 @@ class EvalCommandTest {
                 if (set.startsWith("sts")) {
                     double rho = m.get("spearman").asDouble();
                     assertTrue(rho >= -1 && rho <= 1, model + " " + set + " " + rho);
+                } else if (set.equals("amazon-counterfactual")) {
+                    for (String k : List.of("accuracy", "f1_macro")) {
+                        double v = m.get(k).asDouble();
+                        assertTrue(v >= 0 && v <= 1, model + " " + set + " " + k + " " + v);
+                    }
+                } else if (set.equals("biorxiv-p2p")) {
+                    double v = m.get("v_measure").asDouble();
+                    assertTrue(v >= 0 && v <= 1, model + " " + set + " " + v);
                 } else {
                     for (String k : List.of("ndcg@10", "recall@1", "recall@10", "recall@100")) {
                         double v = m.get(k).asDouble();
@@ -126,6 +142,32 @@ class EvalCommandTest {
         assertTrue(
                 nq.get("skipped_examples").toString().contains("train.tsv:7: qrels_unknown_doc"),
                 nq.get("skipped_examples").toString());
+    }
+
+    /**
+     * AmazonCounterfactual: EN_train.tsv's 10 records lose the one of three columns (9 read, the
+     * quoted one unquoted); the 4 test texts all read. biorxiv: 11 lines, the object title and the
+     * bad JSON line skipped: 9 items in 4 categories (the skipped title was the only molecular
+     * biology one).
+     */
+    @Test
+    void classificationAndClusteringSetsAreReadWithTheirBadRecordsCounted() {
+        JsonNode amazon = result.get("sets").get(4);
+        assertEquals("classification", amazon.get("kind").asText());
+        assertEquals(9, amazon.get("counts").get("train_read").asInt(), amazon.toString());
+        assertEquals(4, amazon.get("counts").get("test").asInt(), amazon.toString());
+        assertEquals(3, amazon.get("counts").get("labels").asInt(), amazon.toString());
+        assertEquals(
+                Map.of(BadRecords.MALFORMED, 1),
+                new ObjectMapper().convertValue(amazon.get("skipped"), Map.class),
+                amazon.toString());
+        JsonNode bio = result.get("sets").get(5);
+        assertEquals(9, bio.get("counts").get("items").asInt(), bio.toString());
+        assertEquals(4, bio.get("counts").get("labels").asInt(), bio.toString());
+        assertEquals(
+                Map.of(BadRecords.MALFORMED, 1, BadRecords.MISSING_FIELD, 1),
+                new ObjectMapper().convertValue(bio.get("skipped"), Map.class),
+                bio.toString());
     }
 
     @Test

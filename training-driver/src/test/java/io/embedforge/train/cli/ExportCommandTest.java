@@ -130,6 +130,9 @@ class ExportCommandTest {
         JsonNode meta = json.readTree(out.resolve("embedforge.json").toFile());
         assertEquals(INSTRUCTION, meta.get("instructions").get("stage2").get(0).asText());
         assertEquals(3, meta.get("checkpoint").get("global_step").asInt());
+        // one template form everywhere (was "Instruct: %s\nQuery: {query}" in embedforge.json)
+        assertEquals(
+                "Instruct: {instruction}\nQuery: {query}", meta.get("query_template").asText());
 
         Checkpoints.Loaded ckpt =
                 new Checkpoints(run.resolve("checkpoints"), System.err).latestGood().orElseThrow();

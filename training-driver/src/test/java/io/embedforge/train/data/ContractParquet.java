@@ -48,7 +48,20 @@ public final class ContractParquet {
             String query,
             String positive,
             List<String> negatives,
-            long batch) {}
+            long batch,
+            String documentInstruction) {
+
+        /** A row without document instruction (every source but STS). */
+        public Row(
+                String id,
+                int stage,
+                String query,
+                String positive,
+                List<String> negatives,
+                long batch) {
+            this(id, stage, query, positive, negatives, batch, null);
+        }
+    }
 
     private ContractParquet() {}
 
@@ -83,6 +96,9 @@ public final class ContractParquet {
                         TrainingContract.QUERY_TEXT,
                         "Instruct: " + instr + "\nQuery: " + r.query());
                 put(g, schema, TrainingContract.POSITIVE, r.positive());
+                if (r.documentInstruction() != null) {
+                    put(g, schema, TrainingContract.DOCUMENT_INSTRUCTION, r.documentInstruction());
+                }
                 if (schema.containsField(TrainingContract.NEGATIVES)) {
                     Group lst = g.addGroup(TrainingContract.NEGATIVES);
                     Group scores = g.addGroup(TrainingContract.NEGATIVE_SCORES);

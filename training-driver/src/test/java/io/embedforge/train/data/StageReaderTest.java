@@ -18,6 +18,41 @@ class StageReaderTest {
 
     @TempDir Path dir;
 
+    /**
+     * docs/contract.md: for symmetric sources (STS) the trainer puts {@code document_instruction}
+     * on the positive and the negatives too (NV-Embed instructs both sides of STS); other rows'
+     * documents stay plain.
+     */
+    @Test
+    void stsDocumentsCarryTheDocumentInstruction() throws IOException {
+        String sts = "Retrieve semantically similar text.";
+        ContractParquet.write(
+                dir.resolve("part-0.parquet"),
+                List.of(
+                        new ContractParquet.Row(
+                                "sts-1",
+                                2,
+                                "a cat sits",
+                                "a cat is sitting",
+                                List.of("dogs"),
+                                0,
+                                sts),
+                        new ContractParquet.Row(
+                                "ret-1", 2, "what is x", "x is y", List.of("z"), 0)));
+        try (StageReader r = new StageReader(dir, Long.MIN_VALUE)) {
+            List<io.embedforge.train.tokenize.EmbeddingInput> seqs =
+                    io.embedforge.train.loss.ContrastiveBatch.of(r.next()).sequences();
+            // queries (2), then sts positive + negative, then retrieval positive + negative
+            assertEquals(6, seqs.size());
+            String prefix = "Instruct: " + sts + "\nQuery: ";
+            assertEquals(prefix + "a cat is sitting", seqs.get(2).formatted());
+            assertEquals(prefix + "dogs", seqs.get(3).formatted());
+            assertEquals(prefix, seqs.get(3).prefix());
+            assertEquals("x is y", seqs.get(4).formatted());
+            assertEquals("", seqs.get(5).prefix());
+        }
+    }
+
     @Test
     void mergesPartFilesInBatchOrderWithRaggedNegatives() throws IOException {
         ContractParquet.writeStage(dir, 1, 6, 5, 3);

@@ -45,7 +45,11 @@ class EvalReadersTest {
                 maxQueries,
                 maxCorpus,
                 null,
-                onBad);
+                onBad,
+                null,
+                null,
+                null,
+                null);
     }
 
     private static final String CORPUS =
@@ -221,7 +225,11 @@ class EvalReadersTest {
                         null,
                         null,
                         null,
-                        "skip");
+                        "skip",
+                        null,
+                        null,
+                        null,
+                        null);
         LoadedSet s = EvalSets.load(cfg, dir);
         assertEquals(Map.of("p1", "A man runs .", "p4", "Kids play ."), s.retrieval().queries());
         assertEquals(Map.of("p1", Map.of("h1", 1), "p4", Map.of("h4", 1)), s.retrieval().qrels());

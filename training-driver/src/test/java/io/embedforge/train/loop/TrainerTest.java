@@ -46,6 +46,7 @@ class TrainerTest {
                 c.clipNorm(),
                 3,
                 2,
+                c.maxNegatives(),
                 c.stage1Lr(),
                 c.stage2Lr(),
                 0,
@@ -85,6 +86,15 @@ class TrainerTest {
             assertTrue(r.finished());
             assertEquals(10, r.state().globalStep());
         }
+        // stage 2 has one row without negatives (ContractParquet row 0: i % 8 = 0 negatives);
+        // in stage 1 in-batch negatives give every row candidates
+        Map<Integer, Integer> without = new TreeMap<>();
+        for (String line : Files.readAllLines(straight.resolve("metrics.jsonl"))) {
+            JsonNode n = new ObjectMapper().readTree(line);
+            without.merge(
+                    n.get("stage").asInt(), n.get("rows_without_negatives").asInt(), Integer::sum);
+        }
+        assertEquals(Map.of(1, 0, 2, 1), without);
         Path split = dir.resolve("split");
         try (NDManager m = NDManager.newBaseManager()) {
             Trainer.Result r = new Trainer(c, blend, split, out).run(m, false, 5);
@@ -183,6 +193,7 @@ class TrainerTest {
                         c.clipNorm(),
                         c.warmupSteps(),
                         c.batchSize(),
+                        c.maxNegatives(),
                         c.stage1Lr(),
                         c.stage2Lr(),
                         1,
@@ -218,6 +229,12 @@ class TrainerTest {
                         .replace("optimizer: adamw", "optimizer: sgd"));
         IOException e = assertThrows(IOException.class, () -> TrainConfig.read(f));
         assertTrue(e.getMessage().contains("optimizer=sgd"), e.getMessage());
+        Files.writeString(
+                f,
+                Files.readString(Path.of("..", "conf", "train-tiny.yaml"))
+                        .replace("max_negatives: 7", "max_negatives: 8"));
+        e = assertThrows(IOException.class, () -> TrainConfig.read(f));
+        assertTrue(e.getMessage().contains("max_negatives=8"), e.getMessage());
         Files.writeString(
                 f,
                 Files.readString(Path.of("..", "conf", "train-tiny.yaml")) + "learning_rate: 1\n");

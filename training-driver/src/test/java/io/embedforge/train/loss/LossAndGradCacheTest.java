@@ -15,6 +15,7 @@ import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.data.TrainingExample;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
+import io.embedforge.train.tokenize.EmbeddingInput;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,7 +27,7 @@ class LossAndGradCacheTest {
 
     static TrainingExample ex(String id, String q, String pos, List<String> negs, boolean inBatch) {
         return new TrainingExample(
-                id, "Instruct: find\nQuery: " + q, "find", q, pos, negs, inBatch, 0);
+                id, "Instruct: find\nQuery: " + q, "find", q, "", pos, negs, inBatch, 0);
     }
 
     @Test
@@ -39,7 +40,9 @@ class LossAndGradCacheTest {
                                 ex("b", "qb", "same", List.of(), true),
                                 ex("c", "qc", "other", List.of("n2", "n3"), true)));
         ContrastiveBatch s1 = ContrastiveBatch.of(b);
-        assertEquals(List.of("same", "n1", "same", "other", "n2", "n3"), s1.documents());
+        assertEquals(
+                List.of("same", "n1", "same", "other", "n2", "n3"),
+                s1.documents().stream().map(EmbeddingInput::text).toList());
         assertArrayEquals(new int[] {0, 2, 3}, s1.positive());
         assertArrayEquals(
                 new float[] {1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, s1.allowed());
@@ -51,6 +54,7 @@ class LossAndGradCacheTest {
                             e.queryText(),
                             e.instruction(),
                             e.query(),
+                            e.documentInstruction(),
                             e.positive(),
                             e.negatives(),
                             false,
@@ -141,6 +145,23 @@ class LossAndGradCacheTest {
         return out;
     }
 
+    /** max_negatives (CPU budgets) keeps the first, best-ranked negatives of each row. */
+    @Test
+    void maxNegativesKeepsTheFirstNegatives() {
+        TrainingBatch b =
+                new TrainingBatch(
+                        3,
+                        List.of(
+                                ex("a", "qa", "pa", List.of("n1", "n2", "n3", "n4", "n5"), false),
+                                ex("b", "qb", "pb", List.of("m1"), false)));
+        TrainingBatch cut = b.withMaxNegatives(3);
+        assertEquals(List.of("n1", "n2", "n3"), cut.examples().get(0).negatives());
+        assertEquals(List.of("m1"), cut.examples().get(1).negatives());
+        assertEquals(3, cut.batchIndex());
+        assertEquals(2 + 4 + 2, ContrastiveBatch.of(cut).sequences().size());
+        assertEquals(2, ContrastiveBatch.of(b.withMaxNegatives(0)).rowsWithoutNegatives());
+    }
+
     @Test
     void infoNceMatchesHandComputation() {
         TrainingBatch b =
@@ -156,8 +177,9 @@ class LossAndGradCacheTest {
             double t = 0.5;
             float got = InfoNce.loss(m.create(e, new Shape(5, 2)), cb, t).getFloat();
             double la = -(0.6 / t - Math.log(Math.exp(0.6 / t) + Math.exp(0.8 / t)));
-            double lb = 0; // only its positive is a candidate
-            assertEquals((la + lb) / 2, got, 1e-6);
+            // b's only candidate is its positive: loss 0, left out of the mean (not (la + 0) / 2)
+            assertEquals(1, cb.rowsWithoutNegatives());
+            assertEquals(la, got, 1e-6);
         }
     }
 

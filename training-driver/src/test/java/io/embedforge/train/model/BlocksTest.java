@@ -121,7 +121,9 @@ class BlocksTest {
         // One head of width 2, identity projections, tokens x0 = [1, 0], x1 = [0, 1].
         // RoPE: q0 = k0 = [1, 0]; position 1 rotates by 1 rad: q1 = k1 = [-sin 1, cos 1].
         // Scores / sqrt(2): row 0 = [1, -sin 1], row 1 = [-sin 1, 1]; v = x (not rotated).
-        MistralConfig c = new MistralConfig(2, 2, 1, 1, 1, 2, 1e-5, 1e4, 4, 1, 2);
+        MistralConfig c =
+                new MistralConfig(
+                        2, 2, 1, 1, 1, 2, 1e-5, 1e4, 4, 1, 2, DecoderFamily.MISTRAL, false);
         MistralAttention attn = new MistralAttention("a", c, null);
         float[] eye = {1, 0, 0, 1};
         init(
@@ -200,7 +202,9 @@ class BlocksTest {
 
     @Test
     void swiGluMlp() {
-        MistralConfig c = new MistralConfig(1, 1, 1, 1, 1, 2, 1e-5, 1e4, 4, 1, 2);
+        MistralConfig c =
+                new MistralConfig(
+                        1, 1, 1, 1, 1, 2, 1e-5, 1e4, 4, 1, 2, DecoderFamily.MISTRAL, false);
         MistralMlp mlp = new MistralMlp("m", c, null);
         init(
                 mlp,

@@ -3,10 +3,16 @@ package io.embedforge.train.tokenize;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.embedforge.train.model.DecoderFamily;
 import io.embedforge.train.model.MistralConfig;
 import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class NvEmbedTokenizerTest {
 
@@ -60,6 +66,51 @@ class NvEmbedTokenizerTest {
                     tok.encode(List.of(EmbeddingInput.query("a very long task definition", "q")));
             assertEquals(4, b.instructionTokens()[0]);
             assertArrayEquals(new long[] {0, 0, 0, 0, 0, 1}, b.poolingMask());
+        }
+    }
+
+    /** Vocabulary 110 with {@code <s>} = 1 and {@code </s>} = 2, as the fixtures are trained. */
+    static final MistralConfig SENTENCEPIECE =
+            new MistralConfig(
+                    64, 128, 1, 4, 2, 16, 1e-5, 1e4, 150, 1, 2, DecoderFamily.MISTRAL, false);
+
+    /**
+     * SentencePiece tokenizers (Llama, Mistral) put the space before a word into the word's token:
+     * in {@code "...\nQuery: what"} the token {@code ▁what} starts on the prefix's trailing space.
+     * It is the first query token and must be pooled (NV-Embed pools it); only tokens ending inside
+     * the prefix are instruction. Both tokenizer.json layouts of such tokenizers are covered.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"sentencepiece-prepend.json", "sentencepiece-metaspace.json"})
+    void sentencePieceFirstQueryTokenIsPooled(String fixture)
+            throws IOException, URISyntaxException {
+        Path file =
+                Path.of(NvEmbedTokenizerTest.class.getResource("/tokenizers/" + fixture).toURI());
+        long what =
+                new ObjectMapper()
+                        .readTree(file.toFile())
+                        .path("model")
+                        .path("vocab")
+                        .path("▁what")
+                        .asLong(-1);
+        try (NvEmbedTokenizer tok = NvEmbedTokenizer.open(file, SENTENCEPIECE, 512)) {
+            TokenBatch b =
+                    tok.encode(
+                            List.of(
+                                    EmbeddingInput.query(
+                                            "Given a web search query", "what is the capital"),
+                                    EmbeddingInput.document("what is the capital")));
+            // ▁Instruct: ▁Given ▁a ▁web ▁search ▁query \nQuery: | ▁what ▁is ▁the ▁capital
+            assertEquals(13, b.length());
+            assertArrayEquals(new int[] {7, 0}, b.instructionTokens());
+            assertEquals(what, b.ids()[8], "token after BOS + 7 instruction tokens is ▁what");
+            assertArrayEquals(
+                    new long[] {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1},
+                    java.util.Arrays.copyOf(b.poolingMask(), 13));
+            assertArrayEquals(
+                    new long[] {0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0},
+                    java.util.Arrays.copyOfRange(b.poolingMask(), 13, 26));
+            assertEquals(what, b.ids()[14]);
         }
     }
 }
