@@ -16,10 +16,11 @@ import java.util.spi.ToolProvider;
 /**
  * The layers of pipeline-jobs, bottom up, and the check that every package dependency runs down: a
  * package may use its own layer's packages only when the layer allows it ({@code schema} and {@code
- * common} are one layer; the stage packages are one layer whose members never use each other), and
- * any package of a lower layer. The graph comes from the JDK's {@code jdeps} over the compiled
- * classes, so every reference counts (imports, fully qualified names, lambdas, constants are
- * inlined by javac and therefore not seen: those are compile-time copies, not arrows).
+ * common} are one layer; the stage packages, and {@code export} which reads the blend's committed
+ * output, are one layer whose members never use each other), and any package of a lower layer. The
+ * graph comes from the JDK's {@code jdeps} over the compiled classes, so every reference counts
+ * (imports, fully qualified names, lambdas, constants are inlined by javac and therefore not seen:
+ * those are compile-time copies, not arrows).
  */
 final class PackageLayers {
     static final String PREFIX = "io.embedforge.pipeline.";
@@ -41,7 +42,8 @@ final class PackageLayers {
                                     "bm25",
                                     "labels",
                                     "blend",
-                                    "report"),
+                                    "report",
+                                    "export"),
                             false),
                     new Layer(Set.of("run"), true),
                     new Layer(Set.of("cli"), true));

@@ -2,6 +2,7 @@ package io.embedforge.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -30,6 +31,21 @@ public final class TorchArrays {
     public static NDArray of(NDManager manager, long[] data, Shape shape) {
         try (NDArray view = manager.create(data, shape)) {
             return view.duplicate();
+        }
+    }
+
+    /**
+     * Overwrites every value of {@code target} in place with {@code data} (as many values, row
+     * major), recording no autograd graph, so a parameter that requires gradients can be loaded
+     * from a checkpoint. libtorch copies into the storage it owns. Not DJL's {@code
+     * NDArray.set(float[])}: its JNI points the tensor at the Java buffer itself, and does so under
+     * libtorch's deprecated {@code AutoNonVariableTypeMode}, which printed a deprecation warning on
+     * stderr in every export, eval and resume.
+     */
+    public static void copyInto(NDArray target, float[] data) {
+        try (NDManager scratch = target.getManager().newSubManager();
+                NoGrad noGrad = NoGrad.enter()) {
+            target.set(new NDIndex("..."), scratch.create(data, target.getShape()));
         }
     }
 

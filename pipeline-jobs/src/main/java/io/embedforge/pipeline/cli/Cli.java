@@ -51,7 +51,7 @@ final class Cli {
             throws IOException {
         PipelineConfig config = loadConfig(common);
         String out = common.outRoot();
-        Configuration hadoop = SparkSessions.hadoopConfiguration(appName, common.master);
+        Configuration hadoop = SparkSessions.hadoopConfiguration(appName, common.spark.master);
         OutLock.checkUsable(hadoop, out);
         if (!dryRun) {
             OutLock.failIfHeld(hadoop, out, selection.writes(), selection.reads());
@@ -68,7 +68,7 @@ final class Cli {
             plan = pipeline.plan(hadoop, selection);
             plan.print(log);
             if (plan.runsAny()) {
-                SparkSession spark = SparkSessions.create(appName, common.master);
+                SparkSession spark = SparkSessions.create(appName, common.spark.master);
                 try {
                     pipeline.execute(spark, plan);
                 } finally {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options every pipeline subcommand takes. */
@@ -22,12 +23,7 @@ public final class CommonOptions {
             description = "Output root: a local folder or any Hadoop URI (hdfs://, s3a://).")
     String out;
 
-    @Option(
-            names = "--master",
-            paramLabel = "URL",
-            description =
-                    "Spark master. Default: the one spark-submit set, else local[*] (embedded).")
-    String master;
+    @Mixin MasterOption spark = new MasterOption();
 
     @Option(
             names = "--seed",
@@ -44,7 +40,15 @@ public final class CommonOptions {
 
     /** The output root without a trailing slash. */
     public String outRoot() {
-        String o = out;
+        return location(out);
+    }
+
+    /**
+     * A folder given on the command line: a URI as given, a local path made absolute; without a
+     * trailing slash.
+     */
+    static String location(String given) {
+        String o = given;
         while (o.length() > 1 && o.endsWith("/")) {
             o = o.substring(0, o.length() - 1);
         }

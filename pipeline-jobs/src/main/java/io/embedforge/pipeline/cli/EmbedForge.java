@@ -12,9 +12,9 @@ import picocli.CommandLine.Command;
 /**
  * The {@code embedforge} command line: one entry point for every stage, the same in embedded mode
  * ({@code bin/embedforge}) and under {@code spark-submit}. One subcommand per stage of the registry
- * ({@link StageId}), then {@code run}, {@code stages} and the training driver's {@code train},
- * {@code export} and {@code eval}; every one in the style of {@link CliStyle} (defaults and exit
- * codes in its help, user errors on one line with exit code 2).
+ * ({@link StageId}), then {@code run}, {@code stages}, {@code export-data} and the training
+ * driver's {@code train}, {@code export} and {@code eval}; every one in the style of {@link
+ * CliStyle} (defaults and exit codes in its help, user errors on one line with exit code 2).
  */
 @Command(
         name = "embedforge",
@@ -44,6 +44,7 @@ public final class EmbedForge implements Runnable {
         }
         cli.addSubcommand("run", new RunCommand());
         cli.addSubcommand("stages", new StagesCommand());
+        cli.addSubcommand("export-data", new ExportDataCommand());
         cli.addSubcommand("train", new TrainCommand());
         cli.addSubcommand("export", new ExportCommand());
         cli.addSubcommand("eval", new EvalCommand());
@@ -53,6 +54,7 @@ public final class EmbedForge implements Runnable {
 
     /** Runs the CLI and returns its exit code (tests call this). */
     public static int execute(String... args) {
+        ConsoleLogs.quietExpectedWarnings();
         return commandLine().execute(args);
     }
 

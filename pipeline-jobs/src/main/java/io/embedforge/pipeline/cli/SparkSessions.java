@@ -8,7 +8,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Creates the one SparkSession of a CLI run. Under {@code spark-submit} the master and resources
- * come from there; run from {@code bin/embedforge} it defaults to embedded {@code local[*]}.
+ * come from there; run from {@code bin/embedforge} it defaults to embedded {@code local[*]}. The
+ * log levels are the log4j configuration's (the bundled one in embedded mode, the cluster's under
+ * spark-submit: {@link ConsoleLogs}), never overridden globally.
  */
 public final class SparkSessions {
     /** Sessions the commands of this JVM started. */
@@ -18,9 +20,8 @@ public final class SparkSessions {
 
     public static SparkSession create(String appName, String master) {
         CREATED.incrementAndGet();
-        SparkSession spark = SparkSession.builder().config(conf(appName, master)).getOrCreate();
-        spark.sparkContext().setLogLevel("WARN");
-        return spark;
+        ConsoleLogs.quietExpectedWarnings();
+        return SparkSession.builder().config(conf(appName, master)).getOrCreate();
     }
 
     /**
@@ -39,7 +40,7 @@ public final class SparkSessions {
         return SparkHadoopUtil.get().newConfiguration(conf(appName, master));
     }
 
-    private static SparkConf conf(String appName, String master) {
+    static SparkConf conf(String appName, String master) {
         SparkConf conf = new SparkConf(true).setAppName(appName);
         if (master != null) {
             conf.setMaster(master);
@@ -57,8 +58,10 @@ public final class SparkSessions {
                     String.valueOf(4 * Runtime.getRuntime().availableProcessors()));
         }
         conf.setIfMissing("spark.sql.session.timeZone", "UTC");
-        // Long stages show Spark's console progress bar (stage, tasks done / total) on stderr.
-        conf.setIfMissing("spark.ui.showConsoleProgress", "true");
+        // Spark's console progress bar (stage, tasks done / total, redrawn with \r on stderr) only
+        // for a person at a terminal: in a file or a scheduler's log it is noise.
+        conf.setIfMissing(
+                "spark.ui.showConsoleProgress", String.valueOf(ConsoleLogs.interactive()));
         return conf;
     }
 }

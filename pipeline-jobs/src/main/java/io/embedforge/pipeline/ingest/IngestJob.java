@@ -230,9 +230,10 @@ public final class IngestJob implements Stage<NoParams> {
                             source.split(),
                             roles,
                             files));
-            LOG.info("ingested {}: {}", source.name(), roles);
         }
-        return new IngestReport(sources);
+        IngestReport report = new IngestReport(sources);
+        LOG.info("ingested:\n{}", report.table());
+        return report;
     }
 
     /**

@@ -1,8 +1,11 @@
 package io.embedforge.pipeline.ingest;
 
 import io.embedforge.pipeline.schema.StageResult;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Counts of one ingest run, per source and input role, as written to the manifest. {@code read} is
@@ -54,5 +57,65 @@ public record IngestReport(List<SourceCounts> sources) implements StageResult {
             }
         }
         return null;
+    }
+
+    /**
+     * The counts as an aligned text table, one line per source and input role (the log line of an
+     * ingest run; the manifest keeps the same counts as JSON). Rejects are listed by reason.
+     */
+    public String table() {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(
+                new String[] {
+                    "source",
+                    "input",
+                    "table",
+                    "read",
+                    "expanded",
+                    "written",
+                    "duplicates",
+                    "rejected",
+                    "reject reasons"
+                });
+        for (SourceCounts s : sources) {
+            for (RoleCounts r : s.inputs()) {
+                rows.add(
+                        new String[] {
+                            s.source(),
+                            r.role(),
+                            r.table(),
+                            String.valueOf(r.read()),
+                            String.valueOf(r.expanded()),
+                            String.valueOf(r.written()),
+                            String.valueOf(r.duplicates()),
+                            String.valueOf(r.rejected()),
+                            r.rejects().entrySet().stream()
+                                    .map(e -> e.getKey() + "=" + e.getValue())
+                                    .collect(Collectors.joining(", "))
+                        });
+            }
+        }
+        return align(rows);
+    }
+
+    /** Text columns left-aligned, numbers right-aligned, two spaces apart. */
+    private static String align(List<String[]> rows) {
+        int[] width = new int[rows.get(0).length];
+        for (String[] row : rows) {
+            for (int i = 0; i < row.length; i++) {
+                width[i] = Math.max(width[i], row[i].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String[] row : rows) {
+            StringBuilder line = new StringBuilder("  ");
+            for (int i = 0; i < row.length; i++) {
+                boolean number = i >= 3 && i <= 7;
+                String format = number ? "%" + width[i] + "s  " : "%-" + width[i] + "s  ";
+                line.append(String.format(Locale.ROOT, format, row[i]));
+            }
+            sb.append(line.toString().stripTrailing()).append('\n');
+        }
+        return sb.toString().stripTrailing();
     }
 }

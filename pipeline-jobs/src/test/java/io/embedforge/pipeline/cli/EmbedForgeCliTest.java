@@ -56,12 +56,56 @@ class EmbedForgeCliTest {
                     "blend",
                     "report",
                     "run",
+                    "export-data",
                     "train",
                     "export",
                     "eval"
                 }) {
             assertTrue(r.out().contains(sub), r.out());
         }
+    }
+
+    @Test
+    void exportDataStatesDefaultsAndRejectsBadOptionsOnOneLine() {
+        Result help = run("export-data", "--help");
+        assertEquals(0, help.code());
+        assertTrue(
+                help.out().contains("Default: 1")
+                        && help.out().contains("Default: 0")
+                        && help.out().contains("Exit codes"),
+                help.out());
+        String blend = dir.resolve("blend").toString();
+        String out = dir.resolve("x").toString();
+        Result format = run("export-data", "--blend", blend, "--format", "csv", "--out", out);
+        assertEquals(EmbedForge.EXIT_USAGE, format.code());
+        assertEquals(
+                "embedforge export-data: --format 'csv' is not a format; allowed: hf,"
+                        + " sentence-transformers, flagembedding, tevatron",
+                format.err().strip());
+        Result negatives =
+                run(
+                        "export-data",
+                        "--blend",
+                        blend,
+                        "--format",
+                        "hf",
+                        "--out",
+                        out,
+                        "--negatives",
+                        "8");
+        assertEquals(EmbedForge.EXIT_USAGE, negatives.code());
+        assertTrue(
+                negatives
+                        .err()
+                        .strip()
+                        .endsWith(
+                                "must be in [0, 7] (the blend keeps at most that many negatives per row)"),
+                negatives.err());
+        Result missing = run("export-data", "--blend", blend, "--format", "hf", "--out", out);
+        assertEquals(EmbedForge.EXIT_USAGE, missing.code());
+        assertEquals(1, missing.err().strip().lines().count(), missing.err());
+        assertTrue(missing.err().contains("manifest.json"), missing.err());
+        assertTrue(Files.notExists(dir.resolve("x")), "nothing written");
     }
 
     @Test

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import io.embedforge.train.NoGrad;
+import io.embedforge.train.TorchArrays;
 import io.embedforge.train.weights.HostTensor;
 import io.embedforge.train.weights.SafetensorsCheckpoint;
 import io.embedforge.train.weights.SafetensorsWriter;
@@ -169,8 +170,10 @@ public final class Adam implements AutoCloseable {
         try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(file)) {
             for (Parameter p : params) {
                 long[] shape = p.getArray().getShape().getShape();
-                m.get(p.getName()).set(c.readFloats(checkedKey(c, "m." + p.getName(), file)));
-                v.get(p.getName()).set(c.readFloats(checkedKey(c, "v." + p.getName(), file)));
+                TorchArrays.copyInto(
+                        m.get(p.getName()), c.readFloats(checkedKey(c, "m." + p.getName(), file)));
+                TorchArrays.copyInto(
+                        v.get(p.getName()), c.readFloats(checkedKey(c, "v." + p.getName(), file)));
                 if (m.get(p.getName()).getShape().getShape().length != shape.length) {
                     throw new IOException(
                             "optimizer state " + file + " shape mismatch for " + p.getName());

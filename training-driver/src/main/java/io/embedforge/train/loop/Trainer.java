@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.train.ModelSpec;
 import io.embedforge.train.NvEmbedModels;
+import io.embedforge.train.TorchArrays;
 import io.embedforge.train.data.StageReader;
 import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.loss.ContrastiveBatch;
@@ -404,7 +405,7 @@ public final class Trainer {
                                     + ", the model expects "
                                     + java.util.Arrays.toString(shape));
                 }
-                p.getArray().set(c.readFloats(p.getName()));
+                TorchArrays.copyInto(p.getArray(), c.readFloats(p.getName()));
             }
         }
     }
