@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.report;
 
+import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
@@ -25,6 +26,18 @@ public final class Report implements Stage<ReportParams> {
     @Override
     public Class<ReportParams> paramsType() {
         return ReportParams.class;
+    }
+
+    /**
+     * With {@code train_config}: that file and the base model's tokenizer files it names, so an
+     * edited training config or tokenizer re-runs the report. A config that cannot be read is left
+     * to {@link #run}, which names it.
+     */
+    @Override
+    public Inputs inputs(PipelineConfig config, ReportParams p) {
+        return p.trainConfig() == null
+                ? Inputs.NONE
+                : new Inputs(TokenLengths.files(p.trainConfig()), null);
     }
 
     @Override

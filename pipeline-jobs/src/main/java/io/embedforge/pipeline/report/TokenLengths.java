@@ -87,6 +87,24 @@ record TokenLengths(
         return new TokenLengths(file, max, buckets, truncated);
     }
 
+    /**
+     * The files the measurement reads: the training config and, for a base model folder, its {@code
+     * tokenizer.json} and {@code config.json} (the tokenizer {@link Trainer#tokenizer} opens).
+     */
+    static List<String> files(String file) {
+        List<String> files = new ArrayList<>(List.of(file));
+        try {
+            String base = TrainConfig.read(Path.of(file)).baseModel();
+            if (!"tiny".equals(base)) {
+                files.add(Path.of(base).resolve("tokenizer.json").toString());
+                files.add(Path.of(base).resolve("config.json").toString());
+            }
+        } catch (Exception e) {
+            // unreadable: run() reports it naming the key; the file alone is fingerprinted
+        }
+        return files;
+    }
+
     private static TrainConfig read(String file) {
         try {
             return TrainConfig.read(Path.of(file));

@@ -215,6 +215,31 @@ class FingerprintTest {
     }
 
     @Test
+    void theReportsTrainingConfigAndItsTokenizerAreFingerprinted() throws IOException {
+        Path base = Files.createDirectories(data.resolve("base"));
+        Files.writeString(base.resolve("tokenizer.json"), "{\"v\": 1}");
+        Files.writeString(base.resolve("config.json"), "{}");
+        Path train = data.resolve("train.yaml");
+        String tiny = Files.readString(repo().resolve("conf/train-tiny.yaml"));
+        assertTrue(tiny.contains("base_model: tiny") && tiny.contains("max_length: 64"));
+        String trainYaml = tiny.replace("base_model: tiny", "base_model: \"" + base + "\"");
+        Files.writeString(train, trainYaml);
+        Path profile =
+                profile(
+                        dir.resolve("conf"),
+                        Map.of(
+                                "report",
+                                "{samples_per_source: 2, train_config: \"" + train + "\"}"));
+        commitAll(load(profile), Map.of());
+        assertEquals(Set.of(), runs(load(profile)));
+        Files.writeString(train, trainYaml.replace("max_length: 64", "max_length: 48"));
+        assertEquals(Set.of(StageId.REPORT), runs(load(profile)));
+        commitAll(load(profile), Map.of());
+        Files.writeString(base.resolve("tokenizer.json"), "{\"v\": 2}");
+        assertEquals(Set.of(StageId.REPORT), runs(load(profile)));
+    }
+
+    @Test
     void stagesChainOnTheCommittedOutputNotTheUpstreamFingerprint() throws IOException {
         PipelineConfig config = load(profile(dir.resolve("conf"), Map.of()));
         commitAll(config, Map.of());
