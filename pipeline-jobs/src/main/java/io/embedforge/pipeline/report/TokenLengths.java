@@ -57,6 +57,8 @@ record TokenLengths(
         int max = read(file).maxLength();
         Dataset<Row> lengths =
                 s2.select(
+                                col(TrainingContract.INSTRUCTION),
+                                col(TrainingContract.QUERY),
                                 col(TrainingContract.QUERY_TEXT),
                                 col(TrainingContract.POSITIVE),
                                 col(TrainingContract.NEGATIVES),
@@ -121,20 +123,24 @@ record TokenLengths(
             try (NvEmbedTokenizer t = Trainer.tokenizer(read(file))) {
                 while (rows.hasNext()) {
                     Row r = rows.next();
-                    String docInstr = r.getString(3);
-                    String instr = docInstr == null || docInstr.isBlank() ? null : docInstr;
-                    out.add(
-                            RowFactory.create(
-                                    Charts.QUERY,
-                                    t.length(EmbeddingInput.document(r.getString(0)))));
+                    EmbeddingInput query =
+                            EmbeddingInput.trainingQuery(
+                                    r.getString(0), r.getString(1), r.getString(2));
+                    String docInstruction = r.getString(5);
+                    out.add(RowFactory.create(Charts.QUERY, t.length(query)));
                     out.add(
                             RowFactory.create(
                                     Charts.POSITIVE,
-                                    t.length(new EmbeddingInput(instr, r.getString(1)))));
-                    for (String n : r.<String>getList(2)) {
+                                    t.length(
+                                            EmbeddingInput.trainingDocument(
+                                                    docInstruction, r.getString(3)))));
+                    for (String n : r.<String>getList(4)) {
                         out.add(
                                 RowFactory.create(
-                                        Charts.NEGATIVE, t.length(new EmbeddingInput(instr, n))));
+                                        Charts.NEGATIVE,
+                                        t.length(
+                                                EmbeddingInput.trainingDocument(
+                                                        docInstruction, n))));
                     }
                 }
             } catch (IOException e) {

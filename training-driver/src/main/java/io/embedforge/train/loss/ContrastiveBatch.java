@@ -39,18 +39,13 @@ public record ContrastiveBatch(
         int[] pos = new int[ex.size()];
         for (int i = 0; i < ex.size(); i++) {
             TrainingExample e = ex.get(i);
-            queries.add(
-                    e.instruction().isBlank()
-                            ? EmbeddingInput.document(e.queryText())
-                            : EmbeddingInput.query(e.instruction(), e.query()));
-            String docInstruction =
-                    e.documentInstruction().isBlank() ? null : e.documentInstruction();
+            queries.add(EmbeddingInput.trainingQuery(e.instruction(), e.query(), e.queryText()));
             pos[i] = docs.size();
             owner[docs.size()] = i;
-            docs.add(new EmbeddingInput(docInstruction, e.positive()));
+            docs.add(EmbeddingInput.trainingDocument(e.documentInstruction(), e.positive()));
             for (String n : e.negatives()) {
                 owner[docs.size()] = i;
-                docs.add(new EmbeddingInput(docInstruction, n));
+                docs.add(EmbeddingInput.trainingDocument(e.documentInstruction(), n));
             }
         }
         int d = docs.size();

@@ -32,6 +32,28 @@ public record EmbeddingInput(String instruction, String text) {
         return new EmbeddingInput(null, text);
     }
 
+    /**
+     * A training row's query as the trainer embeds it: with its instruction (pool-masked), or, when
+     * the row has none, its {@code query_text} as a plain document.
+     */
+    public static EmbeddingInput trainingQuery(String instruction, String query, String queryText) {
+        return instruction == null || instruction.isBlank()
+                ? document(queryText)
+                : query(instruction, query);
+    }
+
+    /**
+     * A training row's positive or negative as the trainer embeds it: with the row's {@code
+     * document_instruction} (STS), else plain.
+     */
+    public static EmbeddingInput trainingDocument(String documentInstruction, String text) {
+        return new EmbeddingInput(
+                documentInstruction == null || documentInstruction.isBlank()
+                        ? null
+                        : documentInstruction,
+                text);
+    }
+
     /** The instruction prefix as it appears in the model input, or "" for a document. */
     public String prefix() {
         return instruction == null ? "" : TrainingContract.queryText(instruction, "");
