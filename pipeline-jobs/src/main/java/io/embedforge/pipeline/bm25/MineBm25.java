@@ -41,10 +41,12 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.api.java.UDF4;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
+import scala.collection.Seq;
 
 /**
  * Stage {@code mine-bm25}: STS pairs with BM25 hard negatives (NV-Embed, "STS").
@@ -140,15 +142,12 @@ public final class MineBm25 implements Stage<Bm25Params> {
                         .withColumn(TEXT_ID, TEXT_ID_OF.apply(col(ShardSearch.TEXT)));
         Dataset<Row> poolTerms = pool.withColumn("terms", terms.apply(col(ShardSearch.TEXT)));
         GlobalStats global = globalStats(poolTerms);
-        Dataset<Row> hits =
-                search(
-                        pool,
-                        queries,
-                        queryStats(queries, poolTerms),
-                        budget(exclusions, p),
-                        global,
-                        p);
-        Dataset<Row> out = withNegatives(examples, negatives(hits, exclusions, p));
+        Dataset<Row> stats = queryStats(queries, poolTerms);
+        Dataset<Row> hits = search(pool, queries, stats, budget(exclusions, p), global, p);
+        Dataset<Row> out =
+                withNegatives(
+                        withPositiveScore(examples, stats, global, p),
+                        negatives(hits, exclusions, p));
         return new StageOutput<>(out, rejects, () -> summary(sts, kept, out, rejects, global, p));
     }
 
@@ -313,7 +312,26 @@ public final class MineBm25 implements Stage<Bm25Params> {
                                 .as(NEGS));
     }
 
-    /** Step 7: the examples in the {@link NegativesTable} schema with their negatives. */
+    /**
+     * Step 7: each example's BM25 score of its positive ({@link PositiveScorer}), which the report
+     * puts beside its negatives' scores; from the query's term statistics of step 4.
+     */
+    private static Dataset<Row> withPositiveScore(
+            Dataset<Row> examples, Dataset<Row> stats, GlobalStats global, Bm25Params p) {
+        PositiveScorer scorer =
+                new PositiveScorer(p.analyzer(), p.k1().floatValue(), p.b().floatValue(), global);
+        UserDefinedFunction score =
+                udf((UDF3<String, String, Seq<Row>, Double>) scorer::score, DataTypes.DoubleType);
+        return examples.join(stats, on(Q_ID), "left")
+                .withColumn(
+                        NegativesTable.POSITIVE_SCORE,
+                        score.apply(
+                                col(NegativesTable.QUERY),
+                                col(NegativesTable.POSITIVE),
+                                col(ShardSearch.TERM_STATS)));
+    }
+
+    /** Step 8: the examples in the {@link NegativesTable} schema with their negatives. */
     private static Dataset<Row> withNegatives(Dataset<Row> examples, Dataset<Row> negatives) {
         return examples.join(negatives, on(Q_ID), "left")
                 .select(
@@ -329,7 +347,8 @@ public final class MineBm25 implements Stage<Bm25Params> {
                                 .as(NegativesTable.NEGATIVE_SCORES),
                         expr("coalesce(transform(negs, x -> x.rank), cast(array() as array<int>))")
                                 .as(NegativesTable.NEGATIVE_RANKS),
-                        lit(NegativesTable.MINER_BM25).as(NegativesTable.NEGATIVE_MINER));
+                        lit(NegativesTable.MINER_BM25).as(NegativesTable.NEGATIVE_MINER),
+                        col(NegativesTable.POSITIVE_SCORE));
     }
 
     private static UserDefinedFunction terms(String analyzer) {

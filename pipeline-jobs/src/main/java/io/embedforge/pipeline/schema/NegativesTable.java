@@ -50,7 +50,11 @@ public final class NegativesTable {
     /** Extra column of {@code mine-dense}: document ids of the negatives. */
     public static final String NEGATIVE_IDS = "negative_ids";
 
-    /** Extra column of {@code mine-dense}: inner product of the positive with the query. */
+    /**
+     * Extra column of {@code mine-dense} (inner product of the positive with the query) and {@code
+     * mine-bm25} (BM25 score of the positive for the query, with the pool's statistics): the
+     * report's positive scores and margins per miner.
+     */
     public static final String POSITIVE_SCORE = "positive_score";
 
     public static final String TASK_RETRIEVAL = "retrieval";

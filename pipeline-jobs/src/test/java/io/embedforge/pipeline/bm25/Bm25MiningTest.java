@@ -138,6 +138,7 @@ class Bm25MiningTest extends SparkTestBase {
             }
         }
         Map<String, List<Hit>> plain = plainRanking(new ArrayList<>(pool), one);
+        int scoredPositives = 0;
         for (Row m : sharded.values()) {
             String q = m.getString(4);
             List<Hit> ranking = plain.get(q);
@@ -151,6 +152,17 @@ class Bm25MiningTest extends SparkTestBase {
                 }
             }
             assertEquals(expected, m.getList(6), "negatives of query '" + q + "'");
+            // The positive's score is the plain index's score of it for the query (0 unmatched).
+            float positive = 0f;
+            for (Hit h : ranking) {
+                positive = h.text.equals(m.getString(5)) ? h.score : positive;
+            }
+            assertEquals(
+                    positive,
+                    (double) m.<Double>getAs(NegativesTable.POSITIVE_SCORE),
+                    0.0,
+                    "positive score of query '" + q + "'");
+            scoredPositives += positive > 0 ? 1 : 0;
             List<Integer> ranks = m.getList(8);
             List<Double> scores = m.getList(7);
             for (int i = 0; i < ranks.size(); i++) {
@@ -161,6 +173,9 @@ class Bm25MiningTest extends SparkTestBase {
                 assertTrue(i == 0 || ranks.get(i) > ranks.get(i - 1), "ranks increase");
             }
         }
+        assertTrue(
+                scoredPositives >= sharded.size() / 4,
+                "the fixture should give many positives a term of their query");
     }
 
     @Test
@@ -289,7 +304,9 @@ class Bm25MiningTest extends SparkTestBase {
         assertTrue(Files.isDirectory(stage.resolve(RejectsTable.NAME)));
         Dataset<Row> written =
                 spark().read().parquet(stage.resolve(NegativesTable.EXAMPLES_DIR).toString());
-        assertEquals(List.of(NegativesTable.SCHEMA.fieldNames()), List.of(written.columns()));
+        List<String> columns = new ArrayList<>(List.of(NegativesTable.SCHEMA.fieldNames()));
+        columns.add(NegativesTable.POSITIVE_SCORE);
+        assertEquals(columns, List.of(written.columns()));
         assertEquals(summary.examples().examplesOut(), written.count());
         assertEquals(20L, summary.recordsIn());
     }
