@@ -40,7 +40,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -135,6 +137,7 @@ public final class Blend implements Stage<BlendParams> {
     private static final String KIND_MIN = "min_negatives";
     private static final String KIND_TOO_FEW_ROWS = "too_few_rows";
     private static final String KIND_PER_ROW = "per_row";
+    private static final String KIND_FILLED = "filled";
 
     /** Column: the fewest negatives the row's source requires. */
     private static final String MIN_NEGATIVES = "min_negatives";
@@ -239,7 +242,7 @@ public final class Blend implements Stage<BlendParams> {
             Map<String, SourceInfo> sources,
             BlendParams p,
             Map<String, String> paths) {
-        Dataset<Row> flagged = flagged(withPolicy(union(inputs, paths), sources, p), p).persist();
+        Dataset<Row> flagged = flagged(filled(union(inputs, paths), sources, p), p).persist();
         List<Dataset<Row>> cached = new ArrayList<>(List.of(flagged));
         Rank rank = new Rank(p.seed());
         int k = p.negatives();
@@ -274,7 +277,7 @@ public final class Blend implements Stage<BlendParams> {
                         tally.byInput,
                         rowsIn,
                         tally.truncated,
-                        tally.policy(),
+                        tally.policy(fallbacks(sources, p)),
                         null,
                         null);
         return new Blended(stages, summary, rejects(flagged), cached, paths);
@@ -313,6 +316,34 @@ public final class Blend implements Stage<BlendParams> {
             all = all == null ? s : all.unionByName(s);
         }
         return all;
+    }
+
+    /**
+     * Step 2 and its fallback: the policy's columns, then, for the sources whose {@code fallback}
+     * is {@code random}, their short rows filled ({@link RandomFill}); {@link RandomFill#FILLED}
+     * counts the negatives added (0 without a fallback, whose rows are untouched).
+     */
+    private static Dataset<Row> filled(
+            Dataset<Row> all, Map<String, SourceInfo> sources, BlendParams p) {
+        Dataset<Row> rows = withPolicy(all, sources, p).withColumn(RandomFill.FILLED, lit(0));
+        Set<String> random = new TreeSet<>();
+        fallbacks(sources, p)
+                .forEach(
+                        (s, f) -> {
+                            if (f.equals(RandomFill.MINER)) {
+                                random.add(s);
+                            }
+                        });
+        return random.isEmpty()
+                ? rows
+                : RandomFill.apply(rows, random, p.seed(), INPUT, MIN_NEGATIVES, TOO_FEW);
+    }
+
+    /** Each source's fallback ({@link BlendParams#fallback(String)}). */
+    private static Map<String, String> fallbacks(Map<String, SourceInfo> sources, BlendParams p) {
+        Map<String, String> m = new TreeMap<>();
+        sources.keySet().forEach(s -> m.put(s, p.fallback(s)));
+        return m;
     }
 
     /**
@@ -417,11 +448,13 @@ public final class Blend implements Stage<BlendParams> {
     }
 
     /**
-     * Counting keys of the policy, per source: its minimum, its rows with too few negatives and its
-     * rows per number of usable negatives (at most {@code negatives}).
+     * Counting keys of the policy, per source: its minimum, its rows with too few negatives, its
+     * rows per number of usable mined negatives (at most {@code negatives}, before any fill) and
+     * its rows filled per number of negatives added.
      */
     private static List<Column> policyKeys(int k) {
         Column source = col(TrainingContract.SOURCE);
+        Column filled = col(RandomFill.FILLED);
         return List.of(
                 key(lit(KIND_MIN), lit(""), source, col(MIN_NEGATIVES).cast(DataTypes.LongType)),
                 when(col(TOO_FEW), key(lit(KIND_TOO_FEW_ROWS), lit(""), source, lit(0L))),
@@ -429,8 +462,11 @@ public final class Blend implements Stage<BlendParams> {
                         lit(KIND_PER_ROW),
                         lit(""),
                         source,
-                        size(slice(col(TrainingContract.NEGATIVES), 1, k))
-                                .cast(DataTypes.LongType)));
+                        least(size(col(TrainingContract.NEGATIVES)).minus(filled), lit(k))
+                                .cast(DataTypes.LongType)),
+                when(
+                        filled.gt(0),
+                        key(lit(KIND_FILLED), lit(""), source, filled.cast(DataTypes.LongType))));
     }
 
     /** Step 4: every source of the inputs must be a source of the profile. */
@@ -701,12 +737,23 @@ public final class Blend implements Stage<BlendParams> {
         private final Map<String, Long> minNegatives = new TreeMap<>();
         private final Map<String, Long> tooFewRows = new TreeMap<>();
         private final Map<String, Map<String, Long>> perRow = new TreeMap<>();
+        private final Map<String, Long> filledRows = new TreeMap<>();
+        private final Map<String, Long> filledNegatives = new TreeMap<>();
 
-        /** The policy's counts per source. */
-        BlendSummary.NegativesPolicy policy() {
+        /** The policy's counts per source of the rows, with each source's fallback. */
+        BlendSummary.NegativesPolicy policy(Map<String, String> fallbacks) {
             Map<String, Long> tooFew = new TreeMap<>();
-            minNegatives.keySet().forEach(s -> tooFew.put(s, tooFewRows.getOrDefault(s, 0L)));
-            return new BlendSummary.NegativesPolicy(minNegatives, tooFew, perRow);
+            Map<String, String> fallback = new TreeMap<>();
+            Map<String, Long> rows = new TreeMap<>();
+            Map<String, Long> negatives = new TreeMap<>();
+            for (String s : minNegatives.keySet()) {
+                tooFew.put(s, tooFewRows.getOrDefault(s, 0L));
+                fallback.put(s, fallbacks.get(s));
+                rows.put(s, filledRows.getOrDefault(s, 0L));
+                negatives.put(s, filledNegatives.getOrDefault(s, 0L));
+            }
+            return new BlendSummary.NegativesPolicy(
+                    minNegatives, tooFew, perRow, fallback, rows, negatives);
         }
 
         static Tally of(Dataset<Row> rows, List<Column> keys) {
@@ -738,6 +785,10 @@ public final class Blend implements Stage<BlendParams> {
                 case KIND_TOO_FEW -> stage(group).tooFew.put(source, n);
                 case KIND_MIN -> minNegatives.put(source, value);
                 case KIND_TOO_FEW_ROWS -> tooFewRows.put(source, n);
+                case KIND_FILLED -> {
+                    filledRows.merge(source, n, Long::sum);
+                    filledNegatives.merge(source, value * n, Long::sum);
+                }
                 case KIND_PER_ROW ->
                         perRow.computeIfAbsent(source, x -> new TreeMap<>(NUMERIC))
                                 .put(String.valueOf(value), n);

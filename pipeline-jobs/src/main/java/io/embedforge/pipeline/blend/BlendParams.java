@@ -25,7 +25,11 @@ import java.util.Map;
  * @param stage1TaskTypes task types of stage 1 (the recipe: retrieval only)
  * @param minNegatives rows with fewer negatives are dropped ({@code too_few_negatives}); null = the
  *     recipe's default per task type ({@link #minNegatives(String, String)})
- * @param sources per-source {@code cap}, {@code weight} and {@code min_negatives}
+ * @param fallback what happens to a row with fewer than {@code min_negatives} negatives: {@code
+ *     drop} (default, the recipe: dropped and counted as {@code too_few_negatives}) or {@code
+ *     random} (filled with seeded random texts of its source's pool, {@link RandomFill}; dropped
+ *     only if still short)
+ * @param sources per-source {@code cap}, {@code weight}, {@code min_negatives} and {@code fallback}
  */
 public record BlendParams(
         @JsonProperty(Settings.SEED) Long seed,
@@ -34,6 +38,7 @@ public record BlendParams(
         @JsonProperty(MAX_PER_SOURCE) Long maxPerSource,
         @JsonProperty(STAGE1_TASK_TYPES) List<String> stage1TaskTypes,
         @JsonProperty(MIN_NEGATIVES) Integer minNegatives,
+        @JsonProperty(FALLBACK) String fallback,
         @JsonProperty(SOURCES) Map<String, SourceMix> sources)
         implements Serializable {
 
@@ -47,6 +52,13 @@ public record BlendParams(
     public static final List<String> STAGE1_TASK_TYPES_DEFAULT = List.of("retrieval");
     public static final String MIN_NEGATIVES = "min_negatives";
     public static final String SOURCES = "sources";
+    public static final String FALLBACK = "fallback";
+    public static final String FALLBACK_DROP = "drop";
+    public static final String FALLBACK_DEFAULT = FALLBACK_DROP;
+
+    /** The values of {@code fallback}. */
+    public static final List<String> FALLBACKS = List.of(FALLBACK_DROP, RandomFill.MINER);
+
     private static final List<String> TASK_TYPES =
             List.of("retrieval", "classification", "clustering", "sts");
 
@@ -78,7 +90,14 @@ public record BlendParams(
                 "must be a non-empty subset of " + TASK_TYPES);
         stage1TaskTypes = List.copyOf(stage1TaskTypes);
         checkMinNegatives(CHECK, minNegatives);
+        fallback = CHECK.oneOf(FALLBACK, requireNonNullElse(fallback, FALLBACK_DEFAULT), FALLBACKS);
         sources = sources == null ? Map.of() : Ordered.map(sources);
+    }
+
+    /** The fallback of {@code source}: its own {@code fallback}, else the stage's. */
+    public String fallback(String source) {
+        SourceMix m = sources.get(source);
+        return m != null && m.fallback() != null ? m.fallback() : fallback;
     }
 
     private static void checkMinNegatives(Check check, Integer min) {
@@ -132,11 +151,13 @@ public record BlendParams(
      * @param cap most rows per stage (overrides {@code max_per_source}; 0 = no cap)
      * @param weight fraction of the source's rows kept before the cap, in (0, 1]
      * @param minNegatives overrides {@code min_negatives} for this source
+     * @param fallback overrides {@code fallback} for this source
      */
     public record SourceMix(
             @JsonProperty(CAP) Long cap,
             @JsonProperty(WEIGHT) Double weight,
-            @JsonProperty(MIN_NEGATIVES) Integer minNegatives)
+            @JsonProperty(MIN_NEGATIVES) Integer minNegatives,
+            @JsonProperty(FALLBACK) String fallback)
             implements Serializable {
         public static final String CAP = "cap";
         public static final String WEIGHT = "weight";
@@ -151,6 +172,11 @@ public record BlendParams(
                     weight,
                     "must be in (0, 1]");
             checkMinNegatives(CHECK, minNegatives);
+            CHECK.that(
+                    fallback == null || FALLBACKS.contains(fallback),
+                    FALLBACK,
+                    fallback,
+                    "must be one of " + FALLBACKS);
         }
     }
 }

@@ -43,13 +43,20 @@ public record BlendSummary(
      *
      * @param minNegatives the fewest negatives a row must have
      * @param tooFewNegatives rows read with fewer (dropped from both stages, one reject row each)
-     * @param negativesPerRow rows read per number of negatives (at most {@code negatives}): the
-     *     distribution before the policy
+     * @param negativesPerRow rows read per number of mined negatives (at most {@code negatives}):
+     *     the distribution before the policy and its fallback
+     * @param fallback what the source does with a short row: {@code drop} or {@code random} (null
+     *     in a summary written before the fallback existed)
+     * @param filledRows rows the fallback filled (null: as for fallback)
+     * @param filledNegatives negatives the fallback added (null: as for fallback)
      */
     public record NegativesPolicy(
             @JsonProperty("min_negatives") Map<String, Long> minNegatives,
             @JsonProperty("too_few_negatives") Map<String, Long> tooFewNegatives,
-            @JsonProperty("negatives_per_row") Map<String, Map<String, Long>> negativesPerRow) {}
+            @JsonProperty("negatives_per_row") Map<String, Map<String, Long>> negativesPerRow,
+            @JsonProperty("fallback") Map<String, String> fallback,
+            @JsonProperty("filled_rows") Map<String, Long> filledRows,
+            @JsonProperty("filled_negatives") Map<String, Long> filledNegatives) {}
 
     /** The counts of {@code stage1} or {@code stage2}. */
     public TrainingStage stage(String name) {

@@ -118,11 +118,12 @@ class BlendTest extends SparkTestBase {
                         0L,
                         null,
                         null,
+                        null,
                         Map.of(
                                 "msmarco",
-                                new BlendParams.SourceMix(30L, null, null),
+                                new BlendParams.SourceMix(30L, null, null, null),
                                 "nq",
-                                new BlendParams.SourceMix(null, 0.5, null)));
+                                new BlendParams.SourceMix(null, 0.5, null, null)));
         BlendSummary s = blend(inputs(100, 2), p, dir);
         List<Row> s2 = read(dir, TrainingContract.STAGE2);
         Map<String, Long> bySource =
@@ -218,7 +219,8 @@ class BlendTest extends SparkTestBase {
                         45L,
                         null,
                         null,
-                        Map.of("arxiv", new BlendParams.SourceMix(null, 0.5, null)));
+                        null,
+                        Map.of("arxiv", new BlendParams.SourceMix(null, 0.5, null, null)));
         BlendSummary s = blend(inputs(60, 3), p, dir);
         Map<String, Long> rowsIn = s.rowsIn();
         Map<String, Map<String, Long>> byInput = s.rowsInByInput();
@@ -387,29 +389,29 @@ class BlendTest extends SparkTestBase {
         IllegalArgumentException e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> new BlendParams(null, 0, null, null, null, null, null));
+                        () -> new BlendParams(null, 0, null, null, null, null, null, null));
         assertEquals("stages.blend.batch_size=0 must be in [1, 1000000]", e.getMessage());
         e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> new BlendParams(null, null, 8, null, null, null, null));
+                        () -> new BlendParams(null, null, 8, null, null, null, null, null));
         assertEquals("stages.blend.negatives=8 must be in [0, 7]", e.getMessage());
         e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> new BlendParams.SourceMix(null, 1.5, null));
+                        () -> new BlendParams.SourceMix(null, 1.5, null, null));
         assertEquals("stages.blend.sources.*.weight=1.5 must be in (0, 1]", e.getMessage());
         e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> new BlendParams(null, null, null, null, null, 8, null));
+                        () -> new BlendParams(null, null, null, null, null, 8, null, null));
         assertEquals(
                 "stages.blend.min_negatives=8 must be in [0, 7] (or absent: per task type)",
                 e.getMessage());
         e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> new BlendParams.SourceMix(null, null, -1));
+                        () -> new BlendParams.SourceMix(null, null, -1, null));
         assertEquals(
                 "stages.blend.sources.*.min_negatives=-1 must be in [0, 7] (or absent: per task"
                         + " type)",
