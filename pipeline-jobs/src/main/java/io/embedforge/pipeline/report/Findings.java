@@ -138,6 +138,23 @@ final class Findings {
                                                 "rows read with 0 negatives",
                                                 NEGATIVES));
                             }
+                            long filled =
+                                    policy.filledRows() == null
+                                            ? 0
+                                            : policy.filledRows().getOrDefault(source, 0L);
+                            if (filled > 0) {
+                                out.add(
+                                        finding(
+                                                where,
+                                                filled,
+                                                "rows filled by the fallback miner "
+                                                        + policy.fallback().get(source)
+                                                        + " with "
+                                                        + policy.filledNegatives().get(source)
+                                                        + " negatives (seeded random texts, not"
+                                                        + " hard negatives)",
+                                                NEGATIVES));
+                            }
                             long dropped = policy.tooFewNegatives().getOrDefault(source, 0L);
                             if (dropped > 0) {
                                 out.add(

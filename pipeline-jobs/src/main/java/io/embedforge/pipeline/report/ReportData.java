@@ -57,12 +57,13 @@ import org.apache.spark.sql.types.DataTypes;
  * @param labelBalance max/min examples per label before and after stratification, per set
  * @param labelCounts labels per set
  * @param lengths stage-2 text lengths (log2 buckets) of queries, positives, negatives
- * @param denseScores positive and negative dense scores (0.05 buckets), or null
- * @param bm25Scores BM25 negative scores (buckets of 1), or null
+ * @param minerScores positive, negative and margin scores per miner whose examples exist
  * @param mixing per stage: batches, mean sources per batch, mean largest-source share
  * @param mixingHistogram per stage: batches per number of distinct sources
  * @param samples sampled stage-2 rows
- * @param positiveScores mine-dense's score of the positive of each sampled dense row, by example id
+ * @param dropped sampled reject rows of the blend's {@code min_negatives} policy
+ * @param positiveScores the miner's score of the positive of each sampled row mined by dense or
+ *     BM25, by example id
  * @param dense the mine-dense counters per source ({@code sources} of its manifest section), or an
  *     empty map
  * @param retrievalLengths per retrieval source of mine-dense: {rows, median query characters,
@@ -81,11 +82,11 @@ record ReportData(
         Map<String, Map<String, Double>> labelBalance,
         Map<String, Integer> labelCounts,
         Map<String, Map<String, Long>> lengths,
-        Map<String, Map<String, Long>> denseScores,
-        Map<String, Map<String, Long>> bm25Scores,
+        Map<String, MinerScores> minerScores,
         Map<String, double[]> mixing,
         Map<String, Map<String, Long>> mixingHistogram,
         List<Row> samples,
+        List<Row> dropped,
         Map<String, Double> positiveScores,
         Map<String, Map<String, Long>> dense,
         Map<String, double[]> retrievalLengths,
@@ -134,11 +135,11 @@ record ReportData(
                 balance,
                 labelCounts,
                 lengths(stage2),
-                scores(ctx, StageId.MINE_DENSE, 0.05, true),
-                scores(ctx, StageId.MINE_BM25, 1.0, false),
+                MinerScores.collect(ctx),
                 mixing,
                 mixingHistogram,
                 samples,
+                dropped(ctx, p),
                 positiveScores(ctx, samples),
                 denseCounts(denseSources),
                 retrievalLengths(ctx),
@@ -309,42 +310,6 @@ record ReportData(
         return lengths;
     }
 
-    /**
-     * Scores of a miner's examples in buckets of {@code width}: its negatives, and, when it scores
-     * positives, its positives and the margin of each negative ({@link Charts#MARGIN}: positive
-     * score minus negative score, what TopK-PercPos and TopK-MarginPos bound); null when the
-     * miner's examples are absent.
-     */
-    private static Map<String, Map<String, Long>> scores(
-            StageContext ctx, StageId miner, double width, boolean positives) {
-        String path = ctx.input(miner, NegativesTable.EXAMPLES_DIR);
-        if (!ctx.exists(path)) {
-            return null;
-        }
-        Dataset<Row> d = ctx.spark().read().parquet(path);
-        Map<String, Map<String, Long>> sc = new LinkedHashMap<>();
-        if (positives) {
-            sc.put(
-                    Charts.POSITIVE,
-                    buckets(d.select(col(NegativesTable.POSITIVE_SCORE).as("v")), width));
-            sc.put(
-                    Charts.MARGIN,
-                    buckets(
-                            d.select(
-                                            col(NegativesTable.POSITIVE_SCORE),
-                                            explode(col(NegativesTable.NEGATIVE_SCORES)).as("n"))
-                                    .select(
-                                            col(NegativesTable.POSITIVE_SCORE)
-                                                    .minus(col("n"))
-                                                    .as("v")),
-                            width));
-        }
-        sc.put(
-                Charts.NEGATIVE,
-                buckets(d.select(explode(col(NegativesTable.NEGATIVE_SCORES)).as("v")), width));
-        return sc;
-    }
-
     /** Batches, mean sources per batch and mean largest-source share of one stage. */
     private static void batchMixing(
             Dataset<Row> s,
@@ -380,52 +345,81 @@ record ReportData(
 
     /** Up to {@code samples_per_source} stage-2 rows per source, by seeded hash of the id. */
     private static List<Row> samples(Dataset<Row> s2, ReportParams p) {
+        return sampled(s2, TrainingContract.EXAMPLE_ID, p);
+    }
+
+    /**
+     * Up to {@code samples_per_source} of the blend's {@code too_few_negatives} reject rows per
+     * source, by seeded hash of their location ({@code example_id=...}); empty without rejects.
+     */
+    private static List<Row> dropped(StageContext ctx, ReportParams p) {
+        String path = ctx.input(StageId.BLEND, RejectsTable.NAME);
+        if (!ctx.exists(path)) {
+            return List.of();
+        }
+        return sampled(
+                ctx.spark()
+                        .read()
+                        .parquet(path)
+                        .filter(
+                                col(RejectsTable.REASON)
+                                        .equalTo(BlendSummary.DROP_TOO_FEW_NEGATIVES)),
+                RejectsTable.LOCATION,
+                p);
+    }
+
+    /** Up to {@code samples_per_source} rows per source, by seeded hash of {@code id}. */
+    private static List<Row> sampled(Dataset<Row> rows, String id, ReportParams p) {
         long seed = p.seed();
         UserDefinedFunction rank =
                 udf(
-                        (UDF1<String, Long>) id -> SeededHash.rank(seed, id, "report"),
+                        (UDF1<String, Long>) x -> SeededHash.rank(seed, x, "report"),
                         DataTypes.LongType);
-        return s2.withColumn(
+        return rows.withColumn(
                         "rk",
                         row_number()
                                 .over(
                                         Window.partitionBy(col(TrainingContract.SOURCE))
-                                                .orderBy(
-                                                        rank.apply(
-                                                                col(TrainingContract.EXAMPLE_ID)),
-                                                        col(TrainingContract.EXAMPLE_ID))))
+                                                .orderBy(rank.apply(col(id)), col(id))))
                 .filter(col("rk").leq(p.samplesPerSource()))
                 .orderBy(col(TrainingContract.SOURCE), col("rk"))
                 .collectAsList();
     }
 
     /**
-     * Mine-dense's positive score of the sampled rows it mined (the blend keeps only the negatives'
-     * scores): a filter on the sampled ids, so only those scores reach the driver.
+     * The positive score of the sampled rows mined by a miner that scores positives (the blend
+     * keeps only the negatives' scores): per miner, a filter of its examples on the sampled ids, so
+     * only those scores reach the driver.
      */
     private static Map<String, Double> positiveScores(StageContext ctx, List<Row> samples) {
-        String path = ctx.input(StageId.MINE_DENSE, NegativesTable.EXAMPLES_DIR);
-        Object[] ids =
-                samples.stream()
-                        .filter(
-                                r ->
-                                        NegativesTable.MINER_DENSE.equals(
-                                                r.getAs(TrainingContract.NEGATIVE_MINER)))
-                        .map(r -> r.getAs(TrainingContract.EXAMPLE_ID))
-                        .toArray();
         Map<String, Double> m = new TreeMap<>();
-        if (ids.length == 0 || !ctx.exists(path)) {
-            return m;
-        }
-        for (Row r :
-                ctx.spark()
-                        .read()
-                        .parquet(path)
-                        .filter(col(TrainingContract.EXAMPLE_ID).isin(ids))
-                        .select(TrainingContract.EXAMPLE_ID, NegativesTable.POSITIVE_SCORE)
-                        .collectAsList()) {
-            if (!r.isNullAt(1)) {
-                m.put(r.getString(0), r.getDouble(1));
+        for (MinerScores.Miner miner : MinerScores.MINERS) {
+            String path = ctx.input(miner.stage(), NegativesTable.EXAMPLES_DIR);
+            Object[] ids =
+                    samples.stream()
+                            .filter(
+                                    r ->
+                                            miner.name()
+                                                    .equals(
+                                                            r.getAs(
+                                                                    TrainingContract
+                                                                            .NEGATIVE_MINER)))
+                            .map(r -> r.getAs(TrainingContract.EXAMPLE_ID))
+                            .toArray();
+            if (ids.length == 0 || !ctx.exists(path)) {
+                continue;
+            }
+            Dataset<Row> d = ctx.spark().read().parquet(path);
+            if (!List.of(d.columns()).contains(NegativesTable.POSITIVE_SCORE)) {
+                continue;
+            }
+            for (Row r :
+                    d.filter(col(TrainingContract.EXAMPLE_ID).isin(ids))
+                            .select(TrainingContract.EXAMPLE_ID, NegativesTable.POSITIVE_SCORE)
+                            .collectAsList()) {
+                if (!r.isNullAt(1)) {
+                    m.put(r.getString(0), r.getDouble(1));
+                }
             }
         }
         return m;
@@ -443,21 +437,6 @@ record ReportData(
         }
         Map<String, Long> out = new LinkedHashMap<>();
         m.forEach((b, n) -> out.put(String.valueOf(1L << b), n));
-        return out;
-    }
-
-    /** Counts of {@code v} (a double column) in buckets of {@code width}, keyed by lower bound. */
-    private static Map<String, Long> buckets(Dataset<Row> values, double width) {
-        Map<Long, Long> m = new TreeMap<>();
-        for (Row r :
-                values.filter(col("v").isNotNull())
-                        .groupBy(floor(col("v").divide(width)).as("b"))
-                        .agg(count(lit(1)))
-                        .collectAsList()) {
-            m.put(r.getLong(0), r.getLong(1));
-        }
-        Map<String, Long> out = new LinkedHashMap<>();
-        m.forEach((b, n) -> out.put(ReportPage.fmt(b * width), n));
         return out;
     }
 

@@ -2,6 +2,8 @@ package io.embedforge.pipeline.report;
 
 import io.embedforge.contract.TrainingContract;
 import io.embedforge.pipeline.schema.BlendSummary;
+import io.embedforge.pipeline.schema.Columns;
+import io.embedforge.pipeline.schema.RejectsTable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -49,6 +51,7 @@ final class ReportPage {
         page.scores();
         page.batchMixing();
         page.samples();
+        page.dropped();
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(INDEX, page.page().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         files.putAll(page.charts);
@@ -111,7 +114,10 @@ final class ReportPage {
         for (int n = 0; n <= k; n++) {
             head.append("<th>").append(n).append("</th>");
         }
-        raw(head + "<th>min_negatives</th><th>dropped (too_few_negatives)</th></tr>");
+        raw(
+                head
+                        + "<th>min_negatives</th><th>fallback</th><th>filled rows</th>"
+                        + "<th>negatives filled</th><th>dropped (too_few_negatives)</th></tr>");
         policy.negativesPerRow()
                 .forEach(
                         (source, m) -> {
@@ -126,6 +132,12 @@ final class ReportPage {
                                     row
                                             + "<td class=n>"
                                             + policy.minNegatives().get(source)
+                                            + "</td><td>"
+                                            + orNone(policy.fallback(), source)
+                                            + "</td><td class=n>"
+                                            + orNone(policy.filledRows(), source)
+                                            + "</td><td class=n>"
+                                            + orNone(policy.filledNegatives(), source)
                                             + "</td><td class=n>"
                                             + policy.tooFewNegatives().getOrDefault(source, 0L)
                                             + "</td></tr>");
@@ -506,16 +518,43 @@ final class ReportPage {
                         false));
     }
 
-    /** 6. Scores of positives vs mined negatives, per miner. */
+    /**
+     * 6. Scores of positives vs mined negatives and the margins, per miner that scores: a table of
+     * the numbers (from {@link MinerScores}) and, per miner, a chart of the scores and one of the
+     * margins.
+     */
     private void scores() {
-        raw("<h2>Scores: positives vs mined negatives</h2>");
-        if (data.denseScores() != null) {
-            Map<String, Map<String, Long>> scores = new LinkedHashMap<>(data.denseScores());
+        raw("<h2 id=scores>Scores: positives vs mined negatives, per miner</h2>");
+        raw(
+                "<table><tr><th>miner</th><th>positives scored</th><th>mean positive score</th>"
+                        + "<th>negatives with a margin</th><th>mean margin</th>"
+                        + "<th>margins &lt;= 0</th></tr>");
+        data.minerScores()
+                .values()
+                .forEach(
+                        m ->
+                                raw(
+                                        "<tr><td>"
+                                                + m.miner()
+                                                + "</td><td class=n>"
+                                                + m.positives()
+                                                + "</td><td class=n>"
+                                                + fmt(m.meanPositive())
+                                                + "</td><td class=n>"
+                                                + m.margins()
+                                                + "</td><td class=n>"
+                                                + fmt(m.meanMargin())
+                                                + "</td><td class=n>"
+                                                + m.nonPositiveMargins()
+                                                + "</td></tr>"));
+        raw("</table>");
+        for (MinerScores m : data.minerScores().values()) {
+            Map<String, Map<String, Long>> scores = new LinkedHashMap<>(m.buckets());
             Map<String, Long> margins = scores.remove(Charts.MARGIN);
             chart(
-                    "scores_dense.png",
+                    "scores_" + m.miner() + ".png",
                     Charts.bars(
-                            "Dense (cosine) scores: positives vs negatives",
+                            m.miner() + " (" + m.label() + ") scores: positives vs negatives",
                             "score",
                             "texts",
                             scores,
@@ -523,27 +562,16 @@ final class ReportPage {
                             false));
             if (margins != null) {
                 chart(
-                        "margins_dense.png",
+                        "margins_" + m.miner() + ".png",
                         Charts.bars(
-                                "Dense margins: positive score - negative score, per negative",
+                                m.miner()
+                                        + " margins: positive score - negative score, per negative",
                                 "margin",
                                 "negatives",
                                 Map.of(Charts.MARGIN, margins),
                                 chartWidth,
                                 false));
             }
-        }
-        if (data.bm25Scores() != null) {
-            raw("<p>BM25 scores are kept for negatives only (the STS positive is not scored).</p>");
-            chart(
-                    "scores_bm25.png",
-                    Charts.bars(
-                            "BM25 scores of mined negatives",
-                            "score",
-                            "texts",
-                            data.bm25Scores(),
-                            chartWidth,
-                            false));
         }
     }
 
@@ -578,8 +606,9 @@ final class ReportPage {
     }
 
     /**
-     * 8. Sampled examples: query, positive (with mine-dense's score when it mined the row) and the
-     * negatives best first with their miner scores and, for dense rows, the margin to the positive.
+     * 8. Sampled examples: query, positive (with its miner's score when the miner scores positives:
+     * dense, BM25) and the negatives best first with their miner scores and, where the positive is
+     * scored, the margin to it.
      */
     private void samples() {
         raw("<h2 id=samples>Sampled examples (stage2)</h2>");
@@ -614,6 +643,37 @@ final class ReportPage {
             }
             raw("</ol></div>");
         }
+    }
+
+    /**
+     * 9. Examples of rows the blend's {@code min_negatives} policy dropped: the reject rows'
+     * location (example id), detail (negatives found, the minimum) and raw query | positive.
+     */
+    private void dropped() {
+        raw("<h2 id=dropped>Dropped rows (" + BlendSummary.DROP_TOO_FEW_NEGATIVES + ")</h2>");
+        if (data.dropped().isEmpty()) {
+            raw("<p>none</p>");
+            return;
+        }
+        raw("<table><tr><th>source</th><th>row</th><th>why</th><th>query | positive</th></tr>");
+        for (Row r : data.dropped()) {
+            raw(
+                    "<tr><td>"
+                            + esc(r.getAs(Columns.SOURCE))
+                            + "</td><td>"
+                            + esc(r.getAs(RejectsTable.LOCATION))
+                            + "</td><td>"
+                            + esc(r.getAs(RejectsTable.DETAIL))
+                            + "</td><td>"
+                            + esc(clip(r.getAs(RejectsTable.RAW)))
+                            + "</td></tr>");
+        }
+        raw("</table>");
+    }
+
+    /** The source's entry, or "-" in a summary written before the entry existed. */
+    private static String orNone(Map<String, ?> m, String source) {
+        return m == null || m.get(source) == null ? "-" : esc(String.valueOf(m.get(source)));
     }
 
     /** " (score s, margin p - s)" as far as the scores are known. */

@@ -29,6 +29,16 @@ class FindingsTest {
             Map<String, Map<String, Long>> reasons,
             Map<String, Double> imbalanceAfter,
             Map<String, double[]> lengths) {
+        return data(reasons, imbalanceAfter, lengths, null, null);
+    }
+
+    /** The same, with source a's fallback filling {@code filledRows} rows (null: no counts). */
+    private static ReportData data(
+            Map<String, Map<String, Long>> reasons,
+            Map<String, Double> imbalanceAfter,
+            Map<String, double[]> lengths,
+            Long filledRows,
+            Long filledNegatives) {
         BlendSummary blend =
                 new BlendSummary(
                         1L,
@@ -37,7 +47,12 @@ class FindingsTest {
                         Map.of("a", 100L),
                         0,
                         new BlendSummary.NegativesPolicy(
-                                Map.of("a", 7L), Map.of("a", 0L), Map.of("a", Map.of("7", 100L))),
+                                Map.of("a", 7L),
+                                Map.of("a", 0L),
+                                Map.of("a", Map.of("7", 100L)),
+                                filledRows == null ? null : Map.of("a", "random"),
+                                filledRows == null ? null : Map.of("a", filledRows),
+                                filledRows == null ? null : Map.of("a", filledNegatives)),
                         stage(100),
                         stage(100));
         Map<String, Map<String, Long>> lengthHist = Map.of(Charts.QUERY, Map.of("1", 1L));
@@ -52,10 +67,10 @@ class FindingsTest {
                 Map.of("before", imbalanceAfter, "after", imbalanceAfter),
                 Map.of(),
                 lengthHist,
-                null,
-                null,
+                Map.of(),
                 Map.of("stage1", new double[] {1, 1, 1}),
                 batchHist,
+                List.of(),
                 List.of(),
                 Map.of(),
                 Map.of("a", Map.of("examples", 100L, "without_negatives", 0L)),
@@ -79,6 +94,16 @@ class FindingsTest {
                         ReportPage.render(d, List.of(), 300).get(ReportPage.INDEX),
                         StandardCharsets.UTF_8);
         assertTrue(html.contains("<div class=\"findings ok\"><b>Findings: none.</b>"), html);
+    }
+
+    @Test
+    void rowsTheFallbackFilledAreAFinding() {
+        assertEquals(List.of(), lines(data(Map.of(), Map.of(), Map.of(), 0L, 0L)));
+        assertEquals(
+                List.of(
+                        "blend / a: 3 rows filled by the fallback miner random with 10 negatives"
+                                + " (seeded random texts, not hard negatives)"),
+                lines(data(Map.of(), Map.of(), Map.of(), 3L, 10L)));
     }
 
     @Test
@@ -128,11 +153,11 @@ class FindingsTest {
                             clean.labelBalance(),
                             clean.labelCounts(),
                             clean.lengths(),
-                            clean.denseScores(),
-                            clean.bm25Scores(),
+                            clean.minerScores(),
                             clean.mixing(),
                             clean.mixingHistogram(),
                             clean.samples(),
+                            clean.dropped(),
                             clean.positiveScores(),
                             Map.of(
                                     "a",
@@ -182,11 +207,11 @@ class FindingsTest {
                         c.labelBalance(),
                         c.labelCounts(),
                         c.lengths(),
-                        c.denseScores(),
-                        c.bm25Scores(),
+                        c.minerScores(),
                         c.mixing(),
                         c.mixingHistogram(),
                         c.samples(),
+                        c.dropped(),
                         c.positiveScores(),
                         c.dense(),
                         c.retrievalLengths(),

@@ -68,6 +68,11 @@ class ReportTest extends SparkTestBase {
                 .withColumn("positive_score", functions.lit(0.9))
                 .write()
                 .parquet(out.resolve("mine-dense/examples").toString());
+        // mine-bm25's too, planted between its negatives' 10 and 9: one margin <= 0 per row.
+        inputs.get("mine-bm25")
+                .withColumn("positive_score", functions.lit(9.5))
+                .write()
+                .parquet(out.resolve("mine-bm25/examples").toString());
         BlendSummary summary =
                 Blend.apply(inputs, BlendTestData.SOURCES, BlendParams.defaults(), Map.of())
                         .write(StageContext.direct(spark(), config, StageId.BLEND, out.toString()));
@@ -195,7 +200,10 @@ class ReportTest extends SparkTestBase {
                     .append(policy.at("/negatives_per_row/msmarco/" + n).asLong(0))
                     .append("</td>");
         }
-        msmarco.append("<td class=n>7</td><td class=n>1</td></tr>");
+        // min_negatives, fallback, filled rows and negatives, dropped
+        msmarco.append(
+                "<td class=n>7</td><td>drop</td><td class=n>0</td><td class=n>0</td>"
+                        + "<td class=n>1</td></tr>");
         assertTrue(html.contains(msmarco), msmarco + "\n" + html);
         // Short positives of a retrieval source, NQ-open style: the median equals the data's.
         List<Integer> lengths =
@@ -214,12 +222,68 @@ class ReportTest extends SparkTestBase {
         assertTokens(html, trainConfig, out);
         assertComparison(html, r, config, out);
         assertTrue(r.charts().contains("margins_dense.png"), r.charts().toString());
+        assertMinerScores(html, r, out);
+        assertDropped(html, out);
         for (String chart : r.charts()) {
             Path png = out.resolve("report").resolve(chart.toString());
             BufferedImage img = ImageIO.read(png.toFile());
             assertEquals(600, img.getWidth(), chart.toString());
             assertTrue(html.contains("src=\"" + chart + "\""));
         }
+    }
+
+    /**
+     * Positive scores and margins per miner: BM25's numbers are those of its examples (40 rows,
+     * positive 9.5, negatives 10 and 9: 80 margins of mean 0, 40 of them <= 0), with its charts; a
+     * sampled BM25 row would show its positive score like a dense one.
+     */
+    private void assertMinerScores(String html, ReportSummary r, Path out) {
+        Dataset<Row> bm25 = spark().read().parquet(out.resolve("mine-bm25/examples").toString());
+        Dataset<Row> margins =
+                bm25.select(
+                                functions.col("positive_score"),
+                                functions.explode(functions.col("negative_scores")).as("n"))
+                        .select(functions.col("positive_score").minus(functions.col("n")).as("m"));
+        Row g = margins.agg(functions.count("m"), functions.avg("m")).first();
+        long atMostZero = margins.filter("m <= 0").count();
+        assertEquals(40L, atMostZero);
+        String row =
+                "<tr><td>bm25</td><td class=n>"
+                        + bm25.count()
+                        + "</td><td class=n>"
+                        + ReportPage.fmt(9.5)
+                        + "</td><td class=n>"
+                        + g.getLong(0)
+                        + "</td><td class=n>"
+                        + ReportPage.fmt(g.getDouble(1))
+                        + "</td><td class=n>"
+                        + atMostZero
+                        + "</td></tr>";
+        assertTrue(html.contains(row), row + "\n" + html);
+        assertTrue(r.charts().contains("margins_bm25.png"), r.charts().toString());
+        assertTrue(r.charts().contains("scores_bm25.png"), r.charts().toString());
+    }
+
+    /**
+     * Examples of rows the policy dropped: per source at most samples_per_source (2) of the blend's
+     * too_few_negatives rejects, each with its reject row's detail.
+     */
+    private void assertDropped(String html, Path out) {
+        Dataset<Row> rejects = spark().read().parquet(out.resolve("blend/rejects").toString());
+        String section = html.substring(html.indexOf("<h2 id=dropped>"));
+        Matcher shown =
+                Pattern.compile("<tr><td>(\\w+)</td><td>(example_id=[^<]+)</td><td>([^<]+)</td>")
+                        .matcher(section);
+        Map<String, Integer> perSource = new java.util.TreeMap<>();
+        while (shown.find()) {
+            Row reject = rejects.filter(functions.col("location").equalTo(shown.group(2))).first();
+            assertEquals(reject.getAs("source"), shown.group(1));
+            assertEquals(ReportPage.esc(reject.getAs("detail")), shown.group(3));
+            assertEquals("too_few_negatives", reject.getAs("reason"));
+            perSource.merge(shown.group(1), 1, Integer::sum);
+        }
+        // msmarco has one row short (the planted one), nq 52 and stsb 40
+        assertEquals(Map.of("msmarco", 1, "nq", 2, "stsb", 2), perSource, section);
     }
 
     /**
