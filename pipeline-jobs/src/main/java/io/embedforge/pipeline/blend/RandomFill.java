@@ -48,7 +48,9 @@ import org.apache.spark.sql.types.DataTypes;
  * miners returned, not the whole corpus (the blend does not read it). Never a fill text: the row's
  * query, any positive of the same query in the source (the rows sharing its query text: other
  * entailed hypotheses of an SNLI premise are positives, not negatives), or one of the row's own
- * negatives; fill texts are distinct.
+ * negatives; fill texts are distinct. What a miner excluded beyond positives is not in its output,
+ * so the fill cannot see it: for an STS source, mine-bm25's texts with a gold score above {@code
+ * exclude_above} (but below {@code min_score}) with the query may be drawn.
  *
  * <p>Deterministic and independent of partitioning: the pool is ordered by {@code
  * SeededHash.rank(seed, text, "fallback")} (ties by text) and numbered; a row starts at position
