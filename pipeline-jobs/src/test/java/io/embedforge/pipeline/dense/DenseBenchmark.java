@@ -1,5 +1,6 @@
 package io.embedforge.pipeline.dense;
 
+import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
@@ -14,6 +15,9 @@ import io.embedforge.pipeline.ChildJvm;
 import io.embedforge.pipeline.SparkTestBase;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
+import io.embedforge.pipeline.schema.CorpusTable;
+import io.embedforge.pipeline.schema.RetrievalTable;
+import io.embedforge.pipeline.stage.Settings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +31,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -254,6 +259,123 @@ class DenseBenchmark extends SparkTestBase {
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage());
         report.write(Paths.get("target", "dense-benchmark.md"));
+    }
+
+    /**
+     * The cost of widening ({@code max_range}): {@code mine-dense} on SNLI dev (premise -> entailed
+     * hypothesis, corpus = every hypothesis read, where the positive-aware filters leave many
+     * premises short inside {@code range_max}) with {@code max_range = range_max} (off) and with
+     * the default {@code max_range} (on), in the same JVM, rounds interleaved (the order
+     * alternating), embeddings encoded once beforehand and passed as stored embeddings, so the
+     * rounds time search, selection and widening only. Prints best wall and CPU seconds per
+     * variant, their ratios and how many examples widened. Run alone with {@code
+     * -Dtest='DenseBenchmark#widening'}; {@code -Dbench.widen.pairs} (default 1000) and {@code
+     * -Dbench.widen.rounds} (default 3) size it.
+     */
+    @Test
+    void widening() throws Exception {
+        assumeTrue(
+                Boolean.getBoolean("embedforge.bench"), "benchmarks need -Dembedforge.bench=true");
+        Path data = sharedData();
+        assumeTrue(data != null, "no shared data");
+        int pairs = Integer.getInteger("bench.widen.pairs", 1000);
+        int rounds = Integer.getInteger("bench.widen.rounds", 3);
+        Dataset<Row>[] input = snliRetrieval(data, pairs);
+        DenseParams on = DenseParams.defaults();
+        DenseParams off = Settings.with(on, DenseParams.MAX_RANGE, on.rangeMax());
+        DenseMiningJob.Result warm = DenseMiningJob.apply(input[0], input[1], off, null);
+        Dataset<Row> stored = warm.newEmbeddings().persist(StorageLevel.MEMORY_AND_DISK());
+        long encoded = stored.count();
+        warm.unpersist();
+        double[][] best = {
+            {Double.MAX_VALUE, Double.MAX_VALUE}, {Double.MAX_VALUE, Double.MAX_VALUE}
+        };
+        long widened = 0;
+        List<String> log = new ArrayList<>();
+        for (int round = 0; round <= rounds; round++) {
+            for (int i = 0; i < 2; i++) {
+                int v = (round + i) % 2;
+                long c0 = BenchReport.cpu();
+                long t0 = System.nanoTime();
+                DenseMiningJob.Result r =
+                        DenseMiningJob.apply(input[0], input[1], v == 0 ? off : on, stored);
+                r.examples().write().format("noop").mode("overwrite").save();
+                double wall = (System.nanoTime() - t0) / 1e9;
+                double cpu = (BenchReport.cpu() - c0) / 1e9;
+                if (v == 1) {
+                    widened =
+                            r.selected()
+                                    .filter(col(DenseSelection.WINDOW).gt(on.rangeMax()))
+                                    .count();
+                }
+                r.unpersist();
+                if (round == 0) {
+                    continue; // warm-up: plan code generation and the JIT of both paths
+                }
+                best[v][0] = Math.min(best[v][0], wall);
+                best[v][1] = Math.min(best[v][1], cpu);
+                log.add(
+                        String.format(
+                                java.util.Locale.ROOT, "%s %.1f s", v == 0 ? "off" : "on", wall));
+            }
+        }
+        stored.unpersist();
+        line("| measure | value |");
+        line("|---|---|");
+        line(
+                "| SNLI dev entailment pairs / texts encoded once (not timed) | %d / %d |",
+                input[0].count(), encoded);
+        line(
+                "| examples whose window widened beyond range_max %d (max_range %d) | %d |",
+                on.rangeMax(), on.maxRange(), widened);
+        line("| rounds after one warm-up, interleaved | %s |", String.join(", ", log));
+        line(
+                "| mine-dense without encoding, best round: wall s / CPU s, max_range = range_max"
+                        + " (off) | %.2f / %.2f |",
+                best[0][0], best[0][1]);
+        line(
+                "| the same, max_range %d (on) | %.2f / %.2f |",
+                on.maxRange(), best[1][0], best[1][1]);
+        line(
+                "| ratio on / off: wall / CPU | %.2f / %.2f |",
+                best[1][0] / best[0][0], best[1][1] / best[0][1]);
+        line(
+                "| load average (1 min) at the end | %.1f |",
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                        .getSystemLoadAverage());
+        report.write(Paths.get("target", "dense-widening-benchmark.md"));
+    }
+
+    /**
+     * SNLI dev as mine-dense reads it: {retrieval rows (premise -> entailed hypothesis), corpus
+     * (every distinct hypothesis of the lines read)}, the first {@code pairs} entailment pairs.
+     */
+    @SuppressWarnings("unchecked")
+    private static Dataset<Row>[] snliRetrieval(Path data, int pairs) throws Exception {
+        Path snli = data.resolve("snli");
+        List<String> s1 = Files.readAllLines(snli.resolve("s1.dev"), StandardCharsets.UTF_8);
+        List<String> s2 = Files.readAllLines(snli.resolve("s2.dev"), StandardCharsets.UTF_8);
+        List<String> labels =
+                Files.readAllLines(snli.resolve("labels.dev"), StandardCharsets.UTF_8);
+        List<Row> examples = new ArrayList<>();
+        java.util.Map<String, String> corpus = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < s1.size() && examples.size() < pairs; i++) {
+            String premise = TextNormalizer.normalize(s1.get(i));
+            String hypothesis = TextNormalizer.normalize(s2.get(i));
+            String hid = StableIds.of("snli", hypothesis);
+            corpus.put(hid, hypothesis);
+            if (labels.get(i).trim().equals("entailment")) {
+                examples.add(
+                        DenseMiningJobTest.example(
+                                "snli", StableIds.of("snli", premise), premise, hid, hypothesis));
+            }
+        }
+        List<Row> docs = new ArrayList<>();
+        corpus.forEach((id, text) -> docs.add(DenseMiningJobTest.doc("snli", id, null, text)));
+        return new Dataset[] {
+            spark().createDataFrame(examples, RetrievalTable.SCHEMA),
+            spark().createDataFrame(docs, CorpusTable.SCHEMA)
+        };
     }
 
     /**
