@@ -29,7 +29,14 @@ final class ExportMetadata {
         ObjectNode n = JSON.createObjectNode();
         n.put("format", "embedforge-nv-embed/1");
         n.put("base_model", c.baseModel());
-        n.put("base_model_folder", tiny ? Exporter.BASE_DIR : c.baseModel());
+        n.put(
+                "base_model_folder",
+                tiny
+                        ? Exporter.BASE_DIR
+                        : java.nio.file.Path.of(c.baseModel())
+                                .toAbsolutePath()
+                                .normalize()
+                                .toString());
         n.put("base_model_exported", tiny);
         if (tiny) {
             n.put("model_seed", c.modelSeed());
