@@ -3,6 +3,7 @@ package io.embedforge.train.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.embedforge.settings.InvalidFileException;
+import io.embedforge.train.embed.EmbeddingModel;
 import io.embedforge.train.export.Exporter;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Option;
 public final class ExportCommand implements Callable<Integer> {
 
     /** What {@code train} records in the run folder (config and blend paths). */
-    public static final String RUN_INFO = "run-info.json";
+    public static final String RUN_INFO = EmbeddingModel.RUN_INFO;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
