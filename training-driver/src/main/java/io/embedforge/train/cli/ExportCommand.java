@@ -64,17 +64,7 @@ public final class ExportCommand implements Callable<Integer> {
             throw new InvalidFileException(
                     "run folder " + run + " does not exist (or is not a folder)");
         }
-        Path ckDir = run.resolve("checkpoints");
-        Checkpoints.Loaded ckpt =
-                new Checkpoints(ckDir, System.err)
-                        .latestGood()
-                        .orElseThrow(
-                                () ->
-                                        new InvalidFileException(
-                                                "no good checkpoint in "
-                                                        + ckDir
-                                                        + " (none present, or all corrupt or"
-                                                        + " partial); nothing to export"));
+        Checkpoints.Loaded ckpt = EmbeddingModel.latestCheckpoint(run, "nothing to export");
         Exporter.export(c, config, ckpt, out, merged, blendDir());
         System.out.println("exported " + ckpt.folder() + " to " + out);
         return 0;

@@ -92,4 +92,22 @@ public record EmbeddingModel(NvEmbedModel model, NvEmbedTokenizer tokenizer, Str
         Trainer.loadTrainable(m, model, ckpt.folder().resolve(Checkpoints.WEIGHTS));
         return new EmbeddingModel(model, Trainer.tokenizer(c), "run checkpoint " + ckpt.folder());
     }
+
+    /**
+     * The newest good checkpoint of run folder {@code run}; none is a user error ending with {@code
+     * consequence}.
+     */
+    public static Checkpoints.Loaded latestCheckpoint(Path run, String consequence)
+            throws IOException {
+        Path ckDir = run.resolve("checkpoints");
+        return new Checkpoints(ckDir, System.err)
+                .latestGood()
+                .orElseThrow(
+                        () ->
+                                new InvalidFileException(
+                                        "no good checkpoint in "
+                                                + ckDir
+                                                + " (none present, or all corrupt or partial); "
+                                                + consequence));
+    }
 }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.embedforge.train.data.ContractParquet;
 import io.embedforge.train.eval.NvEmbedEmbedder;
 import io.embedforge.train.export.ExportedModel;
 import io.embedforge.train.loop.TrainConfig;
@@ -61,27 +60,8 @@ class EmbedCommandTest {
 
     @BeforeAll
     static void trainAndExport() throws Exception {
-        Path blend = dir.resolve("blend");
-        ContractParquet.writeStage(blend.resolve("stage1"), 1, 2, 2, 1);
-        ContractParquet.writeStage(blend.resolve("stage2"), 2, 1, 2, 1);
-        conf = dir.resolve("train.yaml");
-        Files.writeString(
-                conf,
-                Files.readString(Path.of("..", "conf", "train-tiny.yaml"))
-                        .replace("max_length: 64", "max_length: 32")
-                        .replace("batch_size: 8", "batch_size: 2")
-                        .replace("warmup_steps: 5", "warmup_steps: 1"));
+        conf = TinyRun.train(dir);
         run = dir.resolve("run");
-        assertEquals(
-                0,
-                new CommandLine(new TrainCommand())
-                        .execute(
-                                "--config",
-                                conf.toString(),
-                                "--blend",
-                                blend.toString(),
-                                "--run",
-                                run.toString()));
         export = dir.resolve("export");
         assertEquals(
                 0,

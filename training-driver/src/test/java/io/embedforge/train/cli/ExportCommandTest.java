@@ -14,7 +14,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.train.FileTrees;
-import io.embedforge.train.data.ContractParquet;
 import io.embedforge.train.export.ExportedModel;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
@@ -67,21 +66,8 @@ class ExportCommandTest {
 
     @BeforeAll
     static void train() throws IOException {
-        Path blend = dir.resolve("blend");
-        ContractParquet.writeStage(blend.resolve("stage1"), 1, 2, 2, 1);
-        ContractParquet.writeStage(blend.resolve("stage2"), 2, 1, 2, 1);
-        conf = dir.resolve("train.yaml");
-        Files.writeString(
-                conf,
-                Files.readString(Path.of("..", "conf", "train-tiny.yaml"))
-                        .replace("max_length: 64", "max_length: 32")
-                        .replace("batch_size: 8", "batch_size: 2")
-                        .replace("warmup_steps: 5", "warmup_steps: 1"));
+        conf = TinyRun.train(dir);
         run = dir.resolve("run");
-        String[] args = {
-            "--config", conf.toString(), "--blend", blend.toString(), "--run", run.toString()
-        };
-        assertEquals(0, new CommandLine(new TrainCommand()).execute(args));
     }
 
     private static int export(String... args) throws Exception {
