@@ -182,3 +182,26 @@ def test_readme_encode_snippet_runs(exported, java):
     exec(compile(code, "README.md:encode", "exec"), scope)
     assert scope["queries"].shape == (1, java["q"].shape[1])
     assert np.allclose(np.linalg.norm(scope["documents"], axis=1), 1.0, atol=1e-6)
+
+
+def test_readme_mteb_snippet_evaluates_offline_with_the_query_prompt(exported, monkeypatch):
+    """mteb evaluates the exported model on a local task, with the instruction on the queries
+    only (the prompts mteb passes to encode are recorded)."""
+    from sentence_transformers import SentenceTransformer
+
+    seen = []
+    encode = SentenceTransformer.encode
+
+    def recording(self, *args, **kwargs):
+        seen.append((len(args[0]) if args else None, kwargs.get("prompt")))
+        return encode(self, *args, **kwargs)
+
+    monkeypatch.setattr(SentenceTransformer, "encode", recording)
+    code = snippet("mteb").replace('"out/local/model"', repr(str(exported["adapter"])))
+    scope: dict = {}
+    exec(compile(code, "README.md:mteb", "exec"), scope)
+    score = scope["result"].task_results[0].get_score()
+    assert 0 < score <= 1
+    prompts = [p for _, p in seen]
+    assert scope["prompt"] in prompts, seen  # the queries
+    assert any(not p for p in prompts), seen  # the documents, without instruction
