@@ -2,6 +2,7 @@ package io.embedforge.progress;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.embedforge.settings.BadInputException;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,7 +35,11 @@ public final class ProgressJson implements Consumer<ProgressEvent>, AutoCloseabl
     private final Path file;
     private final BufferedWriter out;
 
-    /** Opens {@code file} for appending (created with its folder when missing). */
+    /**
+     * Opens {@code file} for appending (created with its folder when missing).
+     *
+     * @throws BadInputException when it cannot be opened (a folder, no permission)
+     */
     public ProgressJson(Path file) {
         this.file = file;
         try {
@@ -49,8 +54,19 @@ public final class ProgressJson implements Consumer<ProgressEvent>, AutoCloseabl
                             StandardOpenOption.CREATE,
                             StandardOpenOption.APPEND);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the --progress-json file " + file, e);
+            throw new BadInputException(
+                    "--progress-json "
+                            + file
+                            + ": cannot open it for appending ("
+                            + e
+                            + "); give a writable local file",
+                    e);
         }
+    }
+
+    /** The writer of {@code file}, or null when there is none (the option was not given). */
+    public static ProgressJson open(Path file) {
+        return file == null ? null : new ProgressJson(file);
     }
 
     @Override

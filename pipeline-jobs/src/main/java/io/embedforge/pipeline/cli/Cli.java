@@ -8,6 +8,7 @@ import io.embedforge.pipeline.run.Plan;
 import io.embedforge.pipeline.run.Selection;
 import io.embedforge.pipeline.run.StageProgress;
 import io.embedforge.pipeline.run.StageRunner;
+import io.embedforge.progress.ProgressJson;
 import io.embedforge.train.cli.CliStyle;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -65,15 +66,16 @@ final class Cli {
             plan.print(log);
             return CliStyle.EXIT_OK;
         }
-        try (OutLock lock =
-                OutLock.acquire(hadoop, out, selection.writes(), selection.reads(), appName, log)) {
+        try (ProgressJson json = ProgressJson.open(common.progressJson);
+                OutLock lock =
+                        OutLock.acquire(
+                                hadoop, out, selection.writes(), selection.reads(), appName, log)) {
             StageRunner.cleanTemp(hadoop, out, selection.writes(), log);
             plan = pipeline.plan(hadoop, selection);
             plan.print(log);
             if (plan.runsAny()) {
                 SparkSession spark = SparkSessions.create(appName, common.spark.master);
-                try (StageProgress progress =
-                        new StageProgress(spark, interval, common.progressJson, log)) {
+                try (StageProgress progress = new StageProgress(spark, interval, json, log)) {
                     pipeline.execute(spark, plan, progress.stages());
                 } finally {
                     spark.stop();

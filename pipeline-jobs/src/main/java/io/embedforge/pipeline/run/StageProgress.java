@@ -5,7 +5,6 @@ import io.embedforge.progress.ProgressJson;
 import io.embedforge.progress.ProgressMeter;
 import io.embedforge.progress.ProgressTicker;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import org.apache.spark.sql.SparkSession;
@@ -14,7 +13,7 @@ import org.apache.spark.sql.SparkSession;
  * The progress reports of one pipeline run: a {@link SparkProgress} listener on the session, a
  * {@link ProgressMeter} reporting what it reads every {@code interval} as a log line (and, with
  * {@code --progress-json}, a JSON line), polled by a {@link ProgressTicker}. Closing it removes the
- * listener and closes the file. Driver only.
+ * listener. Driver only.
  */
 public final class StageProgress implements AutoCloseable {
     /** The interval when none is given: a line at least every 30 s. */
@@ -24,19 +23,18 @@ public final class StageProgress implements AutoCloseable {
 
     private final SparkSession spark;
     private final SparkProgress listener;
-    private final ProgressJson json;
     private final ProgressTicker ticker;
 
     /**
      * Starts reporting on {@code spark}.
      *
      * @param interval the time between two lines
-     * @param jsonFile the {@code --progress-json} file, or null
+     * @param json the {@code --progress-json} file (its caller closes it), or null
      * @param log where the lines go
      */
-    public StageProgress(SparkSession spark, Duration interval, Path jsonFile, PrintStream log) {
+    public StageProgress(
+            SparkSession spark, Duration interval, ProgressJson json, PrintStream log) {
         this.spark = spark;
-        this.json = jsonFile == null ? null : new ProgressJson(jsonFile);
         InstantSource clock = InstantSource.system();
         this.listener = new SparkProgress(json, clock);
         // Readings every poll (a second, at most half the interval); a line once interval - poll
@@ -59,8 +57,5 @@ public final class StageProgress implements AutoCloseable {
     public void close() {
         ticker.close();
         spark.sparkContext().removeSparkListener(listener);
-        if (json != null) {
-            json.close();
-        }
     }
 }

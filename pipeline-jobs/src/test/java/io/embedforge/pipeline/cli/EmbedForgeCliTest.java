@@ -124,7 +124,7 @@ class EmbedForgeCliTest {
     }
 
     @Test
-    void aBadProgressIntervalStopsBeforeSparkNamingTheOption() throws IOException {
+    void aBadProgressIntervalOrJsonFileStopsBeforeSparkNamingTheOption() throws IOException {
         String conf = profile("", "").toString();
         String out = dir.resolve("out").toString();
         for (String bad : List.of("0", "-5", "7200", "NaN")) {
@@ -141,6 +141,16 @@ class EmbedForgeCliTest {
             assertTrue(r.err().contains("(0, 3600]"), r.err());
         }
         assertTrue(Files.notExists(dir.resolve("out")), "nothing written");
+        Path folder = Files.createDirectories(dir.resolve("a-folder"));
+        failsBeforeSpark(
+                "--progress-json " + folder + ": cannot open it for appending",
+                "ingest",
+                "--conf",
+                conf,
+                "--out",
+                out,
+                "--progress-json",
+                folder.toString());
         Result train =
                 run(
                         "train",

@@ -84,7 +84,7 @@ public final class TrainCommand implements Callable<Integer> {
         info.put("blend", blend.toAbsolutePath().toString());
         Files.writeString(run.resolve(ExportCommand.RUN_INFO), info.toPrettyString());
         try (NDManager m = NDManager.newBaseManager(dev);
-                ProgressJson json = progressJson == null ? null : new ProgressJson(progressJson)) {
+                ProgressJson json = ProgressJson.open(progressJson)) {
             ProgressMeter meter =
                     new ProgressMeter(
                             InstantSource.system(),
