@@ -177,6 +177,7 @@ public final class Blend implements Stage<BlendParams> {
             inputs.put(in.id(), read(ctx, in, path));
             paths.put(in.id(), path);
         }
+        ctx.step("blending");
         return apply(inputs, SourceInfo.of(ctx.config()), p, paths).write(ctx);
     }
 

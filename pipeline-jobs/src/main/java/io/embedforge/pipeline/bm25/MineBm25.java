@@ -32,6 +32,7 @@ import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
 import io.embedforge.pipeline.stage.StageOutput;
+import io.embedforge.pipeline.stage.StepCounter;
 import io.embedforge.pipeline.stage.Summaries;
 import java.util.List;
 import org.apache.spark.api.java.function.MapFunction;
@@ -277,7 +278,11 @@ public final class MineBm25 implements Stage<Bm25Params> {
                 .cogroup(
                         shardedQueries.groupByKey(shardKey, Encoders.INT()),
                         new ShardSearch(
-                                p.analyzer(), p.k1().floatValue(), p.b().floatValue(), global),
+                                p.analyzer(),
+                                p.k1().floatValue(),
+                                p.b().floatValue(),
+                                global,
+                                StepCounter.register(spark.sparkContext(), "search", "searches")),
                         Encoders.row(ShardSearch.HIT_SCHEMA));
     }
 

@@ -11,6 +11,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * The per-shard step of BM25 mining: builds the shard's Lucene index from its pool texts, then
@@ -46,12 +47,18 @@ final class ShardSearch implements CoGroupFunction<Integer, Row, Row, Row> {
     private final float k1;
     private final float b;
     private final GlobalStats global;
+    private final LongAccumulator searched;
 
-    ShardSearch(String analyzer, float k1, float b, GlobalStats global) {
+    /**
+     * @param searched counts the searches done (a query in one shard): the {@code search} step's
+     *     progress
+     */
+    ShardSearch(String analyzer, float k1, float b, GlobalStats global, LongAccumulator searched) {
         this.analyzer = analyzer;
         this.k1 = k1;
         this.b = b;
         this.global = global;
+        this.searched = searched;
     }
 
     @Override
@@ -76,7 +83,7 @@ final class ShardSearch implements CoGroupFunction<Integer, Row, Row, Row> {
                     }
                 };
         ShardIndex index = ShardIndex.build(docs, analyzer, k1, b, global);
-        return new HitIterator(index, queries);
+        return new HitIterator(index, queries, searched);
     }
 
     /** Flattens the hits of each query; closes the index when the queries are exhausted. */
@@ -84,11 +91,13 @@ final class ShardSearch implements CoGroupFunction<Integer, Row, Row, Row> {
         private final ShardIndex index;
         private final Iterator<Row> queries;
         private Iterator<Row> current = java.util.Collections.emptyIterator();
+        private final LongAccumulator searched;
         private boolean closed;
 
-        HitIterator(ShardIndex index, Iterator<Row> queries) {
+        HitIterator(ShardIndex index, Iterator<Row> queries, LongAccumulator searched) {
             this.index = index;
             this.queries = queries;
+            this.searched = searched;
         }
 
         @Override
@@ -99,6 +108,7 @@ final class ShardSearch implements CoGroupFunction<Integer, Row, Row, Row> {
                     return false;
                 }
                 current = search(queries.next());
+                searched.add(1);
             }
             return true;
         }

@@ -6,10 +6,13 @@ import io.embedforge.pipeline.run.OutLock;
 import io.embedforge.pipeline.run.Pipeline;
 import io.embedforge.pipeline.run.Plan;
 import io.embedforge.pipeline.run.Selection;
+import io.embedforge.pipeline.run.StageProgress;
 import io.embedforge.pipeline.run.StageRunner;
+import io.embedforge.progress.ProgressJson;
 import io.embedforge.train.cli.CliStyle;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Duration;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
@@ -50,6 +53,7 @@ final class Cli {
             Then then)
             throws IOException {
         PipelineConfig config = loadConfig(common);
+        Duration interval = common.progressInterval();
         String out = common.outRoot();
         Configuration hadoop = SparkSessions.hadoopConfiguration(appName, common.spark.master);
         OutLock.checkUsable(hadoop, out);
@@ -62,15 +66,17 @@ final class Cli {
             plan.print(log);
             return CliStyle.EXIT_OK;
         }
-        try (OutLock lock =
-                OutLock.acquire(hadoop, out, selection.writes(), selection.reads(), appName, log)) {
+        try (ProgressJson json = ProgressJson.open(common.progressJson);
+                OutLock lock =
+                        OutLock.acquire(
+                                hadoop, out, selection.writes(), selection.reads(), appName, log)) {
             StageRunner.cleanTemp(hadoop, out, selection.writes(), log);
             plan = pipeline.plan(hadoop, selection);
             plan.print(log);
             if (plan.runsAny()) {
                 SparkSession spark = SparkSessions.create(appName, common.spark.master);
-                try {
-                    pipeline.execute(spark, plan);
+                try (StageProgress progress = new StageProgress(spark, interval, json, log)) {
+                    pipeline.execute(spark, plan, progress.stages());
                 } finally {
                     spark.stop();
                 }

@@ -1,6 +1,8 @@
 package io.embedforge.pipeline.cli;
 
+import io.embedforge.progress.ProgressMeter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine;
@@ -37,6 +39,27 @@ public final class CommonOptions {
             showDefaultValue = CommandLine.Help.Visibility.NEVER,
             description = "Sets a path variable of the profile, e.g. --var data=/datasets.")
     Map<String, String> variables = new LinkedHashMap<>();
+
+    @Option(
+            names = "--progress-interval",
+            paramLabel = "SECONDS",
+            defaultValue = "30",
+            description =
+                    "Seconds between two progress lines of a running stage (default: ${DEFAULT-VALUE}).")
+    double progressInterval;
+
+    @Option(
+            names = "--progress-json",
+            paramLabel = "FILE",
+            description =
+                    "Also append each progress report, and each stage's start and end, to this local"
+                            + " file as JSON lines (schema: docs/deploy.md, \"Progress\").")
+    Path progressJson;
+
+    /** The time between two progress lines; a bad value stops the command before Spark. */
+    Duration progressInterval() {
+        return ProgressMeter.interval(progressInterval);
+    }
 
     /** The output root without a trailing slash. */
     public String outRoot() {

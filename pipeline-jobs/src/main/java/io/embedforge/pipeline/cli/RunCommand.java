@@ -14,6 +14,7 @@ import io.embedforge.train.cli.TrainCommand;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -145,16 +146,22 @@ public final class RunCommand implements Callable<Integer> {
             FileTrees.delete(runDir);
         }
         String conf = trainConfig.toString();
-        int rc =
-                step(
-                        new TrainCommand(),
-                        "--conf",
-                        conf,
-                        "--blend",
-                        local.resolve(StageId.BLEND.folder()).toString(),
-                        "--run",
-                        runDir.toString(),
-                        "--resume");
+        List<String> trainArgs =
+                new ArrayList<>(
+                        List.of(
+                                "--conf",
+                                conf,
+                                "--blend",
+                                local.resolve(StageId.BLEND.folder()).toString(),
+                                "--run",
+                                runDir.toString(),
+                                "--resume",
+                                "--progress-interval",
+                                String.valueOf(common.progressInterval)));
+        if (common.progressJson != null) {
+            trainArgs.addAll(List.of("--progress-json", common.progressJson.toString()));
+        }
+        int rc = step(new TrainCommand(), trainArgs.toArray(new String[0]));
         if (rc == 0) {
             rc =
                     step(

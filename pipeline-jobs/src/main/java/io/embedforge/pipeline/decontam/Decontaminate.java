@@ -32,6 +32,7 @@ import io.embedforge.pipeline.stage.Settings;
 import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.pipeline.stage.StageOutput;
 import io.embedforge.pipeline.stage.Summaries;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -190,6 +191,7 @@ public final class Decontaminate implements Stage<DecontamParams> {
         out.rejects().persist();
         try {
             out.write(ctx);
+            ctx.step(StageOutput.SUMMARY);
             return out.summary().get();
         } finally {
             out.rejects().unpersist();

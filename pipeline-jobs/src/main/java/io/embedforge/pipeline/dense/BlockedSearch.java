@@ -14,6 +14,7 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import io.embedforge.pipeline.stage.StepCounter;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,6 +30,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
@@ -53,6 +55,9 @@ import scala.jdk.javaapi.CollectionConverters;
 public final class BlockedSearch {
     /** Column: source of the query/candidate. */
     public static final String SOURCE = "source";
+
+    /** The progress step of the search (its counter counts queries). */
+    public static final String SEARCH = "search";
 
     /** Column: id of the query/candidate. */
     public static final String ID = "id";
@@ -165,11 +170,15 @@ public final class BlockedSearch {
                                 col(GROUP),
                                 col(ID),
                                 col(VEC));
+        LongAccumulator searched =
+                StepCounter.register(queries.sparkSession().sparkContext(), SEARCH, "queries");
         return rows.repartition(col(GROUP))
                 .sortWithinPartitions(KEY)
                 .drop(GROUP)
                 .as(Encoders.bean(BlockRow.class))
-                .mapPartitions(new SearchQueryBlocks(k, threads, scoreTile), Encoders.row(SCHEMA));
+                .mapPartitions(
+                        new SearchQueryBlocks(k, threads, scoreTile, searched),
+                        Encoders.row(SCHEMA));
     }
 
     /**
@@ -229,11 +238,13 @@ public final class BlockedSearch {
         private final int k;
         private final int threads;
         private final int scoreTile;
+        private final LongAccumulator searched;
 
-        SearchQueryBlocks(int k, int threads, int scoreTile) {
+        SearchQueryBlocks(int k, int threads, int scoreTile, LongAccumulator searched) {
             this.k = k;
             this.threads = threads;
             this.scoreTile = scoreTile;
+            this.searched = searched;
         }
 
         /** The query block a row belongs to, numbered across sources. */
@@ -296,6 +307,7 @@ public final class BlockedSearch {
                     queries.add(advance());
                 }
                 RunningTopK[] best = scoreCandidates(queries, group);
+                searched.add(best.length);
                 String[] qIds = queries.ids();
                 List<Row> out = new ArrayList<>(best.length);
                 for (int r = 0; r < best.length; r++) {

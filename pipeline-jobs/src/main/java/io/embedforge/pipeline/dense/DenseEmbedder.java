@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import io.embedforge.encoder.EncoderConfig;
 import io.embedforge.encoder.SharedEncoders;
 import io.embedforge.encoder.TextEncoder;
+import io.embedforge.pipeline.stage.StepCounter;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -19,6 +20,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * Encodes texts on executors with the JVM's shared {@link TextEncoder} ({@link SharedEncoders}:
@@ -65,6 +67,9 @@ public final class DenseEmbedder {
                     .add(TEXT_ID, DataTypes.StringType, false)
                     .add(EMBEDDING, DataTypes.createArrayType(DataTypes.FloatType, false), false);
 
+    /** The progress step of the encoding (its counter counts texts). */
+    public static final String ENCODING = "encoding";
+
     private DenseEmbedder() {}
 
     /**
@@ -81,8 +86,10 @@ public final class DenseEmbedder {
                 out = out.add(f);
             }
         }
+        LongAccumulator counter =
+                StepCounter.register(texts.sparkSession().sparkContext(), ENCODING, "texts");
         return texts.select(columns.toArray(new Column[0]))
-                .mapPartitions(new EncodePartition(config, chunk), Encoders.row(out));
+                .mapPartitions(new EncodePartition(config, chunk, counter), Encoders.row(out));
     }
 
     /** The per-partition encoding loop; shipped to executors. */
@@ -90,10 +97,12 @@ public final class DenseEmbedder {
         private static final long serialVersionUID = 1L;
         private final EncoderConfig config;
         private final int chunk;
+        private final LongAccumulator encoded;
 
-        EncodePartition(EncoderConfig config, int chunk) {
+        EncodePartition(EncoderConfig config, int chunk, LongAccumulator encoded) {
             this.config = config;
             this.chunk = chunk;
+            this.encoded = encoded;
         }
 
         @Override
@@ -131,6 +140,7 @@ public final class DenseEmbedder {
             List<Row> out = new ArrayList<>(queries.size() + passages.size());
             emit(out, queries, encoder.encodeQueries(texts(queries)));
             emit(out, passages, encoder.encodePassages(texts(passages)));
+            encoded.add(out.size());
             return out;
         }
 

@@ -31,6 +31,7 @@ import io.embedforge.pipeline.stage.Rejects;
 import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.pipeline.stage.StageOutput;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -260,7 +261,9 @@ public final class DenseMiningJob implements Stage<DenseParams> {
                             .parquet(ctx.output(EMBEDDINGS))
                             .filter(col(DenseEmbedder.FINGERPRINT).equalTo(fingerprint));
         }
+        ctx.step("mining");
         Result r = apply(retrieval, corpus, p, stored);
+        ctx.step("writing " + EMBEDDINGS);
         r.newEmbeddings()
                 .withColumn(DenseEmbedder.FINGERPRINT, lit(fingerprint))
                 .write()
@@ -269,6 +272,7 @@ public final class DenseMiningJob implements Stage<DenseParams> {
                 .parquet(ctx.output(EMBEDDINGS));
         ctx.write(NegativesTable.EXAMPLES_DIR, r.examples());
         ctx.write(RejectsTable.NAME, r.rejects());
+        ctx.step(StageOutput.SUMMARY);
         DenseSummary summary = DenseSummary.of(r, p);
         r.unpersist();
         return summary;

@@ -13,6 +13,7 @@ import io.embedforge.pipeline.stage.NoParams;
 import io.embedforge.pipeline.stage.Stage;
 import io.embedforge.pipeline.stage.StageContext;
 import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.pipeline.stage.StageOutput;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,6 +126,7 @@ public final class IngestJob implements Stage<NoParams> {
             }
             inputs.add(new IngestTransform.SourceInputs(source, byRole));
         }
+        ctx.step("reading inputs");
         IngestTransform.Result result = IngestTransform.apply(spark, inputs);
         try {
             for (Map.Entry<String, StructType> t : CanonicalTables.ALL.entrySet()) {
@@ -136,6 +138,7 @@ public final class IngestJob implements Stage<NoParams> {
                     RejectsTable.NAME,
                     canonical(result.rejects(), RejectsTable.SCHEMA)
                             .sortWithinPartitions(Columns.SOURCE, RejectsTable.LOCATION));
+            ctx.step(StageOutput.SUMMARY);
             IngestReport report =
                     report(ctx, plans, result.outcomeCounts(), result.duplicateCounts());
             for (IngestReport.SourceCounts s : report.sources()) {

@@ -200,9 +200,20 @@ public final class Pipeline {
      * skips it.
      */
     public List<StageRunner.Outcome> execute(SparkSession spark, Plan plan) {
+        return execute(spark, plan, null);
+    }
+
+    /**
+     * {@link #execute(SparkSession, Plan)}, telling {@code progress} (null: nobody) which stage of
+     * how many runs.
+     */
+    public List<StageRunner.Outcome> execute(
+            SparkSession spark, Plan plan, SparkProgress progress) {
         StageRunner runner = new StageRunner(spark, config, out, force, log);
         Map<StageId, String> outputs = outputs(plan.steps());
         List<StageRunner.Outcome> done = new ArrayList<>();
+        int count = (int) plan.steps().stream().filter(Plan.Step::runs).count();
+        int index = 0;
         for (Plan.Step step : plan.steps()) {
             switch (step.action()) {
                 case NOT_SELECTED -> {}
@@ -217,7 +228,17 @@ public final class Pipeline {
                             step.fingerprint() != null
                                     ? step.fingerprint()
                                     : chain(step.own(), step.stage(), outputs);
-                    StageRunner.Outcome o = run(spark, runner, step, fp, outputs);
+                    if (progress != null) {
+                        progress.begin(step.stage(), ++index, count);
+                    }
+                    StageRunner.Outcome o = null;
+                    try {
+                        o = run(spark, runner, step, fp, outputs);
+                    } finally {
+                        if (progress != null) {
+                            progress.end(o != null);
+                        }
+                    }
                     outputs.put(step.stage(), o.output());
                     done.add(o);
                 }
@@ -233,6 +254,7 @@ public final class Pipeline {
             String fingerprint,
             Map<StageId, String> outputs) {
         StageId id = step.stage();
+        spark.sparkContext().setLocalProperty(StageContext.STEP_PROPERTY, null);
         StageRunner.Outcome o =
                 runner.run(
                         id.id(),

@@ -86,6 +86,17 @@ public final class StageContext {
         return log;
     }
 
+    /** The Spark local property naming the step of the jobs a stage submits. */
+    public static final String STEP_PROPERTY = "embedforge.step";
+
+    /**
+     * Names the step the Spark jobs this thread submits from now on belong to (e.g. {@code "writing
+     * examples"}): what progress lines call the running part of the stage.
+     */
+    public void step(String name) {
+        spark.sparkContext().setLocalProperty(STEP_PROPERTY, name);
+    }
+
     public Configuration hadoop() {
         return spark.sparkContext().hadoopConfiguration();
     }
@@ -140,6 +151,7 @@ public final class StageContext {
 
     /** Writes {@code rows} as the Parquet table {@code table} of this stage (overwriting). */
     public void write(String table, Dataset<Row> rows) {
+        step("writing " + table);
         rows.write().mode(SaveMode.Overwrite).parquet(output(table));
     }
 

@@ -20,6 +20,9 @@ import org.apache.spark.sql.Row;
 public record StageOutput<S extends StageResult>(
         Dataset<Row> examples, Dataset<Row> rejects, Supplier<S> summary) {
 
+    /** The progress step of a stage's summary aggregations. */
+    public static final String SUMMARY = "summary";
+
     /** Writes examples and rejects as the stage's {@code examples} and {@code rejects} tables. */
     public void write(StageContext ctx) {
         ctx.write(NegativesTable.EXAMPLES_DIR, examples);
@@ -34,6 +37,7 @@ public record StageOutput<S extends StageResult>(
         Dataset<Row> cached = examples.persist();
         try {
             new StageOutput<>(cached, rejects, summary).write(ctx);
+            ctx.step(SUMMARY);
             return summary.get();
         } finally {
             cached.unpersist();

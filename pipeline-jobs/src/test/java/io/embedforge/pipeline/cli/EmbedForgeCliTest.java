@@ -125,6 +125,49 @@ class EmbedForgeCliTest {
     }
 
     @Test
+    void aBadProgressIntervalOrJsonFileStopsBeforeSparkNamingTheOption() throws IOException {
+        String conf = profile("", "").toString();
+        String out = dir.resolve("out").toString();
+        for (String bad : List.of("0", "-5", "7200", "NaN")) {
+            Result r =
+                    failsBeforeSpark(
+                            "--progress-interval",
+                            "ingest",
+                            "--conf",
+                            conf,
+                            "--out",
+                            out,
+                            "--progress-interval",
+                            bad);
+            assertTrue(r.err().contains("(0, 3600]"), r.err());
+        }
+        assertTrue(Files.notExists(dir.resolve("out")), "nothing written");
+        Path folder = Files.createDirectories(dir.resolve("a-folder"));
+        failsBeforeSpark(
+                "--progress-json " + folder + ": cannot open it for appending",
+                "ingest",
+                "--conf",
+                conf,
+                "--out",
+                out,
+                "--progress-json",
+                folder.toString());
+        Result train =
+                run(
+                        "train",
+                        "--progress-interval",
+                        "0",
+                        "--conf",
+                        conf,
+                        "--blend",
+                        out,
+                        "--run",
+                        out);
+        assertEquals(EmbedForge.EXIT_USAGE, train.code(), train.err());
+        assertTrue(train.err().contains("--progress-interval 0.0"), train.err());
+    }
+
+    @Test
     void missingRequiredOptionIsAUsageError() {
         Result r = run("ingest", "--out", dir.toString());
         assertEquals(2, r.code());

@@ -5,11 +5,16 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.contract.TrainingContract;
+import io.embedforge.progress.ProgressConsole;
+import io.embedforge.progress.ProgressJson;
+import io.embedforge.progress.ProgressMeter;
 import io.embedforge.settings.BadInputException;
 import io.embedforge.train.loop.TrainConfig;
 import io.embedforge.train.loop.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -53,8 +58,22 @@ public final class TrainCommand implements Callable<Integer> {
             description = "stop after this many updates (0 = all)")
     long maxSteps;
 
+    @Option(
+            names = "--progress-interval",
+            paramLabel = "SECONDS",
+            defaultValue = "30",
+            description = "seconds between two progress lines (default: ${DEFAULT-VALUE})")
+    double progressInterval;
+
+    @Option(
+            names = "--progress-json",
+            paramLabel = "FILE",
+            description = "also append the progress reports to this file as JSON lines")
+    Path progressJson;
+
     @Override
     public Integer call() throws Exception {
+        Duration interval = ProgressMeter.interval(progressInterval);
         TrainConfig c = TrainConfig.read(config);
         checkBlend(blend);
         Device dev = DeviceOption.parse(device);
@@ -64,8 +83,15 @@ public final class TrainCommand implements Callable<Integer> {
         // export reads the blend folder from here to list the task instructions in the card
         info.put("blend", blend.toAbsolutePath().toString());
         Files.writeString(run.resolve(ExportCommand.RUN_INFO), info.toPrettyString());
-        try (NDManager m = NDManager.newBaseManager(dev)) {
-            Trainer.Result r = new Trainer(c, blend, run, System.out).run(m, resume, maxSteps);
+        try (NDManager m = NDManager.newBaseManager(dev);
+                ProgressJson json = ProgressJson.open(progressJson)) {
+            ProgressMeter meter =
+                    new ProgressMeter(
+                            InstantSource.system(),
+                            interval,
+                            new ProgressConsole(System.out).andJson(json));
+            Trainer.Result r =
+                    new Trainer(c, blend, run, System.out, meter).run(m, resume, maxSteps);
             System.out.printf(
                     "%s at stage %d step %d; metrics %s; last checkpoint %s%n",
                     r.finished() ? "finished" : "stopped",

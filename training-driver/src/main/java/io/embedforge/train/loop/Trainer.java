@@ -5,6 +5,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.embedforge.progress.ProgressConsole;
+import io.embedforge.progress.ProgressEvent;
+import io.embedforge.progress.ProgressMeter;
 import io.embedforge.train.ModelSpec;
 import io.embedforge.train.NvEmbedModels;
 import io.embedforge.train.TorchArrays;
@@ -30,6 +33,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -55,18 +60,37 @@ public final class Trainer {
     private final Path blendDir;
     private final Path runDir;
     private final PrintStream out;
+    private final ProgressMeter meter;
+
+    /**
+     * A trainer whose progress lines go to {@code out} every 30 s (and every {@code log_every}
+     * steps).
+     */
+    public Trainer(TrainConfig config, Path blendDir, Path runDir, PrintStream out) {
+        this(
+                config,
+                blendDir,
+                runDir,
+                out,
+                new ProgressMeter(
+                        InstantSource.system(), Duration.ofSeconds(30), new ProgressConsole(out)));
+    }
 
     /**
      * @param config settings
      * @param blendDir holds {@code stage1/} and {@code stage2/}
      * @param runDir receives checkpoints, metrics, curves and the per-stage model folders
-     * @param out progress lines
+     * @param out the every-{@code log_every}-steps lines (with the loss) and messages
+     * @param meter offered the step count after every update: reports at its interval (stage {@code
+     *     train}, step {@code updates}, unit {@code steps}, training stage k of 2)
      */
-    public Trainer(TrainConfig config, Path blendDir, Path runDir, PrintStream out) {
+    public Trainer(
+            TrainConfig config, Path blendDir, Path runDir, PrintStream out, ProgressMeter meter) {
         this.config = config;
         this.blendDir = blendDir;
         this.runDir = runDir;
         this.out = out;
+        this.meter = meter;
     }
 
     /** The metrics file (JSON lines, appended across resumes). */
@@ -421,34 +445,45 @@ public final class Trainer {
         loadWeights(m, Trainables.of(model), file);
     }
 
-    /** Periodic progress line. */
+    /**
+     * The progress of one training stage: offered to the {@link ProgressMeter} after every update
+     * (a report at its interval), and a line with the loss every {@code log_every} steps whose rate
+     * and ETA are the meter's.
+     */
     private final class Progress {
         private final int stage;
         private final long total;
-        private final long startStep;
         private final long start = System.nanoTime();
         private long examples;
         private long tokens;
 
+        /** Starts the step count at {@code startStep} (a resumed stage's steps do not count). */
         Progress(int stage, long total, long startStep) {
             this.stage = stage;
             this.total = total;
-            this.startStep = startStep;
+            meter.peek(reading(startStep));
+        }
+
+        private ProgressMeter.Reading reading(long step) {
+            return new ProgressMeter.Reading(
+                    "train", stage, 2, "updates", step, total, false, "steps");
         }
 
         void report(
                 TrainState s, GradCache.StepResult r, double lr, int batchExamples, double secs) {
             examples += batchExamples;
             tokens += r.tokens();
+            ProgressMeter.Reading reading = reading(s.stageStep());
+            meter.offer(reading);
             if (s.stageStep() % config.logEvery() != 0 && s.stageStep() != total) {
                 return;
             }
+            ProgressEvent e = meter.peek(reading);
             double elapsed = (System.nanoTime() - start) / 1e9;
-            long done = s.stageStep() - startStep;
-            double eta = done == 0 ? 0 : elapsed / done * (total - s.stageStep());
             out.printf(
                     Locale.ROOT,
-                    "stage %d step %d/%d loss %.4f lr %.3g examples/s %.1f tokens/s %.0f ETA %s%n",
+                    "stage %d step %d/%d loss %.4f lr %.3g examples/s %.1f tokens/s %.0f"
+                            + " steps/s %.3g ETA %s%n",
                     stage,
                     s.stageStep(),
                     total,
@@ -456,12 +491,8 @@ public final class Trainer {
                     lr,
                     examples / elapsed,
                     tokens / elapsed,
-                    hms(eta));
-        }
-
-        private String hms(double seconds) {
-            long s = Math.round(seconds);
-            return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+                    e.rate(),
+                    e.etaSeconds() == null ? "unknown" : ProgressEvent.duration(e.etaSeconds()));
         }
     }
 }
