@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -17,8 +18,11 @@ import org.apache.hadoop.fs.Path;
  * data file: the stage's {@code manifest.json} (timings) and names starting with {@code _} or
  * {@code .} (markers, {@code _SUCCESS}, checksums) are left out, and the write job's UUID Spark
  * puts in file names ({@code part-00000-<uuid>-c000.snappy.parquet}) is replaced by {@code *}, so
- * equal bytes give the same digest whatever run wrote them. Costs one read of the output on the
- * driver (none on HDFS, whose checksums {@link ContentHash} uses). Driver only.
+ * equal content gives the same digest whatever run wrote them. A Parquet file is hashed by {@link
+ * ContentHash#ofOutput} ({@link ParquetDigest}: its pages plus its footer with the encodings lists
+ * sorted), as parquet-mr orders those lists differently in every JVM. Costs one read of the output
+ * on the driver (on HDFS only the Parquet footers are read: the rest comes from the datanodes'
+ * checksums). Driver only.
  */
 public final class OutputDigest {
     private static final Pattern JOB_UUID =
@@ -28,24 +32,25 @@ public final class OutputDigest {
 
     /** The digest of the folder {@code folder} (a committed stage output). */
     public static String of(Configuration conf, String folder) {
-        String root;
         try {
             Path p = new Path(folder);
-            root = p.getFileSystem(conf).makeQualified(p).toString();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot resolve " + folder, e);
-        }
-        List<String> parts = new ArrayList<>();
-        for (InputListing.FileEntry f : InputListing.list(conf, List.of(folder), true)) {
-            String rel =
-                    f.path().startsWith(root + "/")
-                            ? f.path().substring(root.length() + 1)
-                            : f.path();
-            if (!rel.equals(ManifestWriter.FILE_NAME)) {
-                parts.add(JOB_UUID.matcher(rel).replaceAll("*") + "\t" + f.sha256());
+            FileSystem fs = p.getFileSystem(conf);
+            String root = fs.makeQualified(p).toString();
+            List<String> parts = new ArrayList<>();
+            for (InputListing.FileEntry f : InputListing.list(conf, List.of(folder), false)) {
+                String rel =
+                        f.path().startsWith(root + "/")
+                                ? f.path().substring(root.length() + 1)
+                                : f.path();
+                if (!rel.equals(ManifestWriter.FILE_NAME)) {
+                    String hash = ContentHash.ofOutput(fs, fs.getFileStatus(new Path(f.path())));
+                    parts.add(JOB_UUID.matcher(rel).replaceAll("*") + "\t" + hash);
+                }
             }
+            parts.sort(null);
+            return StageRunner.hash(parts);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot hash the output " + folder, e);
         }
-        parts.sort(null);
-        return StageRunner.hash(parts);
     }
 }
