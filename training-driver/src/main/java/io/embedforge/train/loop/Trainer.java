@@ -6,6 +6,7 @@ import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.train.ModelSpec;
+import io.embedforge.train.ModelVariant;
 import io.embedforge.train.NvEmbedModels;
 import io.embedforge.train.TorchArrays;
 import io.embedforge.train.data.StageReader;
@@ -13,11 +14,9 @@ import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.loss.ContrastiveBatch;
 import io.embedforge.train.loss.GradCache;
 import io.embedforge.train.loss.Trainables;
-import io.embedforge.train.model.AttentionMaskMode;
 import io.embedforge.train.model.LoraConfig;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
-import io.embedforge.train.model.PoolingMode;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
 import io.embedforge.train.weights.HostTensor;
 import io.embedforge.train.weights.ModelWeights;
@@ -74,15 +73,20 @@ public final class Trainer {
         return runDir.resolve("metrics.jsonl");
     }
 
-    /** Builds the model the config names, trainables initialised from the model seed. */
+    /** Builds the NV-Embed model the config names, trainables initialised from the model seed. */
     public static NvEmbedModel buildModel(NDManager m, TrainConfig c) throws IOException {
+        return buildModel(m, c, ModelVariant.NV_EMBED);
+    }
+
+    /**
+     * Builds the config's model with another attention mask or pooling head (ablations, the raw
+     * base model in eval); the LoRA and its seeded initial values are the same for every variant.
+     */
+    public static NvEmbedModel buildModel(NDManager m, TrainConfig c, ModelVariant variant)
+            throws IOException {
         LoraConfig nv = LoraConfig.nvEmbed();
         ModelSpec spec =
-                new ModelSpec(
-                        new LoraConfig(nv.rank(), nv.alpha(), c.loraDropout(), nv.targets()),
-                        AttentionMaskMode.BIDIRECTIONAL,
-                        PoolingMode.LATENT_ATTENTION,
-                        null);
+                variant.spec(new LoraConfig(nv.rank(), nv.alpha(), c.loraDropout(), nv.targets()));
         if ("tiny".equals(c.baseModel())) {
             return NvEmbedModels.tiny(m, spec, c.modelSeed());
         }
