@@ -60,6 +60,7 @@ class EmbedForgeCliTest {
                     "train",
                     "export",
                     "eval",
+                    "embed",
                     "ablate"
                 }) {
             assertTrue(r.out().contains(sub), r.out());
@@ -157,7 +158,7 @@ class EmbedForgeCliTest {
     @Test
     void everySubcommandsHelpShowsItsDefaultsAndTheExitCodes() {
         List<String> subs = new ArrayList<>(StageId.names());
-        subs.addAll(List.of("run", "stages", "train", "export", "eval", "ablate"));
+        subs.addAll(List.of("run", "stages", "train", "export", "eval", "embed", "ablate"));
         for (String sub : subs) {
             Result r = run(sub, "--help");
             assertEquals(0, r.code(), sub);

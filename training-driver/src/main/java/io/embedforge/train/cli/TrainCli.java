@@ -5,8 +5,8 @@ import picocli.CommandLine.Command;
 
 /**
  * Entry point for running the training-driver jar alone (e.g. on a GPU node): {@code train}, {@code
- * export}, {@code eval} and {@code ablate}, in the style of {@link CliStyle}. The top-level {@code
- * embedforge} CLI registers the same commands.
+ * export}, {@code eval}, {@code embed} and {@code ablate}, in the style of {@link CliStyle}. The
+ * top-level {@code embedforge} CLI registers the same commands.
  */
 @Command(
         name = "embedforge-train",
@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             ExportCommand.class,
             EvalCommand.class,
+            EmbedCommand.class,
             AblateCommand.class
         },
         description = "NV-Embed training driver (DJL, no Spark).")
