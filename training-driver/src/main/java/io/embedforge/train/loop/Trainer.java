@@ -9,18 +9,16 @@ import io.embedforge.progress.ProgressConsole;
 import io.embedforge.progress.ProgressEvent;
 import io.embedforge.progress.ProgressMeter;
 import io.embedforge.train.ModelSpec;
+import io.embedforge.train.ModelVariant;
 import io.embedforge.train.NvEmbedModels;
 import io.embedforge.train.TorchArrays;
-import io.embedforge.train.data.StageReader;
 import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.loss.ContrastiveBatch;
 import io.embedforge.train.loss.GradCache;
 import io.embedforge.train.loss.Trainables;
-import io.embedforge.train.model.AttentionMaskMode;
 import io.embedforge.train.model.LoraConfig;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
-import io.embedforge.train.model.PoolingMode;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
 import io.embedforge.train.weights.HostTensor;
 import io.embedforge.train.weights.ModelWeights;
@@ -58,6 +56,8 @@ public final class Trainer {
 
     private final TrainConfig config;
     private final Path blendDir;
+    private final StageBatches batches;
+    private final ModelVariant variant;
     private final Path runDir;
     private final PrintStream out;
     private final ProgressMeter meter;
@@ -67,16 +67,12 @@ public final class Trainer {
      * steps).
      */
     public Trainer(TrainConfig config, Path blendDir, Path runDir, PrintStream out) {
-        this(
-                config,
-                blendDir,
-                runDir,
-                out,
-                new ProgressMeter(
-                        InstantSource.system(), Duration.ofSeconds(30), new ProgressConsole(out)));
+        this(config, blendDir, runDir, out, consoleMeter(out));
     }
 
     /**
+     * NV-Embed's model, trained on batches streamed from the blend.
+     *
      * @param config settings
      * @param blendDir holds {@code stage1/} and {@code stage2/}
      * @param runDir receives checkpoints, metrics, curves and the per-stage model folders
@@ -86,8 +82,45 @@ public final class Trainer {
      */
     public Trainer(
             TrainConfig config, Path blendDir, Path runDir, PrintStream out, ProgressMeter meter) {
+        this(config, blendDir, null, ModelVariant.NV_EMBED, runDir, out, meter);
+    }
+
+    /**
+     * A model variant trained on batches prepared beforehand (an ablation's shared inputs), with
+     * progress lines every 30 s.
+     *
+     * @param config settings (its tokenizer and chunk size must be the ones the batches used)
+     * @param batches the steps' inputs
+     * @param variant the attention mask and pooling head to train
+     * @param runDir receives checkpoints, metrics, curves and the per-stage model folders
+     * @param out progress lines
+     */
+    public Trainer(
+            TrainConfig config,
+            StageBatches batches,
+            ModelVariant variant,
+            Path runDir,
+            PrintStream out) {
+        this(config, null, batches, variant, runDir, out, consoleMeter(out));
+    }
+
+    private static ProgressMeter consoleMeter(PrintStream out) {
+        return new ProgressMeter(
+                InstantSource.system(), Duration.ofSeconds(30), new ProgressConsole(out));
+    }
+
+    private Trainer(
+            TrainConfig config,
+            Path blendDir,
+            StageBatches batches,
+            ModelVariant variant,
+            Path runDir,
+            PrintStream out,
+            ProgressMeter meter) {
         this.config = config;
         this.blendDir = blendDir;
+        this.batches = batches;
+        this.variant = variant;
         this.runDir = runDir;
         this.out = out;
         this.meter = meter;
@@ -98,15 +131,20 @@ public final class Trainer {
         return runDir.resolve("metrics.jsonl");
     }
 
-    /** Builds the model the config names, trainables initialised from the model seed. */
+    /** Builds the NV-Embed model the config names, trainables initialised from the model seed. */
     public static NvEmbedModel buildModel(NDManager m, TrainConfig c) throws IOException {
+        return buildModel(m, c, ModelVariant.NV_EMBED);
+    }
+
+    /**
+     * Builds the config's model with another attention mask or pooling head (ablations, the raw
+     * base model in eval); the LoRA and its seeded initial values are the same for every variant.
+     */
+    public static NvEmbedModel buildModel(NDManager m, TrainConfig c, ModelVariant variant)
+            throws IOException {
         LoraConfig nv = LoraConfig.nvEmbed();
         ModelSpec spec =
-                new ModelSpec(
-                        new LoraConfig(nv.rank(), nv.alpha(), c.loraDropout(), nv.targets()),
-                        AttentionMaskMode.BIDIRECTIONAL,
-                        PoolingMode.LATENT_ATTENTION,
-                        null);
+                variant.spec(new LoraConfig(nv.rank(), nv.alpha(), c.loraDropout(), nv.targets()));
         if ("tiny".equals(c.baseModel())) {
             return NvEmbedModels.tiny(m, spec, c.modelSeed());
         }
@@ -139,11 +177,13 @@ public final class Trainer {
     public Result run(NDManager manager, boolean resume, long maxUpdates) throws IOException {
         Files.createDirectories(runDir);
         Checkpoints ckpts = new Checkpoints(runDir.resolve("checkpoints"), out);
-        NvEmbedModel model = buildModel(manager, config);
+        NvEmbedModel model = buildModel(manager, config, variant);
         List<Parameter> params = Trainables.of(model);
         try (NvEmbedTokenizer tok = tokenizer(config);
                 Adam adam = new Adam(manager, params, config)) {
-            Run run = new Run(manager, model, params, adam, ckpts, tok, maxUpdates);
+            StageBatches source =
+                    batches != null ? batches : StageBatches.streamed(blendDir, config, tok);
+            Run run = new Run(manager, model, params, adam, ckpts, tok, source, maxUpdates);
             if (resume) {
                 run.resume();
             }
@@ -167,6 +207,7 @@ public final class Trainer {
         private final Adam adam;
         private final Checkpoints ckpts;
         private final GradCache gc;
+        private final StageBatches source;
         private final long maxUpdates;
         private TrainState state = TrainState.fresh(config.seed());
         private Path last;
@@ -179,6 +220,7 @@ public final class Trainer {
                 Adam adam,
                 Checkpoints ckpts,
                 NvEmbedTokenizer tok,
+                StageBatches source,
                 long maxUpdates) {
             this.manager = manager;
             this.model = model;
@@ -186,6 +228,7 @@ public final class Trainer {
             this.adam = adam;
             this.ckpts = ckpts;
             this.gc = new GradCache(model, tok, config.chunkSize(), config.temperature());
+            this.source = source;
             this.maxUpdates = maxUpdates;
         }
 
@@ -225,13 +268,12 @@ public final class Trainer {
                                 stage, 0, state.globalStep(), Long.MIN_VALUE, false, state.seed());
                 adam.reset();
             }
-            Path stageDir = blendDir.resolve("stage" + stage);
-            long total = StageReader.countBatches(stageDir);
+            long total = source.count(stage);
             if (config.maxSteps(stage) > 0) {
                 total = Math.min(total, config.maxSteps(stage));
             }
             Progress progress = new Progress(stage, total, state.stageStep());
-            try (StageReader reader = new StageReader(stageDir, state.lastBatchIndex())) {
+            try (StageBatches.Cursor reader = source.open(stage, state.lastBatchIndex())) {
                 while (state.stageStep() < total && reader.hasNext()) {
                     if (maxUpdates > 0 && updates >= maxUpdates) {
                         return false;
@@ -248,16 +290,15 @@ public final class Trainer {
         }
 
         /** One update: GradCache forward/backward, clipping, the divergence check, Adam. */
-        private void update(int stage, TrainingBatch batch, long total, Progress progress)
+        private void update(int stage, StepBatch in, long total, Progress progress)
                 throws IOException {
             long t0 = System.nanoTime();
-            ContrastiveBatch cb =
-                    ContrastiveBatch.of(batch.withMaxNegatives(config.maxNegatives()));
-            long t1 = System.nanoTime();
+            TrainingBatch batch = in.batch();
+            ContrastiveBatch cb = in.contrastive();
             Trainables.zeroGradients(params);
             GradCache.StepResult r;
             try (NDManager step = manager.newSubManager()) {
-                r = gc.step(step, cb, stepSeed(state.seed(), state.globalStep()));
+                r = gc.step(step, cb, in.chunks(), stepSeed(state.seed(), state.globalStep()));
             }
             double norm = adam.clipGradients(config.clipNorm());
             if (!Double.isFinite(r.loss()) || !Double.isFinite(norm)) {
@@ -277,8 +318,9 @@ public final class Trainer {
                             state.seed());
             updates++;
             noteBatchSize(batch);
-            metrics(state, r, lr, norm, cb, batch, (t1 - t0) / 1e9, (t2 - t0) / 1e9);
-            progress.report(state, r, lr, batch.examples().size(), (t2 - t0) / 1e9);
+            double secs = in.seconds() + (t2 - t0) / 1e9;
+            metrics(state, r, lr, norm, cb, batch, in.seconds(), secs);
+            progress.report(state, r, lr, batch.examples().size(), secs);
         }
 
         private TrainingDivergedException diverged(

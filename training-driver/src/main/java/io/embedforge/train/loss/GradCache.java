@@ -63,14 +63,34 @@ public final class GradCache {
      * @param seed dropout seed of this step
      */
     public StepResult step(NDManager manager, ContrastiveBatch batch, long seed) {
+        return step(manager, batch, tokenize(tokenizer, batch, chunkSize), seed);
+    }
+
+    /**
+     * The batch's sequences tokenised, {@code chunkSize} per chunk: the model-independent part of a
+     * step, which an ablation computes once for all its variants.
+     */
+    public static List<TokenBatch> tokenize(
+            NvEmbedTokenizer tokenizer, ContrastiveBatch batch, int chunkSize) {
         List<EmbeddingInput> seqs = batch.sequences();
         List<TokenBatch> chunks = new ArrayList<>();
-        long tokens = 0;
         for (int from = 0; from < seqs.size(); from += chunkSize) {
-            TokenBatch t =
-                    tokenizer.encode(seqs.subList(from, Math.min(seqs.size(), from + chunkSize)));
+            chunks.add(
+                    tokenizer.encode(seqs.subList(from, Math.min(seqs.size(), from + chunkSize))));
+        }
+        return chunks;
+    }
+
+    /**
+     * {@link #step(NDManager, ContrastiveBatch, long)} on chunks tokenised beforehand by {@link
+     * #tokenize} with this instance's tokenizer and chunk size.
+     */
+    public StepResult step(
+            NDManager manager, ContrastiveBatch batch, List<TokenBatch> chunks, long seed) {
+        List<EmbeddingInput> seqs = batch.sequences();
+        long tokens = 0;
+        for (TokenBatch t : chunks) {
             tokens += t.tokenCount();
-            chunks.add(t);
         }
         NDList cached = new NDList();
         for (int c = 0; c < chunks.size(); c++) {

@@ -36,7 +36,7 @@ class TrainCliTest {
 
     @Test
     void helpShowsDefaultsExitCodesAndTheConfAlias() {
-        for (String sub : new String[] {"train", "export", "eval"}) {
+        for (String sub : new String[] {"train", "export", "eval", "ablate"}) {
             Result r = run(sub, "--help");
             assertEquals(0, r.code(), sub);
             assertTrue(r.out().contains("--conf, --config=FILE"), sub + ": " + r.out());
