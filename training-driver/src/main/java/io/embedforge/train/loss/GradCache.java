@@ -63,6 +63,17 @@ public final class GradCache {
      * @param seed dropout seed of this step
      */
     public StepResult step(NDManager manager, ContrastiveBatch batch, long seed) {
+        return step(manager, batch, seed, 1);
+    }
+
+    /**
+     * {@link #step} with loss scaling: the gradient entering each chunk's backward pass is
+     * multiplied by {@code lossScale}, so the parameter gradients come out multiplied by it too
+     * (the caller divides them again, {@code LossScaler}). The loss returned is not scaled.
+     *
+     * @param lossScale a power of two (exact scaling), 1 for none
+     */
+    public StepResult step(NDManager manager, ContrastiveBatch batch, long seed, double lossScale) {
         List<EmbeddingInput> seqs = batch.sequences();
         List<TokenBatch> chunks = new ArrayList<>();
         long tokens = 0;
@@ -91,6 +102,9 @@ public final class GradCache {
             gc.backward(l);
         }
         NDArray grad = all.getGradient().duplicate();
+        if (lossScale != 1) {
+            grad.muli((float) lossScale);
+        }
         int offset = 0;
         for (int c = 0; c < chunks.size(); c++) {
             TokenBatch t = chunks.get(c);
