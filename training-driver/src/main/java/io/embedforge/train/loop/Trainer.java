@@ -145,10 +145,10 @@ public final class Trainer {
         LoraConfig nv = LoraConfig.nvEmbed();
         ModelSpec spec =
                 variant.spec(new LoraConfig(nv.rank(), nv.alpha(), c.loraDropout(), nv.targets()));
+        DataType base = c.precision().baseType(m.getDevice());
         if ("tiny".equals(c.baseModel())) {
-            return NvEmbedModels.tiny(m, spec, c.modelSeed());
+            return NvEmbedModels.tiny(m, spec, c.modelSeed(), base);
         }
-        DataType base = m.getDevice().isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
         return NvEmbedModels.fromHuggingFace(m, Path.of(c.baseModel()), spec, base, c.modelSeed());
     }
 
@@ -179,11 +179,17 @@ public final class Trainer {
         Checkpoints ckpts = new Checkpoints(runDir.resolve("checkpoints"), out);
         NvEmbedModel model = buildModel(manager, config, variant);
         List<Parameter> params = Trainables.of(model);
+        PrecisionConfig p = config.precision();
+        LossScaler scaler =
+                new LossScaler(
+                        p.scales(p.baseType(manager.getDevice())),
+                        p.lossScaleInit(),
+                        p.lossScaleGrowthInterval());
         try (NvEmbedTokenizer tok = tokenizer(config);
                 Adam adam = new Adam(manager, params, config)) {
             StageBatches source =
                     batches != null ? batches : StageBatches.streamed(blendDir, config, tok);
-            Run run = new Run(manager, model, params, adam, ckpts, tok, source, maxUpdates);
+            Run run = new Run(manager, model, params, adam, scaler, ckpts, tok, source, maxUpdates);
             if (resume) {
                 run.resume();
             }
@@ -205,6 +211,7 @@ public final class Trainer {
         private final NvEmbedModel model;
         private final List<Parameter> params;
         private final Adam adam;
+        private final LossScaler scaler;
         private final Checkpoints ckpts;
         private final GradCache gc;
         private final StageBatches source;
@@ -218,6 +225,7 @@ public final class Trainer {
                 NvEmbedModel model,
                 List<Parameter> params,
                 Adam adam,
+                LossScaler scaler,
                 Checkpoints ckpts,
                 NvEmbedTokenizer tok,
                 StageBatches source,
@@ -226,6 +234,7 @@ public final class Trainer {
             this.model = model;
             this.params = params;
             this.adam = adam;
+            this.scaler = scaler;
             this.ckpts = ckpts;
             this.gc = new GradCache(model, tok, config.chunkSize(), config.temperature());
             this.source = source;
@@ -242,8 +251,9 @@ public final class Trainer {
             last = good.get().folder();
             state = good.get().state();
             loadWeights(manager, params, last.resolve(Checkpoints.WEIGHTS));
+            scaler.load(last);
             if (!state.stageComplete()) {
-                adam.load(last.resolve(Checkpoints.OPTIMIZER), state.stageStep());
+                adam.load(last.resolve(Checkpoints.OPTIMIZER));
             }
             out.printf(
                     Locale.ROOT,
@@ -289,7 +299,11 @@ public final class Trainer {
             return true;
         }
 
-        /** One update: GradCache forward/backward, clipping, the divergence check, Adam. */
+        /**
+         * One update: GradCache forward/backward (loss-scaled on a float16 base), clipping, the
+         * divergence check, Adam; or, when the scaled gradients overflowed, a skipped step (batch
+         * consumed, no update, scale halved).
+         */
         private void update(int stage, StepBatch in, long total, Progress progress)
                 throws IOException {
             long t0 = System.nanoTime();
@@ -297,16 +311,32 @@ public final class Trainer {
             ContrastiveBatch cb = in.contrastive();
             Trainables.zeroGradients(params);
             GradCache.StepResult r;
+            double scale = scaler.scale();
             try (NDManager step = manager.newSubManager()) {
-                r = gc.step(step, cb, in.chunks(), stepSeed(state.seed(), state.globalStep()));
+                r =
+                        gc.step(
+                                step,
+                                cb,
+                                in.chunks(),
+                                stepSeed(state.seed(), state.globalStep()),
+                                scale);
             }
-            double norm = adam.clipGradients(config.clipNorm());
-            if (!Double.isFinite(r.loss()) || !Double.isFinite(norm)) {
-                throw diverged(stage, batch, r, norm);
-            }
+            int overflow = Double.isFinite(r.loss()) ? scaler.unscale(manager, params) : 0;
+            double norm = Double.NaN;
             double lr =
                     LrSchedule.at(config.lr(stage), config.warmupSteps(), total, state.stageStep());
-            adam.step(lr);
+            if (overflow > 0) {
+                if (!scaler.overflowed(overflow)) {
+                    throw diverged(stage, batch, r, norm);
+                }
+            } else {
+                norm = adam.clipGradients(config.clipNorm());
+                if (!Double.isFinite(r.loss()) || !Double.isFinite(norm)) {
+                    throw diverged(stage, batch, r, norm);
+                }
+                adam.step(lr);
+                scaler.stepped();
+            }
             long t2 = System.nanoTime();
             state =
                     new TrainState(
@@ -319,7 +349,8 @@ public final class Trainer {
             updates++;
             noteBatchSize(batch);
             double secs = in.seconds() + (t2 - t0) / 1e9;
-            metrics(state, r, lr, norm, cb, batch, in.seconds(), secs);
+            Scaling sc = new Scaling(scale, overflow, scaler.skippedSteps());
+            metrics(state, r, lr, norm, cb, batch, in.seconds(), secs, sc);
             progress.report(state, r, lr, batch.examples().size(), secs);
         }
 
@@ -329,14 +360,15 @@ public final class Trainer {
                     String.format(
                             Locale.ROOT,
                             "training diverged at stage %d step %d (batch_index %d):"
-                                    + " loss=%s gradient norm=%s; no update applied,"
-                                    + " last good checkpoint: %s; non-finite"
+                                    + " loss=%s gradient norm=%s loss scale=%s; no update"
+                                    + " applied, last good checkpoint: %s; non-finite"
                                     + " gradients: %s",
                             stage,
                             state.stageStep() + 1,
                             batch.batchIndex(),
                             r.loss(),
                             norm,
+                            scaler.scale(),
                             last == null ? "none" : last,
                             adam.nonFiniteGradients()));
         }
@@ -360,6 +392,7 @@ public final class Trainer {
                                 folder -> {
                                     saveWeights(params, folder.resolve(Checkpoints.WEIGHTS));
                                     adam.save(folder.resolve(Checkpoints.OPTIMIZER));
+                                    scaler.save(folder);
                                 },
                                 config.keepCheckpoints());
             }
@@ -396,6 +429,12 @@ public final class Trainer {
         return seed * 1_000_003L + globalStep;
     }
 
+    /**
+     * Loss scaling of one step for {@code metrics.jsonl}: the scale its backward pass used, how
+     * many gradients overflowed (the step was skipped when &gt; 0), skipped steps so far.
+     */
+    private record Scaling(double scale, int overflowTensors, long skippedSteps) {}
+
     private void metrics(
             TrainState s,
             GradCache.StepResult r,
@@ -404,7 +443,8 @@ public final class Trainer {
             ContrastiveBatch cb,
             TrainingBatch batch,
             double dataSeconds,
-            double stepSeconds)
+            double stepSeconds,
+            Scaling scaling)
             throws IOException {
         ObjectNode n = JSON.createObjectNode();
         n.put("stage", s.stage());
@@ -413,7 +453,11 @@ public final class Trainer {
         n.put("batch_index", batch.batchIndex());
         n.put("loss", r.loss());
         n.put("lr", lr);
-        n.put("grad_norm", norm);
+        if (Double.isNaN(norm)) {
+            n.putNull("grad_norm");
+        } else {
+            n.put("grad_norm", norm);
+        }
         n.put("examples", batch.examples().size());
         n.put("rows_without_negatives", cb.rowsWithoutNegatives());
         n.put("sequences", r.sequences());
@@ -422,6 +466,10 @@ public final class Trainer {
         n.put("data_seconds", dataSeconds);
         n.put("examples_per_s", batch.examples().size() / stepSeconds);
         n.put("tokens_per_s", r.tokens() / stepSeconds);
+        n.put("loss_scale", scaling.scale());
+        n.put("skipped", scaling.overflowTensors() > 0);
+        n.put("overflow_tensors", scaling.overflowTensors());
+        n.put("skipped_steps", scaling.skippedSteps());
         try (BufferedWriter w =
                 Files.newBufferedWriter(
                         metricsFile(),

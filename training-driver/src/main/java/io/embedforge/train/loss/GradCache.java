@@ -63,7 +63,7 @@ public final class GradCache {
      * @param seed dropout seed of this step
      */
     public StepResult step(NDManager manager, ContrastiveBatch batch, long seed) {
-        return step(manager, batch, tokenize(tokenizer, batch, chunkSize), seed);
+        return step(manager, batch, tokenize(tokenizer, batch, chunkSize), seed, 1);
     }
 
     /**
@@ -83,10 +83,19 @@ public final class GradCache {
 
     /**
      * {@link #step(NDManager, ContrastiveBatch, long)} on chunks tokenised beforehand by {@link
-     * #tokenize} with this instance's tokenizer and chunk size.
+     * #tokenize} with this instance's tokenizer and chunk size, with loss scaling: the gradient
+     * entering each chunk's backward pass is multiplied by {@code lossScale}, so the parameter
+     * gradients come out multiplied by it too (the caller divides them again, {@code LossScaler}).
+     * The loss returned is not scaled.
+     *
+     * @param lossScale a power of two (exact scaling), 1 for none
      */
     public StepResult step(
-            NDManager manager, ContrastiveBatch batch, List<TokenBatch> chunks, long seed) {
+            NDManager manager,
+            ContrastiveBatch batch,
+            List<TokenBatch> chunks,
+            long seed,
+            double lossScale) {
         List<EmbeddingInput> seqs = batch.sequences();
         long tokens = 0;
         for (TokenBatch t : chunks) {
@@ -111,6 +120,9 @@ public final class GradCache {
             gc.backward(l);
         }
         NDArray grad = all.getGradient().duplicate();
+        if (lossScale != 1) {
+            grad.muli((float) lossScale);
+        }
         int offset = 0;
         for (int c = 0; c < chunks.size(); c++) {
             TokenBatch t = chunks.get(c);

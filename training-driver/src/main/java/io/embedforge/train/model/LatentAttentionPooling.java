@@ -85,7 +85,7 @@ public final class LatentAttentionPooling extends FixedShapeBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray h = inputs.get(0).toType(DataType.FLOAT32, false);
+        NDArray h = TorchArrays.cast(inputs.get(0), DataType.FLOAT32);
         NDArray poolMask = inputs.get(1);
         NDArray h2 = transform(ps, h, training);
         return new NDList(Pooling.l2Normalize(Pooling.maskedMean(h2, poolMask)));
