@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.encoder.EncoderConfig;
 import io.embedforge.encoder.TextEncoder;
+import io.embedforge.settings.InvalidFileException;
 import io.embedforge.train.ModelVariant;
 import io.embedforge.train.eval.E5Embedder;
 import io.embedforge.train.eval.Embedder;
@@ -37,10 +38,11 @@ import picocli.CommandLine.Option;
 /**
  * {@code eval}: retrieval (nDCG@10, Recall@1/10/100), STS (Spearman), classification (accuracy,
  * macro F1) and clustering (V-measure) scores of the trained model (newest good checkpoint of
- * {@code --run}), the untrained model of the same training config (same seed) and the embedded
- * E5-small-v2 baseline, on the sets of an eval YAML. Prints a table and writes {@code eval.json}
- * (sets with their counts and skipped records, scores, timings) to {@code --out}. Runs on the
- * driver only.
+ * {@code --run}, or the one checkpoint folder {@code --checkpoint} names, so a run's earlier
+ * checkpoints, e.g. budget points of one long run, can be scored), the untrained model of the same
+ * training config (same seed) and the embedded E5-small-v2 baseline, on the sets of an eval YAML.
+ * Prints a table and writes {@code eval.json} (sets with their counts and skipped records, scores,
+ * timings) to {@code --out}. Runs on the driver only.
  *
  * <p>{@code --variants} evaluates the NV-Embed models under other attention masks and pooling heads
  * ({@link ModelVariant}): {@code untrained/causal-mean} is the base decoder as a user would use it
@@ -83,8 +85,17 @@ public final class EvalCommand implements Callable<Integer> {
             description = "training config (conf/train-tiny.yaml)")
     Path config;
 
-    @Option(names = "--run", description = "training run folder; without it only untrained and e5")
+    @Option(
+            names = "--run",
+            description = "training run folder; without it (or --checkpoint) only untrained and e5")
     Path run;
+
+    @Option(
+            names = "--checkpoint",
+            description =
+                    "one checkpoint folder (<run>/checkpoints/ckpt-...) as the trained model,"
+                            + " verified like --run's; instead of --run's newest")
+    Path checkpointFolder;
 
     @Option(names = "--eval", required = true, description = "eval sets (conf/eval-demo.yaml)")
     Path eval;
@@ -211,8 +222,13 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     private List<String> chooseModels() {
+        if (run != null && checkpointFolder != null) {
+            throw new IllegalArgumentException(
+                    "give --run (its newest good checkpoint) or --checkpoint (that one), not both");
+        }
+        boolean trained = run != null || checkpointFolder != null;
         if (models == null || models.isEmpty()) {
-            return run != null ? List.of(TRAINED, UNTRAINED, E5) : List.of(UNTRAINED, E5);
+            return trained ? List.of(TRAINED, UNTRAINED, E5) : List.of(UNTRAINED, E5);
         }
         List<String> out = new ArrayList<>();
         for (String m : models) {
@@ -221,8 +237,9 @@ public final class EvalCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(
                         "--models " + m + " is not one of trained, untrained, e5");
             }
-            if (v.equals(TRAINED) && run == null) {
-                throw new IllegalArgumentException("--models trained needs --run <run folder>");
+            if (v.equals(TRAINED) && !trained) {
+                throw new IllegalArgumentException(
+                        "--models trained needs --run <run folder> or --checkpoint <folder>");
             }
             if (!out.contains(v)) {
                 out.add(v);
@@ -265,6 +282,25 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     private Checkpoints.Loaded checkpoint() throws IOException {
+        if (checkpointFolder != null) {
+            if (!Files.isDirectory(checkpointFolder)) {
+                throw new InvalidFileException(
+                        "--checkpoint "
+                                + checkpointFolder
+                                + " does not exist (or is not a folder)");
+            }
+            try {
+                return new Checkpoints.Loaded(
+                        checkpointFolder, Checkpoints.verify(checkpointFolder));
+            } catch (IOException e) {
+                throw new InvalidFileException(
+                        "--checkpoint "
+                                + checkpointFolder
+                                + " is corrupt or partial: "
+                                + e.getMessage(),
+                        e);
+            }
+        }
         Path dir = run.resolve("checkpoints");
         return new Checkpoints(dir, System.err)
                 .latestGood()
