@@ -3,6 +3,7 @@ package io.embedforge.pipeline.cli;
 import io.embedforge.pipeline.manifest.Versions;
 import io.embedforge.pipeline.stage.StageId;
 import io.embedforge.train.cli.CliStyle;
+import io.embedforge.train.cli.EmbedCommand;
 import io.embedforge.train.cli.EvalCommand;
 import io.embedforge.train.cli.ExportCommand;
 import io.embedforge.train.cli.TrainCommand;
@@ -13,8 +14,8 @@ import picocli.CommandLine.Command;
  * The {@code embedforge} command line: one entry point for every stage, the same in embedded mode
  * ({@code bin/embedforge}) and under {@code spark-submit}. One subcommand per stage of the registry
  * ({@link StageId}), then {@code run}, {@code stages}, {@code export-data} and the training
- * driver's {@code train}, {@code export} and {@code eval}; every one in the style of {@link
- * CliStyle} (defaults and exit codes in its help, user errors on one line with exit code 2).
+ * driver's {@code train}, {@code export}, {@code eval} and {@code embed}; every one in the style of
+ * {@link CliStyle} (defaults and exit codes in its help, user errors on one line with exit code 2).
  */
 @Command(
         name = "embedforge",
@@ -48,6 +49,7 @@ public final class EmbedForge implements Runnable {
         cli.addSubcommand("train", new TrainCommand());
         cli.addSubcommand("export", new ExportCommand());
         cli.addSubcommand("eval", new EvalCommand());
+        cli.addSubcommand("embed", new EmbedCommand());
         cli.addSubcommand("help", new CommandLine.HelpCommand());
         return CliStyle.apply(cli);
     }

@@ -59,7 +59,8 @@ class EmbedForgeCliTest {
                     "export-data",
                     "train",
                     "export",
-                    "eval"
+                    "eval",
+                    "embed"
                 }) {
             assertTrue(r.out().contains(sub), r.out());
         }
@@ -156,7 +157,7 @@ class EmbedForgeCliTest {
     @Test
     void everySubcommandsHelpShowsItsDefaultsAndTheExitCodes() {
         List<String> subs = new ArrayList<>(StageId.names());
-        subs.addAll(List.of("run", "stages", "train", "export", "eval"));
+        subs.addAll(List.of("run", "stages", "train", "export", "eval", "embed"));
         for (String sub : subs) {
             Result r = run(sub, "--help");
             assertEquals(0, r.code(), sub);

@@ -3,6 +3,7 @@ package io.embedforge.train.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.embedforge.settings.InvalidFileException;
+import io.embedforge.train.embed.EmbeddingModel;
 import io.embedforge.train.export.Exporter;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Option;
 public final class ExportCommand implements Callable<Integer> {
 
     /** What {@code train} records in the run folder (config and blend paths). */
-    public static final String RUN_INFO = "run-info.json";
+    public static final String RUN_INFO = EmbeddingModel.RUN_INFO;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -63,17 +64,7 @@ public final class ExportCommand implements Callable<Integer> {
             throw new InvalidFileException(
                     "run folder " + run + " does not exist (or is not a folder)");
         }
-        Path ckDir = run.resolve("checkpoints");
-        Checkpoints.Loaded ckpt =
-                new Checkpoints(ckDir, System.err)
-                        .latestGood()
-                        .orElseThrow(
-                                () ->
-                                        new InvalidFileException(
-                                                "no good checkpoint in "
-                                                        + ckDir
-                                                        + " (none present, or all corrupt or"
-                                                        + " partial); nothing to export"));
+        Checkpoints.Loaded ckpt = EmbeddingModel.latestCheckpoint(run, "nothing to export");
         Exporter.export(c, config, ckpt, out, merged, blendDir());
         System.out.println("exported " + ckpt.folder() + " to " + out);
         return 0;

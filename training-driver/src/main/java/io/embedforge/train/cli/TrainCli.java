@@ -5,13 +5,18 @@ import picocli.CommandLine.Command;
 
 /**
  * Entry point for running the training-driver jar alone (e.g. on a GPU node): {@code train}, {@code
- * export} and {@code eval}, in the style of {@link CliStyle}. The top-level {@code embedforge} CLI
- * registers the same commands.
+ * export}, {@code eval} and {@code embed}, in the style of {@link CliStyle}. The top-level {@code
+ * embedforge} CLI registers the same commands.
  */
 @Command(
         name = "embedforge-train",
         mixinStandardHelpOptions = true,
-        subcommands = {TrainCommand.class, ExportCommand.class, EvalCommand.class},
+        subcommands = {
+            TrainCommand.class,
+            ExportCommand.class,
+            EvalCommand.class,
+            EmbedCommand.class
+        },
         description = "NV-Embed training driver (DJL, no Spark).")
 public final class TrainCli implements Runnable {
 

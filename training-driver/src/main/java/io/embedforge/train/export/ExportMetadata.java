@@ -10,6 +10,7 @@ import io.embedforge.train.model.LatentAttentionConfig;
 import io.embedforge.train.model.LoraConfig;
 import io.embedforge.train.model.NvEmbedModel;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Map;
 
 /** {@code embedforge.json}: everything a loader needs, the machine-readable model card. */
@@ -29,7 +30,11 @@ final class ExportMetadata {
         ObjectNode n = JSON.createObjectNode();
         n.put("format", "embedforge-nv-embed/1");
         n.put("base_model", c.baseModel());
-        n.put("base_model_folder", tiny ? Exporter.BASE_DIR : c.baseModel());
+        n.put(
+                "base_model_folder",
+                tiny
+                        ? Exporter.BASE_DIR
+                        : Path.of(c.baseModel()).toAbsolutePath().normalize().toString());
         n.put("base_model_exported", tiny);
         if (tiny) {
             n.put("model_seed", c.modelSeed());

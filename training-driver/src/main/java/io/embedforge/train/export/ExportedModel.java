@@ -34,7 +34,7 @@ public final class ExportedModel {
                         ? dir.resolve(Exporter.MERGED_DIR)
                         : meta.get("base_model_exported").asBoolean()
                                 ? dir.resolve(Exporter.BASE_DIR)
-                                : Path.of(meta.get("base_model").asText());
+                                : Path.of(meta.get("base_model_folder").asText());
         MistralConfig config = MistralConfig.read(baseDir.resolve("config.json"));
         JsonNode h = meta.get("latent_attention");
         LatentAttentionConfig head =

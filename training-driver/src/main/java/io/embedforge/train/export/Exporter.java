@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.settings.InvalidFileException;
+import io.embedforge.train.FileTrees;
 import io.embedforge.train.data.StageReader;
 import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.data.TrainingExample;
@@ -92,8 +93,10 @@ public final class Exporter {
                         e);
             }
             boolean tiny = "tiny".equals(c.baseModel());
-            String baseRef = tiny ? BASE_DIR : c.baseModel();
-            ModelWeights.saveTrainable(model, out, baseRef);
+            // absolute, so PEFT finds the base from any current directory
+            Path basePath = tiny ? out.resolve(BASE_DIR) : Path.of(c.baseModel());
+            ModelWeights.saveTrainable(
+                    model, out, basePath.toAbsolutePath().normalize().toString());
             if (tiny) {
                 writeBase(model, out.resolve(BASE_DIR), LoraMerge.frozen(model));
             }
@@ -112,11 +115,25 @@ public final class Exporter {
                     out.resolve(META),
                     ExportMetadata.meta(c, model, ckpt, tiny, merged, instructions),
                     StandardCharsets.UTF_8);
+            SentenceTransformersFiles.write(
+                    out,
+                    basePath.resolve("tokenizer.json"),
+                    model.decoder().config().bosTokenId(),
+                    model.decoder().config().eosTokenId(),
+                    c.maxLength(),
+                    instructions);
         }
         Files.writeString(
                 out.resolve("README.md"),
-                ModelCard.card(c, ckpt, "tiny".equals(c.baseModel()), merged, instructions),
+                ModelCard.card(
+                        c,
+                        ckpt,
+                        "tiny".equals(c.baseModel()),
+                        merged,
+                        instructions,
+                        ModelCard.Header.of(c, blendDir)),
                 StandardCharsets.UTF_8);
+        FileTrees.readableByAll(out);
     }
 
     /** Per stage, instruction to number of rows (of the first {@link #INSTRUCTION_SCAN_ROWS}). */
@@ -154,6 +171,9 @@ public final class Exporter {
         ObjectNode cfg = (ObjectNode) JSON.readTree(model.decoder().config().toJson());
         cfg.put("is_causal", false);
         cfg.put("torch_dtype", "float32");
+        // lm_head is not exported (an embedding model has no use for it): tied to the input
+        // embedding, transformers loads the folder without reporting lm_head.weight MISSING
+        cfg.put("tie_word_embeddings", true);
         if (model.decoder().config().family() == DecoderFamily.MISTRAL) {
             cfg.putNull("sliding_window");
         }

@@ -1,26 +1,92 @@
 package io.embedforge.train.export;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.embedforge.contract.TrainingContract;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 
 /** The model card ({@code README.md}) of an exported model: files, use, instructions. */
 final class ModelCard {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private ModelCard() {}
+
+    /**
+     * The Hugging Face metadata header's values that depend on the run.
+     *
+     * @param baseModel the base's Hugging Face id (its config's {@code _name_or_path} when that is
+     *     an {@code owner/name} id), or null when not known (the seeded tiny base has none)
+     * @param datasets the blend's sources (from its {@code manifest.json}), empty when not known
+     */
+    record Header(String baseModel, List<String> datasets) {
+
+        /** Reads the base's config and the blend's manifest (either may be absent). */
+        static Header of(TrainConfig c, Path blendDir) throws IOException {
+            String base = null;
+            Path cfg = Path.of(c.baseModel()).resolve("config.json");
+            if (!"tiny".equals(c.baseModel()) && Files.exists(cfg)) {
+                String id = JSON.readTree(cfg.toFile()).path("_name_or_path").asText("");
+                base = id.matches("[A-Za-z0-9][\\w.-]*/[\\w.-]+") ? id : null;
+            }
+            TreeSet<String> sources = new TreeSet<>();
+            Path manifest = blendDir == null ? null : blendDir.resolve("manifest.json");
+            if (manifest != null && Files.exists(manifest)) {
+                JsonNode m = JSON.readTree(manifest.toFile());
+                m.path("config").path("sources").fieldNames().forEachRemaining(sources::add);
+                m.path("blend")
+                        .path("result")
+                        .path("rows_in")
+                        .fieldNames()
+                        .forEachRemaining(sources::add);
+            }
+            return new Header(base, List.copyOf(sources));
+        }
+    }
 
     static String card(
             TrainConfig c,
             Checkpoints.Loaded ckpt,
             boolean tiny,
             boolean merged,
-            Map<String, Map<String, Long>> instructions) {
+            Map<String, Map<String, Long>> instructions,
+            Header header) {
         StringBuilder s = new StringBuilder();
+        header(s, header);
         files(s, c, ckpt, tiny, merged);
         use(s, c, tiny);
         instructions(s, instructions);
         return s.toString();
+    }
+
+    /** The Hugging Face metadata (YAML front matter) the Hub and sentence-transformers read. */
+    private static void header(StringBuilder s, Header h) {
+        s.append("---\nlibrary_name: sentence-transformers\n");
+        if (h.baseModel() != null) {
+            s.append("base_model: ").append(h.baseModel()).append('\n');
+        }
+        s.append("pipeline_tag: sentence-similarity\ntags:\n");
+        for (String t :
+                List.of(
+                        "sentence-transformers",
+                        "feature-extraction",
+                        "sentence-similarity",
+                        "nv-embed",
+                        "embedforge")) {
+            s.append("- ").append(t).append('\n');
+        }
+        if (!h.datasets().isEmpty()) {
+            s.append("datasets:\n");
+            h.datasets().forEach(d -> s.append("- ").append(d).append('\n'));
+        }
+        s.append("---\n\n");
     }
 
     /** The title and the list of files. */
@@ -83,6 +149,21 @@ final class ModelCard {
                 """
 
                 ## Use
+
+                With sentence-transformers (this folder's `modules.json` and
+                `modeling_embedforge.py`: tokenisation, the bidirectional decoder with the adapter
+                folded in, latent-attention pooling without the instruction tokens, L2
+                normalisation; no PEFT needed):
+
+                ```python
+                from sentence_transformers import SentenceTransformer
+                model = SentenceTransformer("<this folder>", trust_remote_code=True)
+                print(model.prompts)  # one prompt per task instruction used in training
+                queries = model.encode(["what is X?"], prompt="Instruct: <instruction>\\nQuery: ")
+                documents = model.encode(["X is ..."])  # documents carry no instruction
+                ```
+
+                With transformers + PEFT (the decoder alone):
 
                 ```python
                 from transformers import AutoModelForCausalLM

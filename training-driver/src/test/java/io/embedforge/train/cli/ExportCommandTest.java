@@ -14,7 +14,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.train.FileTrees;
-import io.embedforge.train.data.ContractParquet;
 import io.embedforge.train.export.ExportedModel;
 import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
@@ -34,6 +33,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,21 +66,8 @@ class ExportCommandTest {
 
     @BeforeAll
     static void train() throws IOException {
-        Path blend = dir.resolve("blend");
-        ContractParquet.writeStage(blend.resolve("stage1"), 1, 2, 2, 1);
-        ContractParquet.writeStage(blend.resolve("stage2"), 2, 1, 2, 1);
-        conf = dir.resolve("train.yaml");
-        Files.writeString(
-                conf,
-                Files.readString(Path.of("..", "conf", "train-tiny.yaml"))
-                        .replace("max_length: 64", "max_length: 32")
-                        .replace("batch_size: 8", "batch_size: 2")
-                        .replace("warmup_steps: 5", "warmup_steps: 1"));
+        conf = TinyRun.train(dir);
         run = dir.resolve("run");
-        String[] args = {
-            "--config", conf.toString(), "--blend", blend.toString(), "--run", run.toString()
-        };
-        assertEquals(0, new CommandLine(new TrainCommand()).execute(args));
     }
 
     private static int export(String... args) throws Exception {
@@ -114,16 +101,55 @@ class ExportCommandTest {
                         "merged/config.json",
                         "merged/model.safetensors",
                         "merged/tokenizer.json",
-                        "merged/latent_attention.safetensors")) {
+                        "merged/latent_attention.safetensors",
+                        "modules.json",
+                        "config_sentence_transformers.json",
+                        "modeling_embedforge.py",
+                        "1_Normalize/config.json",
+                        "tokenizer.json",
+                        "tokenizer_config.json",
+                        "special_tokens_map.json")) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        // readable by every user of a shared model folder (safetensors were written 0600)
+        try (Stream<Path> files = Files.walk(out)) {
+            for (Path p : files.toList()) {
+                assertEquals(
+                        Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--",
+                        PosixFilePermissions.toString(Files.getPosixFilePermissions(p)),
+                        p.toString());
+            }
         }
         ObjectMapper json = new ObjectMapper();
         JsonNode cfg = json.readTree(out.resolve("adapter_config.json").toFile());
         assertEquals("LORA", cfg.get("peft_type").asText());
         assertEquals(16, cfg.get("r").asInt());
         assertEquals(32, cfg.get("lora_alpha").asInt());
-        assertEquals("base", cfg.get("base_model_name_or_path").asText());
+        // absolute: PEFT resolves a relative base against the current directory
+        assertEquals(
+                out.resolve("base").toAbsolutePath().normalize().toString(),
+                cfg.get("base_model_name_or_path").asText());
         String card = Files.readString(out.resolve("README.md"));
+        assertTrue(card.startsWith("---\nlibrary_name: sentence-transformers\n"), card);
+        assertTrue(card.contains("\npipeline_tag: sentence-similarity\n"), card);
+        assertTrue(card.contains("\n- sentence-transformers\n"), card);
+        JsonNode modules = json.readTree(out.resolve("modules.json").toFile());
+        assertEquals("modeling_embedforge.EmbedForgeNvEmbed", modules.get(0).get("type").asText());
+        assertEquals(
+                "sentence_transformers.base.modules.Normalize",
+                modules.get(1).get("type").asText());
+        JsonNode prompts =
+                json.readTree(out.resolve("config_sentence_transformers.json").toFile())
+                        .get("prompts");
+        assertEquals(
+                "Instruct: " + INSTRUCTION + "\nQuery: ",
+                prompts.get("given_a_question_retrieve_passages_that_answer_the_question")
+                        .asText());
+        JsonNode tokCfg = json.readTree(out.resolve("tokenizer_config.json").toFile());
+        assertEquals("[CLS]", tokCfg.get("bos_token").asText());
+        assertEquals("[SEP]", tokCfg.get("eos_token").asText());
+        assertEquals("[PAD]", tokCfg.get("pad_token").asText());
+        assertEquals("right", tokCfg.get("padding_side").asText());
         assertTrue(card.contains("Instruct: {instruction}\\nQuery: {query}"), card);
         assertTrue(card.contains("| " + INSTRUCTION + " | 4 |"), card);
         assertTrue(card.contains("L2-normalised"), card);

@@ -43,6 +43,9 @@ class TrainCliTest {
             assertTrue(r.out().contains("Exit codes:"), r.out());
         }
         assertTrue(run("train", "--help").out().contains("Default: cpu"));
+        Result embed = run("embed", "--help");
+        assertEquals(0, embed.code());
+        assertTrue(embed.out().contains("Exit codes:"), embed.out());
     }
 
     @Test
