@@ -22,20 +22,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.exceptions import AirflowException, AirflowSkipException
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
 import embedforge_settings as settings
-
-try:  # Airflow 3's task SDK; 2.x models.
-    from airflow.sdk import BaseOperator  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the installed Airflow
-    from airflow.models import BaseOperator
-
-try:  # Airflow 3 calls them assets; 2.x datasets.
-    from airflow.sdk import Asset as DataAsset  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the installed Airflow
-    from airflow.datasets import Dataset as DataAsset
+from embedforge_compat import AirflowException, AirflowSkipException, BaseOperator, DataAsset
 
 
 @dataclass(frozen=True)

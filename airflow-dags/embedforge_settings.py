@@ -26,9 +26,7 @@ import re
 import shlex
 from typing import Any, Mapping
 
-from airflow.exceptions import AirflowFailException
-from airflow.models import Variable
-from airflow.models.param import Param
+from embedforge_compat import AirflowFailException, Param, get_variable
 
 # A path or URI: letters, digits and . _ ~ @ % + = : / - only (no spaces, quotes, shell or glob
 # characters, no line breaks), not starting with '-' (it would read as an option), at most 4096.
@@ -75,7 +73,7 @@ def path_param(description: str) -> Param:
 
 def variable(name: str, default: Any, deserialize_json: bool = False) -> Any:
     """An Airflow Variable, or ``default`` when it is not set."""
-    return Variable.get(name, default_var=default, deserialize_json=deserialize_json)
+    return get_variable(name, default, deserialize_json)
 
 
 def resolve(params: Mapping[str, Any], param: str, var: str, default: Any) -> tuple[Any, str]:

@@ -21,6 +21,27 @@ sys.path.insert(0, str(DAGS_DIR))
 
 import pytest  # noqa: E402
 
+from embedforge_compat import AIRFLOW_3  # noqa: E402
+
+
+def dagbag():
+    """A DagBag of the DAGs folder, without Airflow's examples (2.x takes ``include_examples``;
+    3.x moved DagBag to ``airflow.dag_processing`` and reads ``core.load_examples``, set above)."""
+    if AIRFLOW_3:
+        from airflow.dag_processing.dagbag import DagBag
+
+        return DagBag(dag_folder=str(DAGS_DIR))
+    from airflow.models import DagBag
+
+    return DagBag(dag_folder=str(DAGS_DIR), include_examples=False)
+
+
+def asset_triggers(dag) -> list[str]:
+    """The URIs of the assets (2.x: datasets) that schedule ``dag``."""
+    if AIRFLOW_3:
+        return [asset.uri for asset in dag.timetable.asset_condition.objects]
+    return [uri for uri, _ in dag.timetable.dataset_condition.iter_datasets()]
+
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from airflow.models import DagBag
-
-from conftest import DAGS_DIR
+from conftest import asset_triggers, dagbag
 
 DATA_EDGES = {
     ("ingest", "decontaminate"),
@@ -21,22 +19,18 @@ TRAINING_EDGES = {("resolve_data", "train"), ("train", "export"), ("export", "ev
 DATA_STAGES = ("ingest", "decontaminate", "mine-dense", "mine-bm25", "label-negatives", "blend", "report")
 
 
-def _dagbag() -> DagBag:
-    return DagBag(dag_folder=str(DAGS_DIR), include_examples=False)
-
-
 def _edges(dag) -> set[tuple[str, str]]:
     return {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
 
 
 def test_dagbag_imports_without_errors() -> None:
-    bag = _dagbag()
+    bag = dagbag()
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == {"embedforge_pipeline", "embedforge_training"}
 
 
 def test_data_dag_graph_is_the_documented_flow() -> None:
-    dag = _dagbag().dags["embedforge_pipeline"]
+    dag = dagbag().dags["embedforge_pipeline"]
     assert _edges(dag) == DATA_EDGES
     stages = {t.task_id: t for t in dag.tasks if t.task_id != "publish"}
     for task in stages.values():
@@ -57,10 +51,9 @@ def test_every_stage_runs_by_default() -> None:
 
 
 def test_training_dag_waits_for_the_data_and_runs_train_export_eval() -> None:
-    dag = _dagbag().dags["embedforge_training"]
+    dag = dagbag().dags["embedforge_training"]
     assert _edges(dag) == TRAINING_EDGES
-    triggers = [uri for uri, _ in dag.timetable.dataset_condition.iter_datasets()]
-    assert triggers == ["embedforge://pipeline/training-data"]
+    assert asset_triggers(dag) == ["embedforge://pipeline/training-data"]
     for task_id in ("train", "export", "eval"):
         task = dag.get_task(task_id)
         assert task.queue == "gpu"
@@ -82,7 +75,7 @@ def test_training_dag_renders_the_cli_of_each_stage(airflow_db, tmp_path, monkey
     from airflow.utils.state import DagRunState
 
     monkeypatch.setenv("AIRFLOW_VAR_EMBEDFORGE_TRAIN_COMMAND", "echo embedforge")
-    dag = _dagbag().dags["embedforge_training"]
+    dag = dagbag().dags["embedforge_training"]
     run = dag.test(
         run_conf={
             "data": "/data/run1",
@@ -117,7 +110,7 @@ def test_training_dag_defaults_and_disabled_stages(airflow_db, monkeypatch) -> N
     monkeypatch.setenv("AIRFLOW_VAR_EMBEDFORGE_TRAIN_CONFIG", "/v/train.yaml")
     monkeypatch.setenv("AIRFLOW_VAR_EMBEDFORGE_DEVICE", "gpu")
     monkeypatch.setenv("AIRFLOW_VAR_EMBEDFORGE_MODEL_ROOT", "/models")
-    dag = _dagbag().dags["embedforge_training"]
+    dag = dagbag().dags["embedforge_training"]
     run = dag.test(
         run_conf={"data": "/data/run2", "stages": ["train", "eval"], "max_steps": 3}
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, dagbag
 
 JAR = Path(
     os.environ.get(
@@ -42,9 +42,7 @@ COUNT_ROWS = (
 def _dag(dag_id: str):
     """The DAG from a fresh DagBag, without retries: a failing stage fails the test at once
     instead of waiting out retry_delay inside dag.test()."""
-    from airflow.models import DagBag
-
-    dag = DagBag(dag_folder=str(REPO_ROOT / "airflow-dags"), include_examples=False).dags[dag_id]
+    dag = dagbag().dags[dag_id]
     for task in dag.tasks:
         task.retries = 0
     return dag

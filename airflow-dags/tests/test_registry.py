@@ -18,9 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow.models import DagBag
 
-from conftest import DAGS_DIR, REPO_ROOT
+from conftest import DAGS_DIR, REPO_ROOT, dagbag
 
 JAR = Path(
     os.environ.get(
@@ -60,7 +59,7 @@ def test_data_stages_are_the_registry_in_order(registry: list[dict]) -> None:
 
 
 def test_data_dag_edges_are_the_registry_dependencies(registry: list[dict]) -> None:
-    dag = DagBag(dag_folder=str(DAGS_DIR), include_examples=False).dags["embedforge_pipeline"]
+    dag = dagbag().dags["embedforge_pipeline"]
     edges = {
         (t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids if d != "publish"
     }

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DAGS_DIR
+from conftest import dagbag
 
 RECORDER = "import json, sys\nwith open(sys.argv[1], 'a') as f:\n    f.write(json.dumps(sys.argv[2:]) + '\\n')\n"
 
@@ -52,9 +52,7 @@ def _recorded(rec: dict[str, Path]) -> list[list[str]]:
 
 
 def _dag(dag_id: str):
-    from airflow.models import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS_DIR), include_examples=False).dags[dag_id]
+    dag = dagbag().dags[dag_id]
     for task in dag.tasks:
         task.retries = 0
     return dag
@@ -105,9 +103,8 @@ def test_hostile_training_params_are_refused_and_run_nothing(
 def test_runtime_validation_names_the_bad_setting(param, tmp_path) -> None:
     """Behind the trigger form, the task validates every value itself (params that skipped the
     form, Variables, dataset events): the message names setting and value."""
-    from airflow.exceptions import AirflowFailException
-
     from embedforge_common import training_arguments
+    from embedforge_compat import AirflowFailException
 
     class Ti:
         def xcom_pull(self, task_ids: str) -> str:
@@ -147,8 +144,7 @@ def test_hostile_variables_fail_the_task_before_it_runs(airflow_db, monkeypatch,
 def test_a_dataset_event_with_a_hostile_output_root_is_refused(tmp_path) -> None:
     """The data DAG's output root reaches the training DAG in a dataset event's extra, which
     anyone allowed to post dataset events can write: resolve_data validates it."""
-    from airflow.exceptions import AirflowFailException
-
+    from embedforge_compat import AirflowFailException
     from embedforge_training import _resolve_data
 
     class Event:

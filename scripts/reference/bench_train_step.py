@@ -11,10 +11,18 @@ If batch.json names a base_model (TrainingLoopBenchmark run with a train config 
 conf/train-smollm2.yaml), that Hugging Face folder is loaded instead (e.g. SmolLM2, Llama), with a
 latent head of the paper's shape for its hidden size (512 latents, 8 heads of width hidden).
 
-Usage: OMP_NUM_THREADS=2 python bench_train_step.py <dump folder> [steps] [threads]
+With a chunk size (4th argument, > 0) the step is GradCache's, as the Java trainer's
+GradCache.step: tokenise each chunk of `chunk` sequences on its own (padded to its longest), embed
+every chunk without a graph, InfoNCE and its gradient with respect to the embeddings, then re-run
+each chunk with a graph (the RNG state restored, so LoRA dropout draws the same masks) and
+back-propagate the cached gradient into it. The process's peak resident memory (ru_maxrss) is
+printed at the end.
+
+Usage: OMP_NUM_THREADS=2 python bench_train_step.py <dump folder> [steps] [threads] [chunk]
 """
 import json
 import pathlib
+import resource
 import sys
 import time
 
@@ -32,6 +40,7 @@ def main():
     dump = pathlib.Path(sys.argv[1])
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    chunk = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     torch.set_num_threads(threads)
     torch.manual_seed(42)
     b = json.loads((dump / "batch.json").read_text(encoding="utf-8"))
@@ -76,24 +85,55 @@ def main():
     for step in range(warmup + steps):
         if step == warmup:
             wall, cpu, tok_s = time.perf_counter(), time.process_time(), 0.0
-        t = time.perf_counter()
-        ids, mask, pool = tokenize(tok_file, b["inputs"], b["max_length"], bos, eos)
-        tok_s += time.perf_counter() - t
         opt.zero_grad(set_to_none=True)
-        h = decoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        e = head(h, pool)
-        q, d = e[:n_ex], e[n_ex:]
-        scores = (q @ d.T) / b["temperature"]
-        scores = scores.masked_fill(~allowed, -1e9)
-        loss = -F.log_softmax(scores, dim=1)[torch.arange(n_ex), positive].mean()
-        loss.backward()
+        if chunk > 0:
+            loss, t = gradcache_step(decoder, head, tok_file, b, bos, eos, chunk, allowed, positive)
+        else:
+            t = time.perf_counter()
+            ids, mask, pool = tokenize(tok_file, b["inputs"], b["max_length"], bos, eos)
+            t = time.perf_counter() - t
+            e = head(decoder(input_ids=ids, attention_mask=mask).last_hidden_state, pool)
+            loss = info_nce(e, n_ex, b["temperature"], allowed, positive)
+            loss.backward()
+        tok_s += t
         torch.nn.utils.clip_grad_norm_(params, b["clip_norm"])
         opt.step()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"torch train step: examples={n_ex} sequences={ids.shape[0]} tokens={tokens} steps={steps} "
+    mode = f"gradcache chunk={chunk}" if chunk > 0 else "plain"
+    print(f"torch train step ({mode}): examples={n_ex} sequences={ids.shape[0]} tokens={tokens} steps={steps} "
           f"threads={threads} s_per_step={wall / steps:.3f} examples_per_s={n_ex * steps / wall:.3f} "
           f"tokens_per_s={tokens * steps / wall:.1f} cpu_s_per_step={cpu / steps:.3f} "
           f"tokenize_s_per_step={tok_s / steps:.4f} loss={loss.item():.4f} torch={torch.__version__}")
+    print(f"torch peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}")
+
+
+def info_nce(e, n_ex, temperature, allowed, positive):
+    """Masked InfoNCE: queries are the first n_ex embeddings, candidates the rest."""
+    q, d = e[:n_ex], e[n_ex:]
+    scores = ((q @ d.T) / temperature).masked_fill(~allowed, -1e9)
+    return -F.log_softmax(scores, dim=1)[torch.arange(n_ex), positive].mean()
+
+
+def gradcache_step(decoder, head, tok_file, b, bos, eos, chunk, allowed, positive):
+    """GradCache (Gao et al. 2021) as GradCache.step in Java: returns (loss, tokenise seconds)."""
+    t = time.perf_counter()
+    parts = [tokenize(tok_file, b["inputs"][i:i + chunk], b["max_length"], bos, eos)
+             for i in range(0, len(b["inputs"]), chunk)]
+    tok_s = time.perf_counter() - t
+    states, cached = [], []
+    with torch.no_grad():
+        for ids, mask, pool in parts:
+            states.append(torch.get_rng_state())
+            cached.append(head(decoder(input_ids=ids, attention_mask=mask).last_hidden_state, pool))
+    e = torch.cat(cached).requires_grad_()
+    loss = info_nce(e, b["examples"], b["temperature"], allowed, positive)
+    loss.backward()
+    grads = e.grad.split([c.shape[0] for c in cached])
+    for (ids, mask, pool), state, g in zip(parts, states, grads):
+        torch.set_rng_state(state)
+        out = head(decoder(input_ids=ids, attention_mask=mask).last_hidden_state, pool)
+        out.backward(g)
+    return loss.detach(), tok_s
 
 
 if __name__ == "__main__":

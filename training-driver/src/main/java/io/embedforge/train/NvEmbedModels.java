@@ -30,9 +30,21 @@ public final class NvEmbedModels {
      */
     public static NvEmbedModel tiny(NDManager manager, ModelSpec spec, long seed)
             throws IOException {
+        return tiny(manager, spec, seed, DataType.FLOAT32);
+    }
+
+    /**
+     * The tiny default with the frozen base in {@code baseType} (float16 tests the GPU's precision
+     * path on the CPU: the seeded float32 values rounded to float16).
+     */
+    public static NvEmbedModel tiny(NDManager manager, ModelSpec spec, long seed, DataType baseType)
+            throws IOException {
         MistralConfig c = MistralConfig.tiny();
         NvEmbedModel model = build(c, spec, TINY_LATENT);
         ModelWeights.seedAll(model, seed);
+        if (baseType != DataType.FLOAT32) {
+            ModelWeights.castFrozen(model, baseType);
+        }
         ModelWeights.initialize(model, manager);
         return model;
     }

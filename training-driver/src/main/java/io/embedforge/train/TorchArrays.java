@@ -3,6 +3,7 @@ package io.embedforge.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -52,5 +53,22 @@ public final class TorchArrays {
     /** A libtorch-owned float32 scalar (0-d), for arithmetic on tensors that need gradients. */
     public static NDArray scalar(NDManager manager, float value) {
         return of(manager, new float[] {value}, new Shape());
+    }
+
+    /**
+     * {@code x} as {@code type}, recorded by autograd ({@code x} itself when it already has that
+     * type). DJL's {@code toType} runs below autograd: its result has no gradient function, so each
+     * cast of a float16 base's activations (to float32 for the LoRA branch, norms, softmax and the
+     * latent head, and back) cut the graph, and with a float16 base no LoRA weight received any
+     * gradient (measured on the tiny model: every LoRA gradient exactly 0, {@code
+     * Float16GradientsTest}). A cumulative product with a result type over a new axis of length 1
+     * is the same rounding as {@code toType} forward, and its backward passes the gradient through,
+     * cast back (libtorch returns the gradient unchanged for a length-1 axis).
+     */
+    public static NDArray cast(NDArray x, DataType type) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        return x.expandDims(-1).cumProd(-1, type).squeeze(-1);
     }
 }

@@ -2,6 +2,7 @@ package io.embedforge.pipeline.cli;
 
 import io.embedforge.pipeline.manifest.Versions;
 import io.embedforge.pipeline.stage.StageId;
+import io.embedforge.train.cli.AblateCommand;
 import io.embedforge.train.cli.CliStyle;
 import io.embedforge.train.cli.EmbedCommand;
 import io.embedforge.train.cli.EvalCommand;
@@ -49,6 +50,7 @@ public final class EmbedForge implements Runnable {
         cli.addSubcommand("train", new TrainCommand());
         cli.addSubcommand("export", new ExportCommand());
         cli.addSubcommand("eval", new EvalCommand());
+        cli.addSubcommand("ablate", new AblateCommand());
         cli.addSubcommand("embed", new EmbedCommand());
         cli.addSubcommand("help", new CommandLine.HelpCommand());
         return CliStyle.apply(cli);

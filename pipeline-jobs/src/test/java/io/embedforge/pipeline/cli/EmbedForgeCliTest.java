@@ -60,7 +60,8 @@ class EmbedForgeCliTest {
                     "train",
                     "export",
                     "eval",
-                    "embed"
+                    "embed",
+                    "ablate"
                 }) {
             assertTrue(r.out().contains(sub), r.out());
         }
@@ -200,7 +201,7 @@ class EmbedForgeCliTest {
     @Test
     void everySubcommandsHelpShowsItsDefaultsAndTheExitCodes() {
         List<String> subs = new ArrayList<>(StageId.names());
-        subs.addAll(List.of("run", "stages", "train", "export", "eval", "embed"));
+        subs.addAll(List.of("run", "stages", "train", "export", "eval", "embed", "ablate"));
         for (String sub : subs) {
             Result r = run(sub, "--help");
             assertEquals(0, r.code(), sub);

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.embedforge.encoder.EncoderConfig;
 import io.embedforge.encoder.TextEncoder;
+import io.embedforge.settings.InvalidFileException;
+import io.embedforge.train.ModelVariant;
 import io.embedforge.train.eval.E5Embedder;
 import io.embedforge.train.eval.Embedder;
 import io.embedforge.train.eval.EvalConfig;
@@ -17,6 +19,7 @@ import io.embedforge.train.loop.Checkpoints;
 import io.embedforge.train.loop.TrainConfig;
 import io.embedforge.train.loop.Trainer;
 import io.embedforge.train.model.NvEmbedModel;
+import io.embedforge.train.tokenize.NvEmbedTokenizer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -35,10 +38,16 @@ import picocli.CommandLine.Option;
 /**
  * {@code eval}: retrieval (nDCG@10, Recall@1/10/100), STS (Spearman), classification (accuracy,
  * macro F1) and clustering (V-measure) scores of the trained model (newest good checkpoint of
- * {@code --run}), the untrained model of the same training config (same seed) and the embedded
- * E5-small-v2 baseline, on the sets of an eval YAML. Prints a table and writes {@code eval.json}
- * (sets with their counts and skipped records, scores, timings) to {@code --out}. Runs on the
- * driver only.
+ * {@code --run}, or the one checkpoint folder {@code --checkpoint} names, so a run's earlier
+ * checkpoints, e.g. budget points of one long run, can be scored), the untrained model of the same
+ * training config (same seed) and the embedded E5-small-v2 baseline, on the sets of an eval YAML.
+ * Prints a table and writes {@code eval.json} (sets with their counts and skipped records, scores,
+ * timings) to {@code --out}. Runs on the driver only.
+ *
+ * <p>{@code --variants} evaluates the NV-Embed models under other attention masks and pooling heads
+ * ({@link ModelVariant}): {@code untrained/causal-mean} is the base decoder as a user would use it
+ * raw, {@code trained/bidirectional-mean} the trained LoRA without its latent head. The baselines
+ * issue 16 asks for are one command, not a copy of this path.
  */
 @Command(
         name = "eval",
@@ -76,8 +85,17 @@ public final class EvalCommand implements Callable<Integer> {
             description = "training config (conf/train-tiny.yaml)")
     Path config;
 
-    @Option(names = "--run", description = "training run folder; without it only untrained and e5")
+    @Option(
+            names = "--run",
+            description = "training run folder; without it (or --checkpoint) only untrained and e5")
     Path run;
+
+    @Option(
+            names = "--checkpoint",
+            description =
+                    "one checkpoint folder (<run>/checkpoints/ckpt-...) as the trained model,"
+                            + " verified like --run's; instead of --run's newest")
+    Path checkpointFolder;
 
     @Option(names = "--eval", required = true, description = "eval sets (conf/eval-demo.yaml)")
     Path eval;
@@ -94,6 +112,18 @@ public final class EvalCommand implements Callable<Integer> {
             description = "trained,untrained,e5 (default: all that apply)")
     List<String> models;
 
+    @Option(
+            names = "--variants",
+            split = ",",
+            paramLabel = "MASK-POOLING",
+            description =
+                    "evaluate the trained/untrained model under these attention masks and pooling"
+                            + " heads instead of the trained one (bidirectional-latent), e.g."
+                            + " causal-mean,bidirectional-mean; masks: bidirectional, causal;"
+                            + " pooling: latent, mean, eos. Columns are then named"
+                            + " <model>/<variant>.")
+    List<String> variants;
+
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or gpu:N")
     String device;
 
@@ -109,6 +139,7 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch-size=" + batchSize + " must be >= 1");
         }
         List<String> chosen = chooseModels();
+        List<Column> columns = columns(chosen);
         TrainConfig train = TrainConfig.read(config);
         EvalConfig ec = EvalConfig.read(eval);
         Path root = dataRoot != null ? dataRoot : ec.dataRoot(eval);
@@ -156,20 +187,24 @@ public final class EvalCommand implements Callable<Integer> {
         }
         ObjectNode results = doc.putObject("results");
         Map<String, Map<String, Map<String, Double>>> table = new LinkedHashMap<>();
-        for (String model : chosen) {
-            ObjectNode mj = results.putObject(model);
+        for (Column col : columns) {
+            ObjectNode mj = results.putObject(col.label());
             long m0 = System.nanoTime();
-            Map<String, Map<String, Double>> scores = evaluate(model, train, ckpt, sets);
+            Map<String, Map<String, Double>> scores = evaluate(col, train, ckpt, sets);
             double seconds = (System.nanoTime() - m0) / 1e9;
             mj.put("seconds", seconds);
+            if (variants != null && !col.model().equals(E5)) {
+                mj.put("mask", col.variant().mask().key());
+                mj.put("pooling", col.variant().pooling().key());
+            }
             ObjectNode per = mj.putObject("sets");
             scores.forEach(
                     (set, metrics) -> {
                         ObjectNode sn = per.putObject(set);
                         metrics.forEach(sn::put);
                     });
-            table.put(model, scores);
-            console.printf(Locale.ROOT, "%s: %.1f s%n", model, seconds);
+            table.put(col.label(), scores);
+            console.printf(Locale.ROOT, "%s: %.1f s%n", col.label(), seconds);
         }
         doc.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
         Files.createDirectories(out);
@@ -187,8 +222,13 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     private List<String> chooseModels() {
+        if (run != null && checkpointFolder != null) {
+            throw new IllegalArgumentException(
+                    "give --run (its newest good checkpoint) or --checkpoint (that one), not both");
+        }
+        boolean trained = run != null || checkpointFolder != null;
         if (models == null || models.isEmpty()) {
-            return run != null ? List.of(TRAINED, UNTRAINED, E5) : List.of(UNTRAINED, E5);
+            return trained ? List.of(TRAINED, UNTRAINED, E5) : List.of(UNTRAINED, E5);
         }
         List<String> out = new ArrayList<>();
         for (String m : models) {
@@ -197,8 +237,9 @@ public final class EvalCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(
                         "--models " + m + " is not one of trained, untrained, e5");
             }
-            if (v.equals(TRAINED) && run == null) {
-                throw new IllegalArgumentException("--models trained needs --run <run folder>");
+            if (v.equals(TRAINED) && !trained) {
+                throw new IllegalArgumentException(
+                        "--models trained needs --run <run folder> or --checkpoint <folder>");
             }
             if (!out.contains(v)) {
                 out.add(v);
@@ -207,7 +248,59 @@ public final class EvalCommand implements Callable<Integer> {
         return out;
     }
 
+    /**
+     * One column of the table: a model kind ({@link #TRAINED}, {@link #UNTRAINED}, {@link #E5}) and
+     * the mask and pooling it is built with (ignored for E5).
+     */
+    record Column(String model, ModelVariant variant, String label) {}
+
+    /** The chosen models, each NV-Embed one once per {@code --variants} entry. */
+    private List<Column> columns(List<String> chosen) {
+        List<ModelVariant> vs = new ArrayList<>();
+        if (variants == null || variants.isEmpty()) {
+            vs.add(ModelVariant.NV_EMBED);
+        } else {
+            for (String v : variants) {
+                ModelVariant mv = ModelVariant.parse("--variants", v.trim());
+                if (!vs.contains(mv)) {
+                    vs.add(mv);
+                }
+            }
+        }
+        boolean named = variants != null && !variants.isEmpty();
+        List<Column> out = new ArrayList<>();
+        for (String model : chosen) {
+            if (model.equals(E5)) {
+                out.add(new Column(E5, ModelVariant.NV_EMBED, E5));
+                continue;
+            }
+            for (ModelVariant v : vs) {
+                out.add(new Column(model, v, named ? model + "/" + v.name() : model));
+            }
+        }
+        return out;
+    }
+
     private Checkpoints.Loaded checkpoint() throws IOException {
+        if (checkpointFolder != null) {
+            if (!Files.isDirectory(checkpointFolder)) {
+                throw new InvalidFileException(
+                        "--checkpoint "
+                                + checkpointFolder
+                                + " does not exist (or is not a folder)");
+            }
+            try {
+                return new Checkpoints.Loaded(
+                        checkpointFolder, Checkpoints.verify(checkpointFolder));
+            } catch (IOException e) {
+                throw new InvalidFileException(
+                        "--checkpoint "
+                                + checkpointFolder
+                                + " is corrupt or partial: "
+                                + e.getMessage(),
+                        e);
+            }
+        }
         Path dir = run.resolve("checkpoints");
         return new Checkpoints(dir, System.err)
                 .latestGood()
@@ -215,9 +308,9 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     private Map<String, Map<String, Double>> evaluate(
-            String model, TrainConfig train, Checkpoints.Loaded ckpt, List<LoadedSet> sets)
+            Column col, TrainConfig train, Checkpoints.Loaded ckpt, List<LoadedSet> sets)
             throws IOException {
-        if (model.equals(E5)) {
+        if (col.model().equals(E5)) {
             EncoderConfig e5 =
                     new EncoderConfig(
                             null, null, null, null, null, null, null, null, batchSize, null, null);
@@ -226,11 +319,13 @@ public final class EvalCommand implements Callable<Integer> {
             }
         }
         try (NDManager m = NDManager.newBaseManager(DeviceOption.parse(device))) {
-            NvEmbedModel nv = Trainer.buildModel(m, train);
-            if (model.equals(TRAINED)) {
+            NvEmbedModel nv = Trainer.buildModel(m, train, col.variant());
+            if (col.model().equals(TRAINED)) {
                 Trainer.loadTrainable(m, nv, ckpt.folder().resolve(Checkpoints.WEIGHTS));
             }
-            return scores(new NvEmbedEmbedder(nv, Trainer.tokenizer(train), m, batchSize), sets);
+            try (NvEmbedTokenizer tok = Trainer.tokenizer(train)) {
+                return scores(new NvEmbedEmbedder(nv, tok, m, batchSize), sets);
+            }
         }
     }
 
@@ -299,9 +394,10 @@ public final class EvalCommand implements Callable<Integer> {
     static String format(
             Map<String, Map<String, Map<String, Double>>> table, List<LoadedSet> sets) {
         List<String> models = new ArrayList<>(table.keySet());
+        int width = Math.max(10, models.stream().mapToInt(String::length).max().orElse(0));
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%-28s %-15s %-11s", "set", "task", "metric"));
-        models.forEach(m -> sb.append(String.format(Locale.ROOT, " %10s", m)));
+        models.forEach(m -> sb.append(" ").append(pad(m, width)));
         sb.append('\n');
         for (LoadedSet s : sets) {
             String name = s.config().name();
@@ -311,16 +407,18 @@ public final class EvalCommand implements Callable<Integer> {
                                 Locale.ROOT, "%-28s %-15s %-11s", name, s.config().kind(), metric));
                 for (String m : models) {
                     Double v = table.get(m).get(name).get(metric);
-                    sb.append(
-                            String.format(
-                                    Locale.ROOT,
-                                    metric.equals(SECONDS) ? " %10.1f" : " %10.4f",
-                                    v));
+                    String cell =
+                            String.format(Locale.ROOT, metric.equals(SECONDS) ? "%.1f" : "%.4f", v);
+                    sb.append(" ").append(pad(cell, width));
                 }
                 sb.append('\n');
             }
         }
         return sb.toString();
+    }
+
+    private static String pad(String s, int width) {
+        return " ".repeat(Math.max(0, width - s.length())) + s;
     }
 
     /** Where progress and the table go (tests). */

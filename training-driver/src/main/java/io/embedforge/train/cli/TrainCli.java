@@ -5,8 +5,8 @@ import picocli.CommandLine.Command;
 
 /**
  * Entry point for running the training-driver jar alone (e.g. on a GPU node): {@code train}, {@code
- * export}, {@code eval} and {@code embed}, in the style of {@link CliStyle}. The top-level {@code
- * embedforge} CLI registers the same commands.
+ * export}, {@code eval}, {@code embed} and {@code ablate}, in the style of {@link CliStyle}. The
+ * top-level {@code embedforge} CLI registers the same commands.
  */
 @Command(
         name = "embedforge-train",
@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             ExportCommand.class,
             EvalCommand.class,
-            EmbedCommand.class
+            EmbedCommand.class,
+            AblateCommand.class
         },
         description = "NV-Embed training driver (DJL, no Spark).")
 public final class TrainCli implements Runnable {

@@ -8,6 +8,7 @@ import io.embedforge.train.NoGrad;
 import io.embedforge.train.TorchArrays;
 import io.embedforge.train.weights.HostTensor;
 import io.embedforge.train.weights.SafetensorsCheckpoint;
+import io.embedforge.train.weights.SafetensorsFile;
 import io.embedforge.train.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -162,11 +163,18 @@ public final class Adam implements AutoCloseable {
     }
 
     /**
-     * Restores what {@link #save} wrote.
-     *
-     * @param step the update count recorded with the checkpoint
+     * Restores what {@link #save} wrote, the update count included (it can be below the stage's
+     * step count: a step skipped by loss scaling updates nothing).
      */
-    public void load(Path file, long step) throws IOException {
+    public void load(Path file) throws IOException {
+        long step;
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            String recorded = f.metadata().get("step");
+            if (recorded == null) {
+                throw new IOException("optimizer state " + file + " has no step in its metadata");
+            }
+            step = Long.parseLong(recorded);
+        }
         try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(file)) {
             for (Parameter p : params) {
                 long[] shape = p.getArray().getShape().getShape();

@@ -42,6 +42,7 @@ import java.nio.file.Path;
  * @param keepCheckpoints how many step checkpoints to keep
  * @param seed seed of the dropout masks
  * @param logEvery steps between progress lines
+ * @param precision base type and loss scaling ({@link PrecisionConfig})
  */
 public record TrainConfig(
         String baseModel,
@@ -66,7 +67,8 @@ public record TrainConfig(
         int checkpointEvery,
         int keepCheckpoints,
         long seed,
-        int logEvery) {
+        int logEvery,
+        PrecisionConfig precision) {
 
     private static final Check CHECK = Check.under("");
 
@@ -99,6 +101,7 @@ public record TrainConfig(
         check(checkpointEvery >= 1, "checkpoint_every", checkpointEvery);
         check(keepCheckpoints >= 1, "keep_checkpoints", keepCheckpoints);
         check(logEvery >= 1, "log_every", logEvery);
+        check(precision != null, "precision", precision);
     }
 
     private static void check(boolean ok, String key, Object value) {
@@ -166,6 +169,36 @@ public record TrainConfig(
                 checkpointEvery,
                 keepCheckpoints,
                 seed,
-                logEvery);
+                logEvery,
+                precision);
+    }
+
+    /** A copy with other precision settings (tests). */
+    public TrainConfig withPrecision(PrecisionConfig p) {
+        return new TrainConfig(
+                baseModel,
+                modelSeed,
+                maxLength,
+                loraDropout,
+                temperature,
+                chunkSize,
+                optimizer,
+                weightDecay,
+                beta1,
+                beta2,
+                epsilon,
+                clipNorm,
+                warmupSteps,
+                batchSize,
+                maxNegatives,
+                stage1Lr,
+                stage2Lr,
+                stage1MaxSteps,
+                stage2MaxSteps,
+                checkpointEvery,
+                keepCheckpoints,
+                seed,
+                logEvery,
+                p);
     }
 }

@@ -9,18 +9,16 @@ import io.embedforge.progress.ProgressConsole;
 import io.embedforge.progress.ProgressEvent;
 import io.embedforge.progress.ProgressMeter;
 import io.embedforge.train.ModelSpec;
+import io.embedforge.train.ModelVariant;
 import io.embedforge.train.NvEmbedModels;
 import io.embedforge.train.TorchArrays;
-import io.embedforge.train.data.StageReader;
 import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.loss.ContrastiveBatch;
 import io.embedforge.train.loss.GradCache;
 import io.embedforge.train.loss.Trainables;
-import io.embedforge.train.model.AttentionMaskMode;
 import io.embedforge.train.model.LoraConfig;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
-import io.embedforge.train.model.PoolingMode;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
 import io.embedforge.train.weights.HostTensor;
 import io.embedforge.train.weights.ModelWeights;
@@ -58,6 +56,8 @@ public final class Trainer {
 
     private final TrainConfig config;
     private final Path blendDir;
+    private final StageBatches batches;
+    private final ModelVariant variant;
     private final Path runDir;
     private final PrintStream out;
     private final ProgressMeter meter;
@@ -67,16 +67,12 @@ public final class Trainer {
      * steps).
      */
     public Trainer(TrainConfig config, Path blendDir, Path runDir, PrintStream out) {
-        this(
-                config,
-                blendDir,
-                runDir,
-                out,
-                new ProgressMeter(
-                        InstantSource.system(), Duration.ofSeconds(30), new ProgressConsole(out)));
+        this(config, blendDir, runDir, out, consoleMeter(out));
     }
 
     /**
+     * NV-Embed's model, trained on batches streamed from the blend.
+     *
      * @param config settings
      * @param blendDir holds {@code stage1/} and {@code stage2/}
      * @param runDir receives checkpoints, metrics, curves and the per-stage model folders
@@ -86,8 +82,45 @@ public final class Trainer {
      */
     public Trainer(
             TrainConfig config, Path blendDir, Path runDir, PrintStream out, ProgressMeter meter) {
+        this(config, blendDir, null, ModelVariant.NV_EMBED, runDir, out, meter);
+    }
+
+    /**
+     * A model variant trained on batches prepared beforehand (an ablation's shared inputs), with
+     * progress lines every 30 s.
+     *
+     * @param config settings (its tokenizer and chunk size must be the ones the batches used)
+     * @param batches the steps' inputs
+     * @param variant the attention mask and pooling head to train
+     * @param runDir receives checkpoints, metrics, curves and the per-stage model folders
+     * @param out progress lines
+     */
+    public Trainer(
+            TrainConfig config,
+            StageBatches batches,
+            ModelVariant variant,
+            Path runDir,
+            PrintStream out) {
+        this(config, null, batches, variant, runDir, out, consoleMeter(out));
+    }
+
+    private static ProgressMeter consoleMeter(PrintStream out) {
+        return new ProgressMeter(
+                InstantSource.system(), Duration.ofSeconds(30), new ProgressConsole(out));
+    }
+
+    private Trainer(
+            TrainConfig config,
+            Path blendDir,
+            StageBatches batches,
+            ModelVariant variant,
+            Path runDir,
+            PrintStream out,
+            ProgressMeter meter) {
         this.config = config;
         this.blendDir = blendDir;
+        this.batches = batches;
+        this.variant = variant;
         this.runDir = runDir;
         this.out = out;
         this.meter = meter;
@@ -98,19 +131,24 @@ public final class Trainer {
         return runDir.resolve("metrics.jsonl");
     }
 
-    /** Builds the model the config names, trainables initialised from the model seed. */
+    /** Builds the NV-Embed model the config names, trainables initialised from the model seed. */
     public static NvEmbedModel buildModel(NDManager m, TrainConfig c) throws IOException {
+        return buildModel(m, c, ModelVariant.NV_EMBED);
+    }
+
+    /**
+     * Builds the config's model with another attention mask or pooling head (ablations, the raw
+     * base model in eval); the LoRA and its seeded initial values are the same for every variant.
+     */
+    public static NvEmbedModel buildModel(NDManager m, TrainConfig c, ModelVariant variant)
+            throws IOException {
         LoraConfig nv = LoraConfig.nvEmbed();
         ModelSpec spec =
-                new ModelSpec(
-                        new LoraConfig(nv.rank(), nv.alpha(), c.loraDropout(), nv.targets()),
-                        AttentionMaskMode.BIDIRECTIONAL,
-                        PoolingMode.LATENT_ATTENTION,
-                        null);
+                variant.spec(new LoraConfig(nv.rank(), nv.alpha(), c.loraDropout(), nv.targets()));
+        DataType base = c.precision().baseType(m.getDevice());
         if ("tiny".equals(c.baseModel())) {
-            return NvEmbedModels.tiny(m, spec, c.modelSeed());
+            return NvEmbedModels.tiny(m, spec, c.modelSeed(), base);
         }
-        DataType base = m.getDevice().isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
         return NvEmbedModels.fromHuggingFace(m, Path.of(c.baseModel()), spec, base, c.modelSeed());
     }
 
@@ -139,11 +177,19 @@ public final class Trainer {
     public Result run(NDManager manager, boolean resume, long maxUpdates) throws IOException {
         Files.createDirectories(runDir);
         Checkpoints ckpts = new Checkpoints(runDir.resolve("checkpoints"), out);
-        NvEmbedModel model = buildModel(manager, config);
+        NvEmbedModel model = buildModel(manager, config, variant);
         List<Parameter> params = Trainables.of(model);
+        PrecisionConfig p = config.precision();
+        LossScaler scaler =
+                new LossScaler(
+                        p.scales(p.baseType(manager.getDevice())),
+                        p.lossScaleInit(),
+                        p.lossScaleGrowthInterval());
         try (NvEmbedTokenizer tok = tokenizer(config);
                 Adam adam = new Adam(manager, params, config)) {
-            Run run = new Run(manager, model, params, adam, ckpts, tok, maxUpdates);
+            StageBatches source =
+                    batches != null ? batches : StageBatches.streamed(blendDir, config, tok);
+            Run run = new Run(manager, model, params, adam, scaler, ckpts, tok, source, maxUpdates);
             if (resume) {
                 run.resume();
             }
@@ -165,8 +211,10 @@ public final class Trainer {
         private final NvEmbedModel model;
         private final List<Parameter> params;
         private final Adam adam;
+        private final LossScaler scaler;
         private final Checkpoints ckpts;
         private final GradCache gc;
+        private final StageBatches source;
         private final long maxUpdates;
         private TrainState state = TrainState.fresh(config.seed());
         private Path last;
@@ -177,15 +225,19 @@ public final class Trainer {
                 NvEmbedModel model,
                 List<Parameter> params,
                 Adam adam,
+                LossScaler scaler,
                 Checkpoints ckpts,
                 NvEmbedTokenizer tok,
+                StageBatches source,
                 long maxUpdates) {
             this.manager = manager;
             this.model = model;
             this.params = params;
             this.adam = adam;
+            this.scaler = scaler;
             this.ckpts = ckpts;
             this.gc = new GradCache(model, tok, config.chunkSize(), config.temperature());
+            this.source = source;
             this.maxUpdates = maxUpdates;
         }
 
@@ -199,8 +251,9 @@ public final class Trainer {
             last = good.get().folder();
             state = good.get().state();
             loadWeights(manager, params, last.resolve(Checkpoints.WEIGHTS));
+            scaler.load(last);
             if (!state.stageComplete()) {
-                adam.load(last.resolve(Checkpoints.OPTIMIZER), state.stageStep());
+                adam.load(last.resolve(Checkpoints.OPTIMIZER));
             }
             out.printf(
                     Locale.ROOT,
@@ -225,13 +278,12 @@ public final class Trainer {
                                 stage, 0, state.globalStep(), Long.MIN_VALUE, false, state.seed());
                 adam.reset();
             }
-            Path stageDir = blendDir.resolve("stage" + stage);
-            long total = StageReader.countBatches(stageDir);
+            long total = source.count(stage);
             if (config.maxSteps(stage) > 0) {
                 total = Math.min(total, config.maxSteps(stage));
             }
             Progress progress = new Progress(stage, total, state.stageStep());
-            try (StageReader reader = new StageReader(stageDir, state.lastBatchIndex())) {
+            try (StageBatches.Cursor reader = source.open(stage, state.lastBatchIndex())) {
                 while (state.stageStep() < total && reader.hasNext()) {
                     if (maxUpdates > 0 && updates >= maxUpdates) {
                         return false;
@@ -247,25 +299,44 @@ public final class Trainer {
             return true;
         }
 
-        /** One update: GradCache forward/backward, clipping, the divergence check, Adam. */
-        private void update(int stage, TrainingBatch batch, long total, Progress progress)
+        /**
+         * One update: GradCache forward/backward (loss-scaled on a float16 base), clipping, the
+         * divergence check, Adam; or, when the scaled gradients overflowed, a skipped step (batch
+         * consumed, no update, scale halved).
+         */
+        private void update(int stage, StepBatch in, long total, Progress progress)
                 throws IOException {
             long t0 = System.nanoTime();
-            ContrastiveBatch cb =
-                    ContrastiveBatch.of(batch.withMaxNegatives(config.maxNegatives()));
-            long t1 = System.nanoTime();
+            TrainingBatch batch = in.batch();
+            ContrastiveBatch cb = in.contrastive();
             Trainables.zeroGradients(params);
             GradCache.StepResult r;
+            double scale = scaler.scale();
             try (NDManager step = manager.newSubManager()) {
-                r = gc.step(step, cb, stepSeed(state.seed(), state.globalStep()));
+                r =
+                        gc.step(
+                                step,
+                                cb,
+                                in.chunks(),
+                                stepSeed(state.seed(), state.globalStep()),
+                                scale);
             }
-            double norm = adam.clipGradients(config.clipNorm());
-            if (!Double.isFinite(r.loss()) || !Double.isFinite(norm)) {
-                throw diverged(stage, batch, r, norm);
-            }
+            int overflow = Double.isFinite(r.loss()) ? scaler.unscale(manager, params) : 0;
+            double norm = Double.NaN;
             double lr =
                     LrSchedule.at(config.lr(stage), config.warmupSteps(), total, state.stageStep());
-            adam.step(lr);
+            if (overflow > 0) {
+                if (!scaler.overflowed(overflow)) {
+                    throw diverged(stage, batch, r, norm);
+                }
+            } else {
+                norm = adam.clipGradients(config.clipNorm());
+                if (!Double.isFinite(r.loss()) || !Double.isFinite(norm)) {
+                    throw diverged(stage, batch, r, norm);
+                }
+                adam.step(lr);
+                scaler.stepped();
+            }
             long t2 = System.nanoTime();
             state =
                     new TrainState(
@@ -277,8 +348,10 @@ public final class Trainer {
                             state.seed());
             updates++;
             noteBatchSize(batch);
-            metrics(state, r, lr, norm, cb, batch, (t1 - t0) / 1e9, (t2 - t0) / 1e9);
-            progress.report(state, r, lr, batch.examples().size(), (t2 - t0) / 1e9);
+            double secs = in.seconds() + (t2 - t0) / 1e9;
+            Scaling sc = new Scaling(scale, overflow, scaler.skippedSteps());
+            metrics(state, r, lr, norm, cb, batch, in.seconds(), secs, sc);
+            progress.report(state, r, lr, batch.examples().size(), secs);
         }
 
         private TrainingDivergedException diverged(
@@ -287,14 +360,15 @@ public final class Trainer {
                     String.format(
                             Locale.ROOT,
                             "training diverged at stage %d step %d (batch_index %d):"
-                                    + " loss=%s gradient norm=%s; no update applied,"
-                                    + " last good checkpoint: %s; non-finite"
+                                    + " loss=%s gradient norm=%s loss scale=%s; no update"
+                                    + " applied, last good checkpoint: %s; non-finite"
                                     + " gradients: %s",
                             stage,
                             state.stageStep() + 1,
                             batch.batchIndex(),
                             r.loss(),
                             norm,
+                            scaler.scale(),
                             last == null ? "none" : last,
                             adam.nonFiniteGradients()));
         }
@@ -318,6 +392,7 @@ public final class Trainer {
                                 folder -> {
                                     saveWeights(params, folder.resolve(Checkpoints.WEIGHTS));
                                     adam.save(folder.resolve(Checkpoints.OPTIMIZER));
+                                    scaler.save(folder);
                                 },
                                 config.keepCheckpoints());
             }
@@ -354,6 +429,12 @@ public final class Trainer {
         return seed * 1_000_003L + globalStep;
     }
 
+    /**
+     * Loss scaling of one step for {@code metrics.jsonl}: the scale its backward pass used, how
+     * many gradients overflowed (the step was skipped when &gt; 0), skipped steps so far.
+     */
+    private record Scaling(double scale, int overflowTensors, long skippedSteps) {}
+
     private void metrics(
             TrainState s,
             GradCache.StepResult r,
@@ -362,7 +443,8 @@ public final class Trainer {
             ContrastiveBatch cb,
             TrainingBatch batch,
             double dataSeconds,
-            double stepSeconds)
+            double stepSeconds,
+            Scaling scaling)
             throws IOException {
         ObjectNode n = JSON.createObjectNode();
         n.put("stage", s.stage());
@@ -371,7 +453,11 @@ public final class Trainer {
         n.put("batch_index", batch.batchIndex());
         n.put("loss", r.loss());
         n.put("lr", lr);
-        n.put("grad_norm", norm);
+        if (Double.isNaN(norm)) {
+            n.putNull("grad_norm");
+        } else {
+            n.put("grad_norm", norm);
+        }
         n.put("examples", batch.examples().size());
         n.put("rows_without_negatives", cb.rowsWithoutNegatives());
         n.put("sequences", r.sequences());
@@ -380,6 +466,10 @@ public final class Trainer {
         n.put("data_seconds", dataSeconds);
         n.put("examples_per_s", batch.examples().size() / stepSeconds);
         n.put("tokens_per_s", r.tokens() / stepSeconds);
+        n.put("loss_scale", scaling.scale());
+        n.put("skipped", scaling.overflowTensors() > 0);
+        n.put("overflow_tensors", scaling.overflowTensors());
+        n.put("skipped_steps", scaling.skippedSteps());
         try (BufferedWriter w =
                 Files.newBufferedWriter(
                         metricsFile(),

@@ -63,14 +63,43 @@ public final class GradCache {
      * @param seed dropout seed of this step
      */
     public StepResult step(NDManager manager, ContrastiveBatch batch, long seed) {
+        return step(manager, batch, tokenize(tokenizer, batch, chunkSize), seed, 1);
+    }
+
+    /**
+     * The batch's sequences tokenised, {@code chunkSize} per chunk: the model-independent part of a
+     * step, which an ablation computes once for all its variants.
+     */
+    public static List<TokenBatch> tokenize(
+            NvEmbedTokenizer tokenizer, ContrastiveBatch batch, int chunkSize) {
         List<EmbeddingInput> seqs = batch.sequences();
         List<TokenBatch> chunks = new ArrayList<>();
-        long tokens = 0;
         for (int from = 0; from < seqs.size(); from += chunkSize) {
-            TokenBatch t =
-                    tokenizer.encode(seqs.subList(from, Math.min(seqs.size(), from + chunkSize)));
+            chunks.add(
+                    tokenizer.encode(seqs.subList(from, Math.min(seqs.size(), from + chunkSize))));
+        }
+        return chunks;
+    }
+
+    /**
+     * {@link #step(NDManager, ContrastiveBatch, long)} on chunks tokenised beforehand by {@link
+     * #tokenize} with this instance's tokenizer and chunk size, with loss scaling: the gradient
+     * entering each chunk's backward pass is multiplied by {@code lossScale}, so the parameter
+     * gradients come out multiplied by it too (the caller divides them again, {@code LossScaler}).
+     * The loss returned is not scaled.
+     *
+     * @param lossScale a power of two (exact scaling), 1 for none
+     */
+    public StepResult step(
+            NDManager manager,
+            ContrastiveBatch batch,
+            List<TokenBatch> chunks,
+            long seed,
+            double lossScale) {
+        List<EmbeddingInput> seqs = batch.sequences();
+        long tokens = 0;
+        for (TokenBatch t : chunks) {
             tokens += t.tokenCount();
-            chunks.add(t);
         }
         NDList cached = new NDList();
         for (int c = 0; c < chunks.size(); c++) {
@@ -91,6 +120,9 @@ public final class GradCache {
             gc.backward(l);
         }
         NDArray grad = all.getGradient().duplicate();
+        if (lossScale != 1) {
+            grad.muli((float) lossScale);
+        }
         int offset = 0;
         for (int c = 0; c < chunks.size(); c++) {
             TokenBatch t = chunks.get(c);

@@ -85,7 +85,7 @@ public final class LatentAttentionPooling extends FixedShapeBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray h = inputs.get(0).toType(DataType.FLOAT32, false);
+        NDArray h = TorchArrays.cast(inputs.get(0), DataType.FLOAT32);
         NDArray poolMask = inputs.get(1);
         NDArray h2 = transform(ps, h, training);
         return new NDList(Pooling.l2Normalize(Pooling.maskedMean(h2, poolMask)));
@@ -97,7 +97,12 @@ public final class LatentAttentionPooling extends FixedShapeBlock {
         long len = h.getShape().get(1);
         int heads = config.numHeads();
         int hd = config.headDim();
-        NDArray lat = value(ps, latents, h, training);
+        // The latents are a parameter, owned by the model's long-lived manager: ops on them
+        // directly would attach ctx, kv, k and v there, about 40 MB per forward at SmolLM2's
+        // width, never freed (the trainer and eval grew by ~200 MB per step until the OOM
+        // killer stopped them). A zero of the input's manager plus the latents moves that work to
+        // the caller's per-chunk manager; the gradient still reaches the latents through the add.
+        NDArray lat = TorchArrays.scalar(h.getManager(), 0f).add(value(ps, latents, h, training));
         NDArray x = normQuery.forward(ps, new NDList(h), training).singletonOrThrow();
         NDArray ctx = normContext.forward(ps, new NDList(lat), training).singletonOrThrow();
         NDArray q =

@@ -57,7 +57,7 @@ final class LoraLinear extends FixedShapeBlock {
         if (loraA == null) {
             return new NDList(y);
         }
-        NDArray xf = x.toType(DataType.FLOAT32, false);
+        NDArray xf = TorchArrays.cast(x, DataType.FLOAT32);
         if (training && dropout > 0) {
             xf = xf.getNDArrayInternal().dropout(xf, dropout, true).singletonOrThrow();
         }
@@ -67,8 +67,9 @@ final class LoraLinear extends FixedShapeBlock {
         NDArray up = down.getNDArrayInternal().linear(down, b, null).singletonOrThrow();
         return new NDList(
                 y.add(
-                        up.mul(TorchArrays.scalar(up.getManager(), scaling))
-                                .toType(y.getDataType(), false)));
+                        TorchArrays.cast(
+                                up.mul(TorchArrays.scalar(up.getManager(), scaling)),
+                                y.getDataType())));
     }
 
     @Override

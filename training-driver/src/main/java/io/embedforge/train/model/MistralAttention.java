@@ -66,11 +66,10 @@ final class MistralAttention extends FixedShapeBlock {
         }
         DataType t = x.getDataType();
         NDArray scores =
-                qs.matMul(ks.transpose(0, 1, 3, 2))
-                        .toType(DataType.FLOAT32, false)
+                TorchArrays.cast(qs.matMul(ks.transpose(0, 1, 3, 2)), DataType.FLOAT32)
                         .mul(TorchArrays.scalar(x.getManager(), (float) (1.0 / Math.sqrt(headDim))))
                         .add(bias);
-        NDArray probs = scores.softmax(-1).toType(t, false);
+        NDArray probs = TorchArrays.cast(scores.softmax(-1), t);
         NDArray out =
                 probs.matMul(vs).transpose(0, 2, 1, 3).reshape(b, len, (long) heads * headDim);
         return o.forward(ps, new NDList(out), training);

@@ -22,7 +22,7 @@ public final class Pooling {
      */
     public static NDArray maskedMean(NDArray h, NDArray mask) {
         NDArray m = mask.toType(DataType.FLOAT32, false);
-        NDArray hf = h.toType(DataType.FLOAT32, false);
+        NDArray hf = TorchArrays.cast(h, DataType.FLOAT32);
         NDArray sum = hf.mul(m.expandDims(-1)).sum(new int[] {1});
         NDArray count = m.sum(new int[] {1}, true);
         return sum.div(count);
@@ -45,7 +45,7 @@ public final class Pooling {
                         .reshape(1, len)
                         .toDevice(m.getDevice(), false);
         NDArray pick = pos.eq(last).toType(DataType.FLOAT32, false);
-        return h.toType(DataType.FLOAT32, false).mul(pick.expandDims(-1)).sum(new int[] {1});
+        return TorchArrays.cast(h, DataType.FLOAT32).mul(pick.expandDims(-1)).sum(new int[] {1});
     }
 
     /** Rows divided by {@code max(||row||_2, 1e-12)}. */

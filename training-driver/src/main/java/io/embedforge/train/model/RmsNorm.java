@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.embedforge.train.TorchArrays;
 
 /**
  * Root-mean-square layer norm (Zhang and Sennrich 2019) as in Mistral: {@code w * x /
@@ -29,9 +30,9 @@ final class RmsNorm extends FixedShapeBlock {
     }
 
     NDArray apply(NDArray x, NDArray w) {
-        NDArray xf = x.toType(DataType.FLOAT32, false);
+        NDArray xf = TorchArrays.cast(x, DataType.FLOAT32);
         NDArray var = xf.square().mean(new int[] {-1}, true);
-        NDArray normed = xf.div(var.add(eps).sqrt()).toType(x.getDataType(), false);
+        NDArray normed = TorchArrays.cast(xf.div(var.add(eps).sqrt()), x.getDataType());
         return normed.mul(w);
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.training.initializer.Initializer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -84,6 +85,26 @@ public final class ModelWeights {
                 scale = 0.02;
             }
             p.setInitializer(new SeededInitializer(kind, scale, seed, n));
+        }
+    }
+
+    /**
+     * Makes every frozen (base) parameter's initializer produce {@code type}: its float32 values
+     * rounded (after {@link #seedAll}, before {@link #initialize}).
+     */
+    public static void castFrozen(Block model, DataType type) {
+        for (Parameter p : model.getParameters().values()) {
+            if (p.requiresGradient()) {
+                continue;
+            }
+            Initializer f32 = p.getInitializer();
+            p.setInitializer(
+                    (manager, shape, t) -> {
+                        NDArray a = f32.initialize(manager, shape, DataType.FLOAT32);
+                        NDArray cast = a.toType(type, false);
+                        a.close();
+                        return cast;
+                    });
         }
     }
 

@@ -40,7 +40,11 @@ import java.util.Map;
  * scripts/reference/bench_train_step.py} (the same step in PyTorch). With a 5th argument, a
  * training config naming a Hugging Face base model (e.g. {@code conf/train-smollm2.yaml}), the
  * model, tokenizer, max length and negatives per row are that config's instead of the tiny model's.
- * Usage: {@code TrainingLoopBenchmark [examples] [chunk] [steps] [dump folder] [train config]}.
+ * A 6th argument {@code gradcache} times only the GradCache step: the plain full-batch step of a
+ * real model's 16 x (1 + 1 + 3) batch holds every layer's activations at once (SmolLM2: past 16 GB
+ * resident), while the trainer itself always steps through GradCache. The process's peak resident
+ * memory ({@code VmHWM}) is printed at the end, since memory is what GradCache buys. Usage: {@code
+ * TrainingLoopBenchmark [examples] [chunk] [steps] [dump folder] [train config] [both|gradcache]}.
  */
 public final class TrainingLoopBenchmark {
 
@@ -51,7 +55,13 @@ public final class TrainingLoopBenchmark {
         int chunk = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         Path dump = args.length > 3 && !args[3].isEmpty() ? Path.of(args[3]) : null;
-        Path conf = args.length > 4 ? Path.of(args[4]) : null;
+        Path conf = args.length > 4 && !args[4].isEmpty() ? Path.of(args[4]) : null;
+        String modes = args.length > 5 ? args[5] : "both";
+        if (!modes.equals("both") && !modes.equals("gradcache")) {
+            throw new IllegalArgumentException(
+                    "6th argument (modes) is " + modes + "; allowed: both, gradcache");
+        }
+        int firstMode = modes.equals("gradcache") ? 1 : 0;
         TrainConfig config =
                 TrainConfig.read(conf != null ? conf : Path.of("..", "conf", "train-tiny.yaml"));
         List<TrainingExample> ex = new ArrayList<>();
@@ -100,7 +110,7 @@ public final class TrainingLoopBenchmark {
             long tokens = 0;
             try (Adam adam = new Adam(m, params, config)) {
                 for (int s = 0; s <= steps; s++) {
-                    for (int mode = 0; mode < 2; mode++) {
+                    for (int mode = firstMode; mode < 2; mode++) {
                         long c0 = os.getProcessCpuTime();
                         long t0 = System.nanoTime();
                         Trainables.zeroGradients(params);
@@ -121,7 +131,7 @@ public final class TrainingLoopBenchmark {
                     }
                 }
             }
-            double[] plain = {total[0]};
+            double[] plain = {firstMode == 0 ? total[0] : Double.NaN};
             double[] cached = {total[1]};
             System.out.printf(
                     Locale.ROOT,
@@ -159,15 +169,31 @@ public final class TrainingLoopBenchmark {
                 }
             }
             double readPerExample = (System.nanoTime() - t0) / 1e9 / rows;
-            stepPerExample = plain[0] / steps / examples;
+            stepPerExample = (firstMode == 0 ? plain[0] : cached[0]) / steps / examples;
             System.out.printf(
                     Locale.ROOT,
-                    "reader: %d rows, %.1f us/example (read + layout); plain training step %.1f ms/example; loader share %.2f%%%n",
+                    "reader: %d rows, %.1f us/example (read + layout); %s training step %.1f ms/example; loader share %.2f%%%n",
                     rows,
                     readPerExample * 1e6,
+                    firstMode == 0 ? "plain" : "gradcache",
                     stepPerExample * 1e3,
                     100 * readPerExample / (readPerExample + stepPerExample));
         }
+        System.out.println("java peak_rss_mb=" + peakRssMb());
+    }
+
+    /** The process's resident high-water mark in MB ({@code VmHWM}), or -1 off Linux. */
+    private static long peakRssMb() throws java.io.IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.exists(status)) {
+            return -1;
+        }
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+            }
+        }
+        return -1;
     }
 
     /**

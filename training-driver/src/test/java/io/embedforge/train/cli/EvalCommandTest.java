@@ -185,6 +185,82 @@ class EvalCommandTest {
                         .asDouble());
     }
 
+    /**
+     * {@code --checkpoint} scores the one folder it names (the older checkpoint here: same scores
+     * as {@code --run}'s newest good one), refuses a corrupt folder naming the file (exit 2, no
+     * eval.json), a missing folder, and {@code --run} together with it.
+     */
+    @Test
+    void checkpointOptionScoresThatFolderAndRefusesACorruptOne() throws IOException {
+        Path ckpts = dir.resolve("run").resolve("checkpoints");
+        Path out = dir.resolve("out-ckpt");
+        String[] common = {
+            "--config",
+            TRAIN_TINY.toString(),
+            "--eval",
+            DEMO.toString(),
+            "--models",
+            "trained",
+            "--batch-size",
+            "64"
+        };
+        List<String> good = new ArrayList<>(List.of(common));
+        good.addAll(
+                List.of(
+                        "--checkpoint",
+                        ckpts.resolve("ckpt-000000002-s1").toString(),
+                        "--out",
+                        out.toString()));
+        assertEquals(0, new CommandLine(new EvalCommand()).execute(good.toArray(String[]::new)));
+        JsonNode r = new ObjectMapper().readTree(out.resolve(EvalCommand.EVAL_JSON).toFile());
+        assertEquals(2, r.get("checkpoint").get("global_step").asInt());
+        assertEquals(
+                withoutSeconds(
+                        result.get("results").get("trained").get("sets").get("stsbenchmark-train")),
+                withoutSeconds(
+                        r.get("results").get("trained").get("sets").get("stsbenchmark-train")),
+                "the same checkpoint scores the same");
+
+        java.io.StringWriter err = new java.io.StringWriter();
+        CommandLine cli = new CommandLine(new EvalCommand());
+        cli.setErr(new java.io.PrintWriter(err));
+        Path bad = dir.resolve("out-corrupt");
+        for (String[] extra :
+                List.of(
+                        new String[] {
+                            "--checkpoint", ckpts.resolve("ckpt-000000004-s1").toString()
+                        },
+                        new String[] {
+                            "--checkpoint", ckpts.resolve("ckpt-000000009-s1").toString()
+                        },
+                        new String[] {
+                            "--checkpoint",
+                            ckpts.resolve("ckpt-000000002-s1").toString(),
+                            "--run",
+                            dir.resolve("run").toString()
+                        })) {
+            List<String> a = new ArrayList<>(List.of(common));
+            a.addAll(List.of(extra));
+            a.addAll(List.of("--out", bad.toString()));
+            assertNotEquals(0, cli.execute(a.toArray(String[]::new)), List.of(extra).toString());
+            assertTrue(!Files.exists(bad.resolve(EvalCommand.EVAL_JSON)));
+        }
+        assertTrue(
+                err.toString().contains("ckpt-000000004-s1 is corrupt or partial")
+                        && err.toString().contains(Checkpoints.WEIGHTS + " has SHA-256"),
+                err.toString());
+        assertTrue(err.toString().contains("ckpt-000000009-s1 does not exist"), err.toString());
+        assertTrue(err.toString().contains("not both"), err.toString());
+    }
+
+    /** A set's scores without its timing, which differs from run to run. */
+    private static JsonNode withoutSeconds(JsonNode scores) {
+        com.fasterxml.jackson.databind.node.ObjectNode copy =
+                ((com.fasterxml.jackson.databind.node.ObjectNode) scores).deepCopy();
+        copy.remove("seconds");
+        return copy;
+    }
+
     @Test
     void badModelOptionsAreRefused() {
         CommandLine cli = new CommandLine(new EvalCommand());

@@ -3,7 +3,10 @@ package io.embedforge.train.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -36,7 +39,7 @@ class TrainCliTest {
 
     @Test
     void helpShowsDefaultsExitCodesAndTheConfAlias() {
-        for (String sub : new String[] {"train", "export", "eval"}) {
+        for (String sub : new String[] {"train", "export", "eval", "ablate"}) {
             Result r = run(sub, "--help");
             assertEquals(0, r.code(), sub);
             assertTrue(r.out().contains("--conf, --config=FILE"), sub + ": " + r.out());
@@ -113,5 +116,34 @@ class TrainCliTest {
         assertTrue(
                 export.err().contains("run folder") && export.err().contains("no-run"),
                 export.err());
+    }
+
+    @Test
+    void aGpuWithTheCpuLibtorchFailsBeforeTheModelIsReadWithTheRemedy() throws Exception {
+        assumeFalse(
+                Engine.getEngine("PyTorch").hasCapability(StandardCapabilities.CUDA),
+                "a CUDA libtorch is loaded");
+        Path blend = dir.resolve("blend");
+        Files.createDirectories(blend.resolve("stage1"));
+        Files.createDirectories(blend.resolve("stage2"));
+        Path runDir = dir.resolve("r");
+        // train-7b.yaml names /models/Mistral-7B-v0.1, absent here: the GPU check comes first
+        Result r =
+                run(
+                        "train",
+                        "--conf",
+                        Path.of("..", "conf", "train-7b.yaml").toString(),
+                        "--blend",
+                        blend.toString(),
+                        "--run",
+                        runDir.toString(),
+                        "--device",
+                        "gpu");
+        assertEquals(CliStyle.EXIT_BAD_INPUT, r.code(), r.err());
+        assertTrue(r.err().contains("--device gpu:0: the loaded libtorch"), r.err());
+        assertTrue(r.err().contains("PYTORCH_FLAVOR=cu128"), r.err());
+        assertFalse(r.err().contains("Mistral-7B"), "model not touched: " + r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertFalse(Files.exists(runDir), "nothing written");
     }
 }

@@ -54,7 +54,8 @@ class TrainerTest {
                 2,
                 3,
                 c.seed(),
-                1);
+                1,
+                c.precision());
     }
 
     private Path blend() throws IOException {
@@ -201,7 +202,8 @@ class TrainerTest {
                         c.checkpointEvery(),
                         c.keepCheckpoints(),
                         c.seed(),
-                        c.logEvery());
+                        c.logEvery(),
+                        c.precision());
         try (NDManager m = NDManager.newBaseManager()) {
             TrainingDivergedException e =
                     assertThrows(
