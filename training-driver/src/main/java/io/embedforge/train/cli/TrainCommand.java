@@ -15,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,7 +51,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from the newest good checkpoint")
     boolean resume;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or gpu:N")
+    @Option(
+            names = "--device",
+            defaultValue = "cpu",
+            description =
+                    "cpu, gpu, gpu:N, or gpu:N,M,... to spread each batch's chunks over several"
+                            + " GPUs (cpu:N,M,...: model copies on the one CPU, to test that path;"
+                            + " docs/gpu.md)")
     String device;
 
     @Option(
@@ -76,22 +84,26 @@ public final class TrainCommand implements Callable<Integer> {
         Duration interval = ProgressMeter.interval(progressInterval);
         TrainConfig c = TrainConfig.read(config);
         checkBlend(blend);
-        Device dev = DeviceOption.parse(device);
+        List<Device> devices = DeviceOption.parseList(device);
+        checkChunks(device, devices.size(), c, config);
         Files.createDirectories(run);
         ObjectNode info = new ObjectMapper().createObjectNode();
         info.put("config", config.toAbsolutePath().toString());
         // export reads the blend folder from here to list the task instructions in the card
         info.put("blend", blend.toAbsolutePath().toString());
         Files.writeString(run.resolve(ExportCommand.RUN_INFO), info.toPrettyString());
-        try (NDManager m = NDManager.newBaseManager(dev);
-                ProgressJson json = ProgressJson.open(progressJson)) {
+        List<NDManager> managers = new ArrayList<>();
+        try (ProgressJson json = ProgressJson.open(progressJson)) {
+            for (Device d : devices) {
+                managers.add(NDManager.newBaseManager(d));
+            }
             ProgressMeter meter =
                     new ProgressMeter(
                             InstantSource.system(),
                             interval,
                             new ProgressConsole(System.out).andJson(json));
             Trainer.Result r =
-                    new Trainer(c, blend, run, System.out, meter).run(m, resume, maxSteps);
+                    new Trainer(c, blend, run, System.out, meter).run(managers, resume, maxSteps);
             System.out.printf(
                     "%s at stage %d step %d; metrics %s; last checkpoint %s%n",
                     r.finished() ? "finished" : "stopped",
@@ -99,8 +111,37 @@ public final class TrainCommand implements Callable<Integer> {
                     r.state().stageStep(),
                     run.resolve("metrics.jsonl"),
                     r.lastCheckpoint());
+        } finally {
+            managers.forEach(NDManager::close);
         }
         return 0;
+    }
+
+    /**
+     * Fails (exit code 2) when a full batch has fewer GradCache chunks than there are devices: each
+     * device works on whole chunks, so a device without one would only cost memory.
+     */
+    static void checkChunks(String value, int devices, TrainConfig c, Path config) {
+        long sequences = (long) c.batchSize() * (2 + c.maxNegatives());
+        long chunks = (sequences + c.chunkSize() - 1) / c.chunkSize();
+        if (devices > chunks) {
+            throw new BadInputException(
+                    String.format(
+                            Locale.ROOT,
+                            "--device %s: %d devices, but %s makes %d chunks per batch"
+                                    + " (batch_size %d x (2 + max_negatives %d) = %d sequences,"
+                                    + " chunk_size %d); give at most %d devices or a smaller"
+                                    + " chunk_size",
+                            value,
+                            devices,
+                            config,
+                            chunks,
+                            c.batchSize(),
+                            c.maxNegatives(),
+                            sequences,
+                            c.chunkSize(),
+                            chunks));
+        }
     }
 
     /**

@@ -15,6 +15,7 @@ import io.embedforge.train.TorchArrays;
 import io.embedforge.train.data.TrainingBatch;
 import io.embedforge.train.loss.ContrastiveBatch;
 import io.embedforge.train.loss.GradCache;
+import io.embedforge.train.loss.Replicas;
 import io.embedforge.train.loss.Trainables;
 import io.embedforge.train.model.LoraConfig;
 import io.embedforge.train.model.MistralConfig;
@@ -33,6 +34,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -175,9 +177,32 @@ public final class Trainer {
      * @throws TrainingDivergedException on a non-finite loss or gradient
      */
     public Result run(NDManager manager, boolean resume, long maxUpdates) throws IOException {
+        return run(List.of(manager), resume, maxUpdates);
+    }
+
+    /**
+     * Trains both stages, or continues them, with the GradCache chunks of every batch spread over
+     * several devices: each holds a copy of the model, the first (the primary) sums the gradients
+     * and holds the optimizer. The result is bitwise that of {@link #run(NDManager, boolean, long)}
+     * on the primary alone (docs/gpu.md, "Several devices").
+     *
+     * @param managers one per device, the primary first
+     * @param resume continue from the newest good checkpoint if there is one
+     * @param maxUpdates stop after this many updates in this call (0 = no limit)
+     * @throws IOException if data or checkpoints cannot be read or written
+     * @throws TrainingDivergedException on a non-finite loss or gradient
+     */
+    public Result run(List<NDManager> managers, boolean resume, long maxUpdates)
+            throws IOException {
         Files.createDirectories(runDir);
         Checkpoints ckpts = new Checkpoints(runDir.resolve("checkpoints"), out);
-        NvEmbedModel model = buildModel(manager, config, variant);
+        NDManager manager = managers.get(0);
+        List<NvEmbedModel> models = new ArrayList<>();
+        for (NDManager m : managers) {
+            models.add(buildModel(m, config, variant));
+        }
+        Replicas replicas = new Replicas(models, managers);
+        NvEmbedModel model = models.get(0);
         List<Parameter> params = Trainables.of(model);
         PrecisionConfig p = config.precision();
         LossScaler scaler =
@@ -189,7 +214,8 @@ public final class Trainer {
                 Adam adam = new Adam(manager, params, config)) {
             StageBatches source =
                     batches != null ? batches : StageBatches.streamed(blendDir, config, tok);
-            Run run = new Run(manager, model, params, adam, scaler, ckpts, tok, source, maxUpdates);
+            GradCache gc = new GradCache(replicas, tok, config.chunkSize(), config.temperature());
+            Run run = new Run(manager, model, params, adam, scaler, ckpts, gc, source, maxUpdates);
             if (resume) {
                 run.resume();
             }
@@ -227,7 +253,7 @@ public final class Trainer {
                 Adam adam,
                 LossScaler scaler,
                 Checkpoints ckpts,
-                NvEmbedTokenizer tok,
+                GradCache gc,
                 StageBatches source,
                 long maxUpdates) {
             this.manager = manager;
@@ -236,7 +262,7 @@ public final class Trainer {
             this.adam = adam;
             this.scaler = scaler;
             this.ckpts = ckpts;
-            this.gc = new GradCache(model, tok, config.chunkSize(), config.temperature());
+            this.gc = gc;
             this.source = source;
             this.maxUpdates = maxUpdates;
         }

@@ -30,6 +30,7 @@ import java.util.List;
 public final class GradCache {
 
     private final NvEmbedModel model;
+    private final Replicas replicas;
     private final NvEmbedTokenizer tokenizer;
     private final int chunkSize;
     private final double temperature;
@@ -42,10 +43,33 @@ public final class GradCache {
      */
     public GradCache(
             NvEmbedModel model, NvEmbedTokenizer tokenizer, int chunkSize, double temperature) {
+        this(model, null, tokenizer, chunkSize, temperature);
+    }
+
+    /**
+     * GradCache over several devices.
+     *
+     * @param replicas the model on each device, the primary (which receives the gradient sum) first
+     * @param tokenizer tokeniser matching the model
+     * @param chunkSize sequences per forward chunk
+     * @param temperature InfoNCE temperature
+     */
+    public GradCache(
+            Replicas replicas, NvEmbedTokenizer tokenizer, int chunkSize, double temperature) {
+        this(replicas.model(0), replicas, tokenizer, chunkSize, temperature);
+    }
+
+    private GradCache(
+            NvEmbedModel model,
+            Replicas replicas,
+            NvEmbedTokenizer tokenizer,
+            int chunkSize,
+            double temperature) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunkSize=" + chunkSize + " must be >= 1");
         }
         this.model = model;
+        this.replicas = replicas;
         this.tokenizer = tokenizer;
         this.chunkSize = chunkSize;
         this.temperature = temperature;
@@ -96,22 +120,15 @@ public final class GradCache {
             List<TokenBatch> chunks,
             long seed,
             double lossScale) {
-        List<EmbeddingInput> seqs = batch.sequences();
         long tokens = 0;
         for (TokenBatch t : chunks) {
             tokens += t.tokenCount();
         }
-        NDList cached = new NDList();
-        for (int c = 0; c < chunks.size(); c++) {
-            try (NoGrad noGrad = NoGrad.enter();
-                    NDManager sub = manager.newSubManager()) {
-                seedChunk(seed, c);
-                NDArray e = embed(sub, chunks.get(c)).stopGradient();
-                e.attach(manager);
-                cached.add(e);
-            }
+        int devices = replicas == null ? 1 : replicas.count();
+        if (devices > 1) {
+            replicas.syncTrainables();
         }
-        NDArray all = NDArrays.concat(cached);
+        NDArray all = cache(manager, chunks, seed, devices);
         all.setRequiresGradient(true);
         double loss;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -123,20 +140,8 @@ public final class GradCache {
         if (lossScale != 1) {
             grad.muli((float) lossScale);
         }
-        int offset = 0;
-        for (int c = 0; c < chunks.size(); c++) {
-            TokenBatch t = chunks.get(c);
-            try (NDManager sub = manager.newSubManager()) {
-                seedChunk(seed, c);
-                NDArray g = grad.get(offset + ":" + (offset + t.batch()));
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray e = embed(sub, t);
-                    gc.backward(e.mul(g).sum());
-                }
-            }
-            offset += t.batch();
-        }
-        return new StepResult(loss, tokens, seqs.size());
+        backward(manager, chunks, grad, seed, devices);
+        return new StepResult(loss, tokens, batch.sequences().size());
     }
 
     /**
@@ -175,8 +180,73 @@ public final class GradCache {
         }
     }
 
+    /**
+     * The no-graph pass: every chunk's embeddings (chunk {@code c} on replica {@code c mod
+     * devices}), on the primary device, in chunk order.
+     */
+    private NDArray cache(NDManager manager, List<TokenBatch> chunks, long seed, int devices) {
+        NDList cached = new NDList();
+        for (int c = 0; c < chunks.size(); c++) {
+            int r = c % devices;
+            try (NoGrad noGrad = NoGrad.enter();
+                    NDManager sub = owner(manager, r).newSubManager()) {
+                seedChunk(seed, c);
+                NDArray e = embed(modelOf(r), sub, chunks.get(c)).stopGradient();
+                NDArray here = e.toDevice(manager.getDevice(), false);
+                here.attach(manager);
+                cached.add(here);
+            }
+        }
+        return NDArrays.concat(cached);
+    }
+
+    /**
+     * Re-runs each chunk with a graph on its replica and back-propagates its slice of {@code grad},
+     * a wave of {@code devices} chunks at a time; after each wave the replicas' gradients are added
+     * onto the primary's in chunk order.
+     */
+    private void backward(
+            NDManager manager, List<TokenBatch> chunks, NDArray grad, long seed, int devices) {
+        int offset = 0;
+        for (int wave = 0; wave < chunks.size(); wave += devices) {
+            int end = Math.min(chunks.size(), wave + devices);
+            for (int c = wave; c < end; c++) {
+                TokenBatch t = chunks.get(c);
+                int r = c - wave;
+                try (NDManager sub = owner(manager, r).newSubManager()) {
+                    seedChunk(seed, c);
+                    NDArray g =
+                            grad.get(offset + ":" + (offset + t.batch()))
+                                    .toDevice(sub.getDevice(), false);
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray e = embed(modelOf(r), sub, t);
+                        gc.backward(e.mul(g).sum());
+                    }
+                }
+                offset += t.batch();
+            }
+            for (int r = 1; r < end - wave; r++) {
+                replicas.gather(r);
+            }
+        }
+    }
+
+    /** Replica {@code r}'s model (0: the primary). */
+    private NvEmbedModel modelOf(int r) {
+        return r == 0 ? model : replicas.model(r);
+    }
+
+    /** Where replica {@code r}'s temporaries go (0: the step's manager). */
+    private NDManager owner(NDManager step, int r) {
+        return r == 0 ? step : replicas.manager(r);
+    }
+
     private NDArray embed(NDManager m, TokenBatch t) {
-        return model.forward(new ParameterStore(m, false), t.toNDList(m), true).singletonOrThrow();
+        return embed(model, m, t);
+    }
+
+    private static NDArray embed(NvEmbedModel on, NDManager m, TokenBatch t) {
+        return on.forward(new ParameterStore(m, false), t.toNDList(m), true).singletonOrThrow();
     }
 
     private static void seedChunk(long seed, int chunk) {

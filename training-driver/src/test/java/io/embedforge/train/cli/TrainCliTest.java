@@ -2,6 +2,7 @@ package io.embedforge.train.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
@@ -35,6 +36,20 @@ class TrainCliTest {
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);
         return new Result(code, out.toString(), err.toString());
+    }
+
+    /** {@code train} of the tiny config on {@code device}. */
+    private static Result trainOnDevice(Path blend, Path runDir, String device) {
+        return run(
+                "train",
+                "--conf",
+                TINY.toString(),
+                "--blend",
+                blend.toString(),
+                "--run",
+                runDir.toString(),
+                "--device",
+                device);
     }
 
     @Test
@@ -88,17 +103,7 @@ class TrainCliTest {
         assertEquals(2, config.code(), config.err());
         assertTrue(config.err().contains("missing.yaml: no such file"), config.err());
 
-        Result device =
-                run(
-                        "train",
-                        "--conf",
-                        TINY.toString(),
-                        "--blend",
-                        blend.toString(),
-                        "--run",
-                        dir.resolve("r").toString(),
-                        "--device",
-                        "tpu");
+        Result device = trainOnDevice(blend, dir.resolve("r"), "tpu");
         assertEquals(2, device.code(), device.err());
         assertTrue(device.err().contains("--device tpu"), device.err());
         assertFalse(Files.exists(dir.resolve("r")), "nothing written");
@@ -116,6 +121,47 @@ class TrainCliTest {
         assertTrue(
                 export.err().contains("run folder") && export.err().contains("no-run"),
                 export.err());
+    }
+
+    /**
+     * Malformed device lists, and more devices than a batch has chunks, are one line with exit code
+     * 2 before anything is written (the tiny config: 16 x 9 sequences in chunks of 64 = 3).
+     */
+    @Test
+    void badDeviceListsAreOneLineExitTwo() throws Exception {
+        Path blend = dir.resolve("blend");
+        Files.createDirectories(blend.resolve("stage1"));
+        Files.createDirectories(blend.resolve("stage2"));
+        Path runDir = dir.resolve("r");
+        String[][] cases = {
+            {"gpu:", "no device index after ':'"},
+            {"gpu:0,0", "device 0 is listed twice"},
+            {"gpu:a", "'a' is not a device index"},
+            {"gpu:0,", "'' is not a device index"},
+            {"cpu:1,-1", "device index -1 is negative"},
+            {"cpu:0,1,2,3", "4 devices, but " + TINY + " makes 3 chunks per batch"},
+            {"tpu:0", "expected cpu, gpu, gpu:N or a list gpu:N,M,..."}
+        };
+        for (String[] c : cases) {
+            Result r = trainOnDevice(blend, runDir, c[0]);
+            assertEquals(CliStyle.EXIT_BAD_INPUT, r.code(), c[0] + ": " + r.err());
+            assertTrue(r.err().contains("--device " + c[0] + ": "), r.err());
+            assertTrue(r.err().contains(c[1]), c[0] + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertFalse(Files.exists(runDir), "nothing written");
+        }
+        assertEquals(
+                "--device cpu:0,1: this command uses one device: cpu, gpu or gpu:N",
+                assertThrows(
+                                io.embedforge.settings.BadInputException.class,
+                                () -> DeviceOption.parse("cpu:0,1"))
+                        .getMessage());
+        assertEquals(
+                java.util.List.of(ai.djl.Device.gpu(2), ai.djl.Device.gpu(0)),
+                DeviceOption.syntax("gpu:2, 0"));
+        assertEquals(
+                java.util.List.of(ai.djl.Device.cpu(), ai.djl.Device.cpu()),
+                DeviceOption.syntax("cpu:0,1"));
     }
 
     @Test

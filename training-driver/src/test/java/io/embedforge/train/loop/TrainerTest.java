@@ -148,6 +148,85 @@ class TrainerTest {
     }
 
     /**
+     * Chunks spread over 2 and 3 model copies ({@code --device cpu:0,1}, {@code cpu:0,1,2}) train
+     * bitwise like one device: every loss and gradient norm, and every trained weight of both
+     * stages. The test config makes up to 3 chunks per batch (2 x up to 9 sequences, chunks of 8),
+     * so with 2 devices a batch has a second wave, with 3 one chunk per device; LoRA dropout is on
+     * (0.1), so the masks must follow the chunk, not the device.
+     */
+    @Test
+    void severalDevicesTrainBitwiseLikeOne() throws IOException {
+        Path blend = blend();
+        TrainConfig c = tinyConfig();
+        assertTrue(c.loraDropout() > 0);
+        for (int devices = 1; devices <= 3; devices++) {
+            List<NDManager> managers = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < devices; i++) {
+                    managers.add(NDManager.newBaseManager());
+                }
+                Trainer.Result r =
+                        new Trainer(c, blend, dir.resolve("d" + devices), System.out)
+                                .run(managers, false, 0);
+                assertTrue(r.finished());
+            } finally {
+                managers.forEach(NDManager::close);
+            }
+        }
+        Path one = dir.resolve("d1");
+        for (String other : List.of("d2", "d3")) {
+            assertEquals(
+                    metrics(one, "loss", "grad_norm"),
+                    metrics(dir.resolve(other), "loss", "grad_norm"),
+                    other);
+            for (String stage : List.of("stage1-model", "stage2-model")) {
+                for (String f :
+                        List.of("adapter_model.safetensors", "latent_attention.safetensors")) {
+                    assertBitwiseEqual(
+                            one.resolve(stage).resolve(f),
+                            dir.resolve(other).resolve(stage).resolve(f));
+                }
+            }
+        }
+        Map<Long, String> seqs = metrics(one, "sequences");
+        assertTrue(
+                seqs.values().stream().anyMatch(v -> Integer.parseInt(v) > 2 * 8), seqs.toString());
+    }
+
+    /** Per global step, the named metrics' values as written. */
+    private static Map<Long, String> metrics(Path run, String... keys) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        Map<Long, String> out = new TreeMap<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            JsonNode n = json.readTree(line);
+            StringBuilder b = new StringBuilder();
+            for (String k : keys) {
+                b.append(k.equals(keys[0]) ? "" : " ").append(n.get(k).asText());
+            }
+            out.put(n.get("global_step").asLong(), b.toString());
+        }
+        return out;
+    }
+
+    private static void assertBitwiseEqual(Path a, Path b) throws IOException {
+        try (SafetensorsCheckpoint x = SafetensorsCheckpoint.open(a);
+                SafetensorsCheckpoint y = SafetensorsCheckpoint.open(b)) {
+            assertEquals(x.names(), y.names());
+            for (String n : x.names()) {
+                float[] u = x.readFloats(n);
+                float[] v = y.readFloats(n);
+                assertEquals(u.length, v.length, n);
+                for (int i = 0; i < u.length; i++) {
+                    if (Float.floatToRawIntBits(u[i]) != Float.floatToRawIntBits(v[i])) {
+                        throw new AssertionError(
+                                b + " " + n + "[" + i + "] = " + v[i] + ", one device: " + u[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * libtorch's grad mode is per thread and stays on in a thread that did not load the engine
      * (e.g. the driver after a Spark stage loaded PyTorch on an executor thread): training must not
      * depend on it. Before {@code NoGrad}, the optimizer's in-place update failed there.
