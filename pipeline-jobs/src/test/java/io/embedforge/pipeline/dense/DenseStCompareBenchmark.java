@@ -471,7 +471,8 @@ class DenseStCompareBenchmark extends SparkTestBase {
                 "",
                 32,
                 THREADS,
-                384);
+                384,
+                null);
     }
 
     private static Path python() {
