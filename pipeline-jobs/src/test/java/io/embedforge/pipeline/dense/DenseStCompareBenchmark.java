@@ -453,7 +453,7 @@ class DenseStCompareBenchmark extends SparkTestBase {
     }
 
     /** all-MiniLM-L6-v2 as ONNX from the langchain4j jar, configured as sentence-transformers. */
-    private static EncoderConfig miniLm() {
+    static EncoderConfig miniLm() {
         EmbeddedModels.ModelFiles files =
                 EmbeddedModels.fromClasspath(
                         "all-minilm-l6-v2.onnx",
@@ -550,7 +550,7 @@ class DenseStCompareBenchmark extends SparkTestBase {
      * @param docs rows of {@link CorpusTable#SCHEMA}
      * @param premises distinct premises in file order (for the parity texts)
      */
-    private record Snli(
+    record Snli(
             List<String[]> pairs,
             List<String> corpus,
             List<Row> examples,
