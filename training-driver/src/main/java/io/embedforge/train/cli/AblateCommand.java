@@ -41,7 +41,8 @@ import picocli.CommandLine.Option;
  * needs are read and tokenised once and the eval sets loaded once, for all variants; each variant
  * trains into {@code <out>/runs/<variant>} exactly as {@code train} would and is scored as {@code
  * eval --run} would. A variant that fails is recorded with its error and the others go on (exit
- * code 1 at the end).
+ * code 1 at the end). The report is rewritten after every variant ({@code complete} says whether
+ * all are in): on a CPU a variant takes many minutes, and a stopped run keeps the ones it finished.
  */
 @Command(
         name = "ablate",
@@ -133,10 +134,12 @@ public final class AblateCommand implements Callable<Integer> {
                     prepSeconds);
             for (ModelVariant v : variants) {
                 results.add(variant(v, train, batches, tok, sets));
+                ObjectNode header =
+                        header(train, variants, prepSeconds, (System.nanoTime() - t0) / 1e9);
+                header.put("complete", results.size() == variants.size());
+                AblationReport.write(out, header, results, columns);
             }
         }
-        ObjectNode header = header(train, variants, prepSeconds, (System.nanoTime() - t0) / 1e9);
-        AblationReport.write(out, header, results, columns);
         console.print(AblationReport.markdown(results, columns));
         long failed = results.stream().filter(r -> !r.ok()).count();
         console.printf(

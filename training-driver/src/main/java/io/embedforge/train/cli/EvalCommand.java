@@ -25,6 +25,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -205,13 +206,10 @@ public final class EvalCommand implements Callable<Integer> {
                     });
             table.put(col.label(), scores);
             console.printf(Locale.ROOT, "%s: %.1f s%n", col.label(), seconds);
+            doc.put("complete", table.size() == columns.size());
+            doc.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
+            write(json, doc);
         }
-        doc.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
-        Files.createDirectories(out);
-        Files.writeString(
-                out.resolve(EVAL_JSON),
-                json.writerWithDefaultPrettyPrinter().writeValueAsString(doc),
-                StandardCharsets.UTF_8);
         console.print(format(table, sets));
         console.printf(
                 Locale.ROOT,
@@ -219,6 +217,25 @@ public final class EvalCommand implements Callable<Integer> {
                 (System.nanoTime() - t0) / 1e9,
                 out.resolve(EVAL_JSON));
         return 0;
+    }
+
+    /**
+     * Writes eval.json after every column, atomically: a column of a real model takes tens of
+     * minutes on a CPU, so a run stopped later (OOM killer, a closed session) keeps the columns it
+     * finished, and {@code complete} says whether every requested column is in.
+     */
+    private void write(ObjectMapper json, ObjectNode doc) throws IOException {
+        Files.createDirectories(out);
+        Path tmp = out.resolve(EVAL_JSON + ".tmp");
+        Files.writeString(
+                tmp,
+                json.writerWithDefaultPrettyPrinter().writeValueAsString(doc),
+                StandardCharsets.UTF_8);
+        Files.move(
+                tmp,
+                out.resolve(EVAL_JSON),
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
     }
 
     private List<String> chooseModels() {

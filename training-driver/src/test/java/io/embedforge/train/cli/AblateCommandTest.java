@@ -98,6 +98,7 @@ class AblateCommandTest {
         assertEquals(
                 List.of("causal-mean", "causal-eos", "bidirectional-mean", "bidirectional-eos"),
                 names);
+        assertTrue(result.get("complete").asBoolean(), "all variants are in");
         for (JsonNode v : result.get("variants")) {
             if (v.get("variant").asText().equals("causal-eos")) {
                 assertEquals("failed", v.get("status").asText());

@@ -102,6 +102,7 @@ class EvalCommandTest {
         List<String> models = new ArrayList<>();
         result.get("results").fieldNames().forEachRemaining(models::add);
         assertEquals(List.of("trained", "untrained", "e5"), models);
+        assertTrue(result.get("complete").asBoolean(), "every column written: complete");
         for (String model : models) {
             JsonNode per = result.get("results").get(model).get("sets");
             for (String set : sets) {
