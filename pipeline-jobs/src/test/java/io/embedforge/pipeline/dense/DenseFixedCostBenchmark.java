@@ -7,8 +7,6 @@ import io.embedforge.encoder.SharedEncoders;
 import io.embedforge.encoder.TextEncoder;
 import io.embedforge.pipeline.BenchReport;
 import io.embedforge.pipeline.SparkTestBase;
-import io.embedforge.pipeline.schema.CorpusTable;
-import io.embedforge.pipeline.schema.RetrievalTable;
 import io.embedforge.pipeline.stage.Settings;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -22,7 +20,6 @@ import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.apache.spark.scheduler.StageInfo;
-import org.apache.spark.sql.SaveMode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -105,15 +102,9 @@ class DenseFixedCostBenchmark extends SparkTestBase {
         List<String> distinct = new ArrayList<>(new LinkedHashSet<>(snli.corpus()));
         snli.pairs().stream().map(q -> q[0]).distinct().forEach(distinct::add);
         TextEncoder encoder = SharedEncoders.get(cfg.withIntraOpThreads(1));
-        long c2 = BenchReport.cpu();
-        long t2 = System.nanoTime();
-        for (int i = 0; i < distinct.size(); i += DenseParams.ENCODE_CHUNK_DEFAULT) {
-            encoder.encodePassages(
-                    distinct.subList(
-                            i, Math.min(distinct.size(), i + DenseParams.ENCODE_CHUNK_DEFAULT)));
-        }
-        double encWall = (System.nanoTime() - t2) / 1e9;
-        double encCpu = (BenchReport.cpu() - c2) / 1e9;
+        double[] plain = DenseInt8Benchmark.timed(encoder, distinct);
+        double encWall = plain[0];
+        double encCpu = plain[1];
         report.line("| measure | value |");
         report.line("|---|---|");
         report.line(
@@ -143,14 +134,7 @@ class DenseFixedCostBenchmark extends SparkTestBase {
     /** The retrieval and corpus inputs as Parquet, read back as the pipeline does. */
     private Path write(DenseStCompareBenchmark.Snli snli, String name) {
         Path in = Paths.get("target", "fixed-cost", name).toAbsolutePath();
-        spark().createDataFrame(snli.examples(), RetrievalTable.SCHEMA)
-                .write()
-                .mode(SaveMode.Overwrite)
-                .parquet(in.resolve("retrieval").toString());
-        spark().createDataFrame(snli.docs(), CorpusTable.SCHEMA)
-                .write()
-                .mode(SaveMode.Overwrite)
-                .parquet(in.resolve("corpus").toString());
+        snli.write(spark(), in);
         return in;
     }
 

@@ -8,8 +8,6 @@ import io.embedforge.encoder.EncoderPrecision;
 import io.embedforge.encoder.TextEncoder;
 import io.embedforge.pipeline.BenchReport;
 import io.embedforge.pipeline.SparkTestBase;
-import io.embedforge.pipeline.schema.CorpusTable;
-import io.embedforge.pipeline.schema.RetrievalTable;
 import io.embedforge.pipeline.stage.Settings;
 import io.embedforge.train.eval.Metrics;
 import java.lang.management.ManagementFactory;
@@ -25,7 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -136,7 +133,7 @@ class DenseInt8Benchmark extends SparkTestBase {
     }
 
     /** Wall and process-CPU seconds of encoding {@code texts} in chunks as the stage does. */
-    private static double[] timed(TextEncoder encoder, List<String> texts) {
+    static double[] timed(TextEncoder encoder, List<String> texts) {
         long c = BenchReport.cpu();
         long t = System.nanoTime();
         for (int i = 0; i < texts.size(); i += DenseParams.ENCODE_CHUNK_DEFAULT) {
@@ -184,14 +181,7 @@ class DenseInt8Benchmark extends SparkTestBase {
         Path work = Paths.get("target", "int8-mining").toAbsolutePath();
         String retrieval = work.resolve("retrieval").toString();
         String corpus = work.resolve("corpus").toString();
-        spark().createDataFrame(snli.examples(), RetrievalTable.SCHEMA)
-                .write()
-                .mode(SaveMode.Overwrite)
-                .parquet(retrieval);
-        spark().createDataFrame(snli.docs(), CorpusTable.SCHEMA)
-                .write()
-                .mode(SaveMode.Overwrite)
-                .parquet(corpus);
+        snli.write(spark(), work);
         Map<String, Set<String>> entailed = entailed(sharedData().resolve("snli"));
         report.line("| measure | fp32 | int8 |");
         report.line("|---|---|---|");

@@ -590,6 +590,21 @@ class DenseStCompareBenchmark extends SparkTestBase {
                     new ArrayList<>(premises));
         }
 
+        /**
+         * Writes the examples and the corpus as Parquet under {@code dir} ({@code retrieval/},
+         * {@code corpus/}): the stage then reads them as the pipeline does.
+         */
+        void write(org.apache.spark.sql.SparkSession spark, Path dir) {
+            spark.createDataFrame(examples, RetrievalTable.SCHEMA)
+                    .write()
+                    .mode(SaveMode.Overwrite)
+                    .parquet(dir.resolve("retrieval").toString());
+            spark.createDataFrame(docs, CorpusTable.SCHEMA)
+                    .write()
+                    .mode(SaveMode.Overwrite)
+                    .parquet(dir.resolve("corpus").toString());
+        }
+
         /** Half premises, half hypotheses: short and longer sentences both checked. */
         List<String> parityTexts(int n) {
             List<String> out = new ArrayList<>(premises.subList(0, n / 2));
