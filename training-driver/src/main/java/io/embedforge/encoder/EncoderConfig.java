@@ -1,6 +1,7 @@
 package io.embedforge.encoder;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.embedforge.settings.Check;
 import java.io.Serializable;
@@ -32,6 +33,9 @@ import java.util.HexFormat;
  * @param intraOpThreads threads of one forward pass; 0 means every core of the JVM (in the Spark
  *     mining stage: the task's cores, with the executor's tasks running passes concurrently)
  * @param dimension expected embedding size; 0 accepts what the model gives
+ * @param precision {@code fp32} (default) or {@code int8}: the dynamic-int8 copy of the ONNX graph
+ *     ({@link EncoderPrecision}); left out of the serialized settings when fp32, so stage
+ *     fingerprints of configs written before the key existed do not change
  */
 public record EncoderConfig(
         @JsonProperty("model_path") String modelPath,
@@ -44,7 +48,12 @@ public record EncoderConfig(
         @JsonProperty("passage_prefix") String passagePrefix,
         @JsonProperty("batch_size") Integer batchSize,
         @JsonProperty("intra_op_threads") Integer intraOpThreads,
-        @JsonProperty("dimension") Integer dimension)
+        @JsonProperty("dimension") Integer dimension,
+        @JsonProperty("precision")
+                @JsonInclude(
+                        value = JsonInclude.Include.CUSTOM,
+                        valueFilter = EncoderConfig.Fp32Filter.class)
+                String precision)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -88,6 +97,11 @@ public record EncoderConfig(
         batchSize = batchSize == null ? BATCH_SIZE_DEFAULT : batchSize;
         intraOpThreads = intraOpThreads == null ? 0 : intraOpThreads;
         dimension = dimension == null ? (embedded ? E5_DIMENSION : 0) : dimension;
+        precision =
+                CHECK.oneOf(
+                        "precision",
+                        precision == null ? EncoderPrecision.FP32 : precision,
+                        EncoderPrecision.VALUES);
 
         CHECK.inRange("max_length", maxLength, 2, MAX_LENGTH_LIMIT);
         CHECK.inRange("batch_size", batchSize, 1, BATCH_SIZE_LIMIT);
@@ -102,11 +116,45 @@ public record EncoderConfig(
                 "format",
                 "torchscript",
                 "needs encoder.model_path: the embedded E5-small-v2 is ONNX");
+        CHECK.that(
+                !(EncoderPrecision.INT8.equals(precision) && format == ModelFormat.TORCHSCRIPT),
+                "precision",
+                precision,
+                "needs an ONNX model (encoder.format is torchscript); allowed: "
+                        + EncoderPrecision.FP32);
+    }
+
+    /**
+     * Jackson's filter of {@code precision}: true (leave the key out) for the default fp32. Only
+     * its {@code equals} is used.
+     */
+    static final class Fp32Filter {
+        @Override
+        public boolean equals(Object value) {
+            return value == null || EncoderPrecision.FP32.equals(value);
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
+        }
     }
 
     /** Embedded E5-small-v2 on OnnxRuntime: E5 prefixes, mean pooling, normalised, 384 dims. */
     public static EncoderConfig defaults() {
-        return new EncoderConfig(null, null, null, null, null, null, null, null, null, null, null);
+        return new EncoderConfig(
+                null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** True when the int8 copy of the ONNX graph is run ({@link EncoderPrecision}). */
+    @JsonIgnore
+    public boolean isInt8() {
+        return EncoderPrecision.INT8.equals(precision);
+    }
+
+    /** A copy at another precision ({@code fp32} or {@code int8}). */
+    public EncoderConfig withPrecision(String newPrecision) {
+        return copy(modelPath, batchSize, intraOpThreads, dimension, newPrecision);
     }
 
     /** True when the embedded E5-small-v2 is used. */
@@ -117,8 +165,33 @@ public record EncoderConfig(
 
     /** A copy with another batch size (benchmarks and tests sweep it). */
     public EncoderConfig withBatchSize(int newBatchSize) {
+        return copy(modelPath, newBatchSize, intraOpThreads, dimension, precision);
+    }
+
+    /** A copy with another intra-op thread count. */
+    public EncoderConfig withIntraOpThreads(int threads) {
+        return copy(modelPath, batchSize, threads, dimension, precision);
+    }
+
+    /** A copy with another expected dimension. */
+    public EncoderConfig withDimension(int expected) {
+        return copy(modelPath, batchSize, intraOpThreads, expected, precision);
+    }
+
+    /** A copy reading another model. */
+    public EncoderConfig withModelPath(String path) {
+        return copy(path, batchSize, intraOpThreads, dimension, precision);
+    }
+
+    /** A copy with the settings that tests, benchmarks and the stages vary. */
+    private EncoderConfig copy(
+            String newModelPath,
+            int newBatchSize,
+            int newThreads,
+            int newDimension,
+            String newPrecision) {
         return new EncoderConfig(
-                modelPath,
+                newModelPath,
                 format,
                 tokenizerPath,
                 pooling,
@@ -127,76 +200,31 @@ public record EncoderConfig(
                 queryPrefix,
                 passagePrefix,
                 newBatchSize,
-                intraOpThreads,
-                dimension);
-    }
-
-    /** A copy with another intra-op thread count. */
-    public EncoderConfig withIntraOpThreads(int threads) {
-        return new EncoderConfig(
-                modelPath,
-                format,
-                tokenizerPath,
-                pooling,
-                normalize,
-                maxLength,
-                queryPrefix,
-                passagePrefix,
-                batchSize,
-                threads,
-                dimension);
-    }
-
-    /** A copy with another expected dimension. */
-    public EncoderConfig withDimension(int expected) {
-        return new EncoderConfig(
-                modelPath,
-                format,
-                tokenizerPath,
-                pooling,
-                normalize,
-                maxLength,
-                queryPrefix,
-                passagePrefix,
-                batchSize,
-                intraOpThreads,
-                expected);
-    }
-
-    /** A copy reading another model. */
-    public EncoderConfig withModelPath(String path) {
-        return new EncoderConfig(
-                path,
-                format,
-                tokenizerPath,
-                pooling,
-                normalize,
-                maxLength,
-                queryPrefix,
-                passagePrefix,
-                batchSize,
-                intraOpThreads,
-                dimension);
+                newThreads,
+                newDimension,
+                newPrecision);
     }
 
     /**
      * A 16-hex-character digest of every setting that changes the vectors (model, tokenizer,
-     * pooling, normalisation, max length, prefixes) and of none that do not (batch size, threads).
-     * Stored beside written embeddings so a later run reuses them only when they would come out the
-     * same.
+     * pooling, normalisation, max length, prefixes, int8 precision) and of none that do not (batch
+     * size, threads). fp32 adds nothing to the key, so embeddings stored before the precision
+     * setting existed are still found. Stored beside written embeddings so a later run reuses them
+     * only when they would come out the same.
      */
     public String fingerprint() {
         String key =
                 String.join(
-                        "\u0000",
-                        String.valueOf(modelPath),
-                        format.key(),
-                        String.valueOf(tokenizerPath),
-                        pooling.key(),
-                        String.valueOf(normalize),
-                        String.valueOf(maxLength),
-                        queryPrefix,
-                        passagePrefix);
+                                "\u0000",
+                                String.valueOf(modelPath),
+                                format.key(),
+                                String.valueOf(tokenizerPath),
+                                pooling.key(),
+                                String.valueOf(normalize),
+                                String.valueOf(maxLength),
+                                queryPrefix,
+                                passagePrefix)
+                        + (isInt8() ? "\u0000precision=" + precision : "");
         try {
             byte[] hash =
                     MessageDigest.getInstance("SHA-256")

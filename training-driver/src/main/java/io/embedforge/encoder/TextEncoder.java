@@ -89,43 +89,28 @@ public final class TextEncoder implements AutoCloseable {
      * Loads the encoder the config names.
      *
      * @throws IllegalArgumentException when the model or tokenizer path does not exist, the format
-     *     cannot be told, or the model wants inputs other than input ids, attention mask and token
-     *     type ids
+     *     cannot be told, the model wants inputs other than input ids, attention mask and token
+     *     type ids, or {@code precision: int8} finds no int8 ONNX graph beside the fp32 one (the
+     *     message names {@value EncoderPrecision#SCRIPT}, which writes it)
      * @throws IOException when a file cannot be read or the model is malformed
      */
     public static TextEncoder load(EncoderConfig config) throws IOException {
-        Path modelFile;
-        Path tokenizerFile;
-        ModelFormat format;
-        if (config.isEmbedded()) {
-            EmbeddedModels.ModelFiles files = EmbeddedModels.e5SmallV2();
-            modelFile = files.model();
-            tokenizerFile = files.tokenizer();
-            format = ModelFormat.ONNX;
-        } else {
-            Path given = Paths.get(config.modelPath());
-            if (!Files.exists(given)) {
+        Resolved files = resolve(config);
+        Path modelFile = files.model();
+        Path tokenizerFile = files.tokenizer();
+        ModelFormat format = files.format();
+        if (config.isInt8()) {
+            if (format != ModelFormat.ONNX) {
                 throw new IllegalArgumentException(
-                        "encoder.model_path="
-                                + config.modelPath()
-                                + " does not exist (expected an .onnx file, a TorchScript .pt"
-                                + " file or a Hugging Face folder)");
+                        "encoder.precision=int8 needs an ONNX model; "
+                                + modelFile
+                                + " runs on "
+                                + format.engineName()
+                                + " (allowed for it: "
+                                + EncoderPrecision.FP32
+                                + ")");
             }
-            modelFile = Files.isDirectory(given) ? findModelInFolder(given, config) : given;
-            format = resolveFormat(modelFile, config.format());
-            tokenizerFile =
-                    config.tokenizerPath() != null
-                            ? Paths.get(config.tokenizerPath())
-                            : modelFile.resolveSibling("tokenizer.json");
-            if (!Files.isRegularFile(tokenizerFile) && Files.isDirectory(given)) {
-                tokenizerFile = given.resolve("tokenizer.json");
-            }
-        }
-        if (!Files.isRegularFile(tokenizerFile)) {
-            throw new IllegalArgumentException(
-                    "encoder.tokenizer_path="
-                            + tokenizerFile
-                            + " does not exist (a Hugging Face tokenizer.json is required)");
+            modelFile = EncoderPrecision.select(modelFile, config.precision(), config.isEmbedded());
         }
 
         int threads = threadsPerPass(config);
@@ -177,6 +162,52 @@ public final class TextEncoder implements AutoCloseable {
             tokenizer.close();
             throw e;
         }
+    }
+
+    /** The fp32 model file, its tokenizer and its engine. */
+    private record Resolved(Path model, Path tokenizer, ModelFormat format) {}
+
+    /**
+     * The files the config names: the embedded E5 (extracted to the cache if needed), or {@code
+     * model_path} with its tokenizer.
+     *
+     * @throws IllegalArgumentException when a path does not exist or the format cannot be told
+     */
+    private static Resolved resolve(EncoderConfig config) {
+        Path modelFile;
+        Path tokenizerFile;
+        ModelFormat format;
+        if (config.isEmbedded()) {
+            EmbeddedModels.ModelFiles files = EmbeddedModels.e5SmallV2();
+            modelFile = files.model();
+            tokenizerFile = files.tokenizer();
+            format = ModelFormat.ONNX;
+        } else {
+            Path given = Paths.get(config.modelPath());
+            if (!Files.exists(given)) {
+                throw new IllegalArgumentException(
+                        "encoder.model_path="
+                                + config.modelPath()
+                                + " does not exist (expected an .onnx file, a TorchScript .pt"
+                                + " file or a Hugging Face folder)");
+            }
+            modelFile = Files.isDirectory(given) ? findModelInFolder(given, config) : given;
+            format = resolveFormat(modelFile, config.format());
+            tokenizerFile =
+                    config.tokenizerPath() != null
+                            ? Paths.get(config.tokenizerPath())
+                            : modelFile.resolveSibling("tokenizer.json");
+            if (!Files.isRegularFile(tokenizerFile) && Files.isDirectory(given)) {
+                tokenizerFile = given.resolve("tokenizer.json");
+            }
+        }
+        if (!Files.isRegularFile(tokenizerFile)) {
+            throw new IllegalArgumentException(
+                    "encoder.tokenizer_path="
+                            + tokenizerFile
+                            + " does not exist (a Hugging Face tokenizer.json is required)");
+        }
+        return new Resolved(modelFile, tokenizerFile, format);
     }
 
     /**

@@ -30,7 +30,8 @@ class TextEncoderTest {
         encoder.close();
     }
 
-    private static double dot(float[] a, float[] b) {
+    /** Inner product (cosine of normalised vectors). */
+    static double dot(float[] a, float[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) {
             s += (double) a[i] * b[i];
@@ -154,7 +155,7 @@ class TextEncoderTest {
                         () ->
                                 new EncoderConfig(
                                         null, null, null, null, null, 1, null, null, null, null,
-                                        null));
+                                        null, null));
         assertEquals("encoder.max_length=1 must be in [2, 32768]", e.getMessage());
         e =
                 assertThrows(
@@ -171,7 +172,7 @@ class TextEncoderTest {
         assertEquals(d.fingerprint(), d.withBatchSize(7).withIntraOpThreads(1).fingerprint());
         EncoderConfig other =
                 new EncoderConfig(
-                        null, null, null, null, null, null, "q: ", null, null, null, null);
+                        null, null, null, null, null, null, "q: ", null, null, null, null, null);
         assertTrue(!d.fingerprint().equals(other.fingerprint()));
     }
 }

@@ -18,6 +18,8 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import io.embedforge.encoder.EmbeddedModels;
+import io.embedforge.encoder.EncoderConfig;
+import io.embedforge.encoder.EncoderPrecision;
 import io.embedforge.pipeline.common.StableIds;
 import io.embedforge.pipeline.common.TextNormalizer;
 import io.embedforge.pipeline.config.ConfigException;
@@ -189,13 +191,18 @@ public final class DenseMiningJob implements Stage<DenseParams> {
      * The encoder's files by content: {@code encoder.model_path} (a file, or every file of a model
      * folder) and {@code encoder.tokenizer_path}, so a model replaced in place re-runs the stage.
      * The embedded default has no path: its artifact's version ({@link EmbeddedModels#E5_ID})
-     * stands for its files.
+     * stands for its files. With {@code encoder.precision: int8} the int8 graph is read too, so one
+     * quantized again with other options re-runs the stage.
      */
     @Override
     public Inputs inputs(PipelineConfig config, DenseParams params) {
         List<String> files = new ArrayList<>();
         if (params.encoder().modelPath() != null) {
             files.add(params.encoder().modelPath());
+        }
+        String int8 = int8File(params.encoder());
+        if (int8 != null) {
+            files.add(int8);
         }
         if (params.encoder().tokenizerPath() != null) {
             files.add(params.encoder().tokenizerPath());
@@ -210,7 +217,27 @@ public final class DenseMiningJob implements Stage<DenseParams> {
     /** Key of the embedded model's identity among the stage's fingerprinted profile values. */
     public static final String EMBEDDED_MODEL = "embedded_model";
 
-    /** Before Spark: {@code encoder.model_path} and {@code encoder.tokenizer_path} exist. */
+    /**
+     * The int8 graph a config with {@code precision: int8} runs, as a {@code file:} URI for the
+     * embedded E5 (it lives in the local model cache, not on the default file system); null for
+     * fp32 and for a model folder (its int8 graph is one of the folder's files).
+     */
+    private static String int8File(EncoderConfig encoder) {
+        if (!encoder.isInt8()) {
+            return null;
+        }
+        if (encoder.isEmbedded()) {
+            return EncoderPrecision.embeddedInt8File().toUri().toString();
+        }
+        String path = encoder.modelPath();
+        return path.endsWith(".onnx") ? EncoderPrecision.int8Name(path) : null;
+    }
+
+    /**
+     * Before Spark: {@code encoder.model_path} and {@code encoder.tokenizer_path} exist, and so
+     * does the int8 graph of {@code precision: int8} (else the message names the script that writes
+     * it).
+     */
     @Override
     public void check(
             PipelineConfig config,
@@ -218,6 +245,28 @@ public final class DenseMiningJob implements Stage<DenseParams> {
             org.apache.hadoop.conf.Configuration hadoop) {
         exists(config, hadoop, "model_path", params.encoder().modelPath());
         exists(config, hadoop, "tokenizer_path", params.encoder().tokenizerPath());
+        String int8 = int8File(params.encoder());
+        if (int8 != null && !exists(hadoop, int8)) {
+            throw new ConfigException(
+                    config.file()
+                            + ": "
+                            + StageId.MINE_DENSE.settingsKey()
+                            + "."
+                            + EncoderPrecision.missing(
+                                    params.encoder().isEmbedded()
+                                            ? EncoderPrecision.embeddedInt8File().toString()
+                                            : int8,
+                                    params.encoder().modelPath()));
+        }
+    }
+
+    private static boolean exists(org.apache.hadoop.conf.Configuration hadoop, String path) {
+        try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+            return p.getFileSystem(hadoop).exists(p);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot check " + path, e);
+        }
     }
 
     private static void exists(

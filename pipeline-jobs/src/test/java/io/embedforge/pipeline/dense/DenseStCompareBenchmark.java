@@ -453,7 +453,7 @@ class DenseStCompareBenchmark extends SparkTestBase {
     }
 
     /** all-MiniLM-L6-v2 as ONNX from the langchain4j jar, configured as sentence-transformers. */
-    private static EncoderConfig miniLm() {
+    static EncoderConfig miniLm() {
         EmbeddedModels.ModelFiles files =
                 EmbeddedModels.fromClasspath(
                         "all-minilm-l6-v2.onnx",
@@ -471,7 +471,8 @@ class DenseStCompareBenchmark extends SparkTestBase {
                 "",
                 32,
                 THREADS,
-                384);
+                384,
+                null);
     }
 
     private static Path python() {
@@ -549,7 +550,7 @@ class DenseStCompareBenchmark extends SparkTestBase {
      * @param docs rows of {@link CorpusTable#SCHEMA}
      * @param premises distinct premises in file order (for the parity texts)
      */
-    private record Snli(
+    record Snli(
             List<String[]> pairs,
             List<String> corpus,
             List<Row> examples,
@@ -587,6 +588,21 @@ class DenseStCompareBenchmark extends SparkTestBase {
                     examples,
                     docs,
                     new ArrayList<>(premises));
+        }
+
+        /**
+         * Writes the examples and the corpus as Parquet under {@code dir} ({@code retrieval/},
+         * {@code corpus/}): the stage then reads them as the pipeline does.
+         */
+        void write(org.apache.spark.sql.SparkSession spark, Path dir) {
+            spark.createDataFrame(examples, RetrievalTable.SCHEMA)
+                    .write()
+                    .mode(SaveMode.Overwrite)
+                    .parquet(dir.resolve("retrieval").toString());
+            spark.createDataFrame(docs, CorpusTable.SCHEMA)
+                    .write()
+                    .mode(SaveMode.Overwrite)
+                    .parquet(dir.resolve("corpus").toString());
         }
 
         /** Half premises, half hypotheses: short and longer sentences both checked. */

@@ -1,9 +1,11 @@
 package io.embedforge.pipeline.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.embedforge.encoder.EmbeddedModels;
+import io.embedforge.pipeline.config.ConfigException;
 import io.embedforge.pipeline.config.ConfigLoader;
 import io.embedforge.pipeline.config.PipelineConfig;
 import io.embedforge.pipeline.dense.DenseMiningJob;
@@ -212,6 +214,80 @@ class FingerprintTest {
         assertEquals(
                 Map.of(DenseMiningJob.EMBEDDED_MODEL, EmbeddedModels.E5_ID),
                 Stages.bind(StageId.MINE_DENSE, embedded).inputs(embedded).profile());
+    }
+
+    @Test
+    void theInt8GraphIsCheckedBeforeSparkAndFingerprintedAndFp32ChangesNothing()
+            throws IOException {
+        Path onnx = data.resolve("model/onnx/model.onnx");
+        String fp32 =
+                "{negatives: 7, encoder: {model_path: \""
+                        + onnx
+                        + "\", tokenizer_path: \""
+                        + data.resolve("model/tokenizer.json")
+                        + "\"";
+        commitAll(load(profile(dir.resolve("conf"), Map.of("mine-dense", fp32 + "}}"))), Map.of());
+        // precision: fp32 said explicitly is the stage as before the key existed: nothing re-runs
+        Path explicit =
+                profile(dir.resolve("conf"), Map.of("mine-dense", fp32 + ", precision: fp32}}"));
+        assertEquals(Set.of(), runs(load(explicit)));
+
+        Path int8Profile =
+                profile(dir.resolve("conf"), Map.of("mine-dense", fp32 + ", precision: int8}}"));
+        PipelineConfig int8 = load(int8Profile);
+        String msg = checkError(int8);
+        assertTrue(
+                msg.endsWith(
+                        ": stages.mine-dense.encoder.precision=int8 needs "
+                                + data.resolve("model/onnx/model.int8.onnx")
+                                + ", which does not exist; write it with `python3"
+                                + " scripts/quantize_encoder.py --onnx "
+                                + onnx
+                                + "` (pip install -r scripts/quantize-requirements.txt)"),
+                msg);
+        assertTrue(msg.startsWith(int8.file() + ": "), msg);
+        Path int8File = Files.writeString(data.resolve("model/onnx/model.int8.onnx"), "int8 v1");
+        Stages.bind(StageId.MINE_DENSE, int8).check(int8, CONF);
+        assertEquals(withDownstream(StageId.MINE_DENSE), runs(int8));
+        commitAll(int8, Map.of());
+        // the int8 graph quantized again: mine-dense re-runs
+        Files.writeString(int8File, "int8 v2");
+        assertEquals(withDownstream(StageId.MINE_DENSE), runs(load(int8Profile)));
+    }
+
+    /** The message of mine-dense's check before Spark, which must fail. */
+    private static String checkError(PipelineConfig config) {
+        return assertThrows(
+                        ConfigException.class,
+                        () -> Stages.bind(StageId.MINE_DENSE, config).check(config, CONF))
+                .getMessage();
+    }
+
+    @Test
+    void theEmbeddedInt8GraphMissingFromTheCacheNamesTheScript() throws IOException {
+        PipelineConfig int8 =
+                load(
+                        profile(
+                                dir.resolve("conf"),
+                                Map.of("mine-dense", "{encoder: {precision: int8}}")));
+        String before = System.getProperty("embedforge.cache.dir");
+        System.setProperty("embedforge.cache.dir", dir.resolve("cache").toString());
+        try {
+            String msg = checkError(int8);
+            assertTrue(
+                    msg.contains(
+                            "stages.mine-dense.encoder.precision=int8 needs "
+                                    + dir.resolve("cache/models/" + EmbeddedModels.E5_ID)
+                                    + "/model.int8.onnx, which does not exist; write it with"
+                                    + " `python3 scripts/quantize_encoder.py e5-small-v2`"),
+                    msg);
+        } finally {
+            if (before == null) {
+                System.clearProperty("embedforge.cache.dir");
+            } else {
+                System.setProperty("embedforge.cache.dir", before);
+            }
+        }
     }
 
     @Test

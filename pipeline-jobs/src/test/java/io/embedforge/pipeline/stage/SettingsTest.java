@@ -45,6 +45,9 @@ class SettingsTest {
                 "p.yaml: stages.mine-dense.encoder.max_length=1 must be in [2, 32768]",
                 error(StageId.MINE_DENSE, "encoder: {max_length: 1}", DenseParams.class));
         assertEquals(
+                "p.yaml: stages.mine-dense.encoder.precision=int4 must be one of [fp32, int8]",
+                error(StageId.MINE_DENSE, "encoder: {precision: int4}", DenseParams.class));
+        assertEquals(
                 "p.yaml: stages.label-negatives.sources.arxiv.targets=[body] must be a non-empty"
                         + " subset of [title, abstract]",
                 error(

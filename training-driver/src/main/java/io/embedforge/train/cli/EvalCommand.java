@@ -330,7 +330,8 @@ public final class EvalCommand implements Callable<Integer> {
         if (col.model().equals(E5)) {
             EncoderConfig e5 =
                     new EncoderConfig(
-                            null, null, null, null, null, null, null, null, batchSize, null, null);
+                            null, null, null, null, null, null, null, null, batchSize, null, null,
+                            null);
             try (TextEncoder enc = TextEncoder.load(e5)) {
                 return scores(new E5Embedder(enc), sets);
             }
