@@ -1,7 +1,8 @@
 """scripts/quantize_encoder.py on a tiny ONNX graph: int8 file, checksum, provenance, idempotence.
 
-Needs onnxruntime and onnx (scripts/quantize-requirements.txt); skipped without them, as the
-export tests' venv does not carry them. In a venv with those and pytest (no pyarrow needed):
+Needs onnxruntime and onnx, pinned in scripts/python-tests/requirements.txt as in
+scripts/quantize-requirements.txt, so bin/test-all runs it; skipped only in a venv without them
+(EMBEDFORGE_PY_VENV). In any venv with those and pytest (no pyarrow needed):
   python -m pytest -q --noconftest scripts/python-tests/test_quantize_encoder.py
 """
 
