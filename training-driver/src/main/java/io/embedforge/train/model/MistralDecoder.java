@@ -22,6 +22,10 @@ import java.util.List;
  * {@code [lastHiddenState (B, L, hidden)]}. The mask is {@link AttentionMaskMode#BIDIRECTIONAL}
  * unless configured otherwise. The sliding window of Mistral (4096) never binds at NV-Embed's 512
  * tokens and is not implemented.
+ *
+ * <p>Each layer runs in its own sub-manager ({@link FixedShapeBlock#forwardScoped}): only its
+ * output stays attached to the caller's manager, so a chunk's forward holds what autograd saves for
+ * the backward, not every intermediate array (docs/gpu.md, "Activation memory").
  */
 public final class MistralDecoder extends FixedShapeBlock {
 
@@ -89,7 +93,9 @@ public final class MistralDecoder extends FixedShapeBlock {
         NDArray cos = rope.get(0).toDevice(x.getDevice(), false);
         NDArray sin = rope.get(1).toDevice(x.getDevice(), false);
         for (MistralDecoderLayer layer : layers) {
-            x = layer.forward(ps, new NDList(x, bias, cos, sin), training).singletonOrThrow();
+            x =
+                    forwardScoped(layer, ps, new NDList(x, bias, cos, sin), training)
+                            .singletonOrThrow();
         }
         return norm.forward(ps, new NDList(x), training);
     }

@@ -7,7 +7,9 @@ import ai.djl.util.PairList;
 
 /**
  * One pre-norm Mistral layer: {@code h = x + attn(norm1(x)); out = h + mlp(norm2(h))}. Same inputs
- * as {@link MistralAttention}; output {@code (B, L, hidden)}.
+ * as {@link MistralAttention}; output {@code (B, L, hidden)}. Attention and MLP run in their own
+ * sub-managers ({@link FixedShapeBlock#forwardScoped}), so their intermediates autograd does not
+ * save are freed as soon as each returns.
  */
 final class MistralDecoderLayer extends FixedShapeBlock {
 
@@ -40,8 +42,9 @@ final class MistralDecoderLayer extends FixedShapeBlock {
         NDArray x = inputs.get(0);
         NDArray normed = inputNorm.forward(ps, new NDList(x), training).singletonOrThrow();
         NDList attnIn = new NDList(normed, inputs.get(1), inputs.get(2), inputs.get(3));
-        NDArray h = x.add(attention.forward(ps, attnIn, training).singletonOrThrow());
+        NDArray h = x.add(forwardScoped(attention, ps, attnIn, training).singletonOrThrow());
         NDArray n2 = postNorm.forward(ps, new NDList(h), training).singletonOrThrow();
-        return new NDList(h.add(mlp.forward(ps, new NDList(n2), training).singletonOrThrow()));
+        return new NDList(
+                h.add(forwardScoped(mlp, ps, new NDList(n2), training).singletonOrThrow()));
     }
 }
