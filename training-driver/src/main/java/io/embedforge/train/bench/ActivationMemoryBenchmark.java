@@ -27,10 +27,11 @@ import java.util.Locale;
  * GradCache's re-run of one chunk needs), per token and per decoder layer: the process's resident
  * memory after the forward minus before (first touch of fresh memory, one measurement per JVM), for
  * decoders of 1 and 2 layers (the difference is one layer, without embedding and final norm) at two
- * sequence lengths (separating the per-token part from the attention's per-token-squared part). In
- * DJL every intermediate array of the forward stays allocated until its manager is closed, after
- * the backward, so this is what a GPU would hold too (docs/gpu.md, "Activation memory"). Usage:
- * {@code ActivationMemoryBenchmark tiny|mistral7b float16|float32 layers length}.
+ * sequence lengths (separating the per-token part from the attention's per-token-squared part).
+ * Each decoder layer runs in its own sub-manager, so what one more layer adds is what autograd
+ * saves for the backward (and what the allocator keeps of freed memory); a GPU would hold the same
+ * (docs/gpu.md, "Activation memory"). Usage: {@code ActivationMemoryBenchmark tiny|mistral7b
+ * float16|float32 layers length}.
  */
 public final class ActivationMemoryBenchmark {
 
