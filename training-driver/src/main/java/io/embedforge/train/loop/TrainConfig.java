@@ -11,6 +11,7 @@ import io.embedforge.train.data.TrainingExample;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Training settings, read from {@code conf/train-7b.yaml} (the paper's values) or {@code
@@ -24,6 +25,9 @@ import java.nio.file.Path;
  * @param loraDropout dropout on the LoRA input
  * @param temperature InfoNCE temperature
  * @param chunkSize sequences per GradCache forward chunk
+ * @param activationCheckpointing {@code none} (the re-run of a chunk keeps every layer's graph
+ *     until its backward) or {@code layer} (it keeps each layer's input and re-runs one layer at a
+ *     time: less memory, one more forward; docs/gpu.md, "Activation memory")
  * @param optimizer {@code adam} or {@code adamw}
  * @param weightDecay decoupled weight decay (AdamW only)
  * @param beta1 Adam beta1
@@ -51,6 +55,7 @@ public record TrainConfig(
         double loraDropout,
         double temperature,
         int chunkSize,
+        String activationCheckpointing,
         String optimizer,
         double weightDecay,
         double beta1,
@@ -72,6 +77,9 @@ public record TrainConfig(
 
     private static final Check CHECK = Check.under("");
 
+    /** The values of {@code activation_checkpointing}. */
+    private static final List<String> CHECKPOINTING = List.of("none", "layer");
+
     /** Checks ranges, naming the key and value. */
     public TrainConfig {
         check(baseModel != null && !baseModel.isBlank(), "base_model", baseModel);
@@ -82,6 +90,7 @@ public record TrainConfig(
         check(loraDropout >= 0 && loraDropout < 1, "lora_dropout", loraDropout);
         check(temperature > 0, "temperature", temperature);
         check(chunkSize >= 1, "chunk_size", chunkSize);
+        CHECK.oneOf("activation_checkpointing", activationCheckpointing, CHECKPOINTING);
         check("adam".equals(optimizer) || "adamw".equals(optimizer), "optimizer", optimizer);
         check(weightDecay >= 0, "weight_decay", weightDecay);
         check(beta1 >= 0 && beta1 < 1, "beta1", beta1);
@@ -106,6 +115,11 @@ public record TrainConfig(
 
     private static void check(boolean ok, String key, Object value) {
         CHECK.that(ok, key, value, "is invalid");
+    }
+
+    /** Whether GradCache re-runs the decoder one layer at a time ({@code layer}). */
+    public boolean recomputesLayers() {
+        return "layer".equals(activationCheckpointing);
     }
 
     /** Peak learning rate of a stage (1 or 2). */
@@ -153,6 +167,7 @@ public record TrainConfig(
                 loraDropout,
                 temperature,
                 chunkSize,
+                activationCheckpointing,
                 optimizer,
                 weightDecay,
                 beta1,
@@ -182,6 +197,7 @@ public record TrainConfig(
                 loraDropout,
                 temperature,
                 chunkSize,
+                activationCheckpointing,
                 optimizer,
                 weightDecay,
                 beta1,

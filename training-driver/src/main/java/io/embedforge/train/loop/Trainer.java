@@ -214,7 +214,13 @@ public final class Trainer {
                 Adam adam = new Adam(manager, params, config)) {
             StageBatches source =
                     batches != null ? batches : StageBatches.streamed(blendDir, config, tok);
-            GradCache gc = new GradCache(replicas, tok, config.chunkSize(), config.temperature());
+            GradCache gc =
+                    new GradCache(
+                            replicas,
+                            tok,
+                            config.chunkSize(),
+                            config.temperature(),
+                            config.recomputesLayers());
             Run run = new Run(manager, model, params, adam, scaler, ckpts, gc, source, maxUpdates);
             if (resume) {
                 run.resume();

@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.embedforge.train.NoGrad;
+import io.embedforge.train.model.DropoutSeeds;
+import io.embedforge.train.model.LayerRecompute;
 import io.embedforge.train.model.NvEmbedModel;
 import io.embedforge.train.tokenize.EmbeddingInput;
 import io.embedforge.train.tokenize.NvEmbedTokenizer;
@@ -23,9 +25,13 @@ import java.util.List;
  * back-propagate {@code sum(embeddings * cachedGradient)}. Parameter gradients then equal those of
  * the full batch.
  *
- * <p>LoRA dropout draws from libtorch's global generator; each chunk re-seeds it from {@code (step
- * seed, chunk)} before both passes, so the re-run sees the same dropout masks as the cached pass,
- * and a resumed run sees the same masks as an uninterrupted one.
+ * <p>LoRA dropout draws from libtorch's global generator; each chunk's forward is given a seed
+ * mixed from {@code (step seed, chunk)}, from which the decoder seeds each layer ({@link
+ * DropoutSeeds}), so the re-run sees the same dropout masks as the cached pass, a resumed run the
+ * same masks as an uninterrupted one, and a per-layer recomputation the same masks as either.
+ *
+ * <p>With {@code recomputeLayers} the re-run keeps one layer's graph at a time instead of the whole
+ * chunk's ({@link LayerRecompute}): less memory, one more forward of the decoder per chunk.
  */
 public final class GradCache {
 
@@ -34,6 +40,7 @@ public final class GradCache {
     private final NvEmbedTokenizer tokenizer;
     private final int chunkSize;
     private final double temperature;
+    private final boolean recomputeLayers;
 
     /**
      * @param model the model; its trainable parameters receive (accumulate) gradients
@@ -43,7 +50,21 @@ public final class GradCache {
      */
     public GradCache(
             NvEmbedModel model, NvEmbedTokenizer tokenizer, int chunkSize, double temperature) {
-        this(model, null, tokenizer, chunkSize, temperature);
+        this(model, null, tokenizer, chunkSize, temperature, false);
+    }
+
+    /**
+     * GradCache on one device, optionally with per-layer recomputation in the re-run.
+     *
+     * @param recomputeLayers re-run the decoder one layer at a time ({@link LayerRecompute})
+     */
+    public GradCache(
+            NvEmbedModel model,
+            NvEmbedTokenizer tokenizer,
+            int chunkSize,
+            double temperature,
+            boolean recomputeLayers) {
+        this(model, null, tokenizer, chunkSize, temperature, recomputeLayers);
     }
 
     /**
@@ -53,10 +74,15 @@ public final class GradCache {
      * @param tokenizer tokeniser matching the model
      * @param chunkSize sequences per forward chunk
      * @param temperature InfoNCE temperature
+     * @param recomputeLayers re-run the decoder one layer at a time ({@link LayerRecompute})
      */
     public GradCache(
-            Replicas replicas, NvEmbedTokenizer tokenizer, int chunkSize, double temperature) {
-        this(replicas.model(0), replicas, tokenizer, chunkSize, temperature);
+            Replicas replicas,
+            NvEmbedTokenizer tokenizer,
+            int chunkSize,
+            double temperature,
+            boolean recomputeLayers) {
+        this(replicas.model(0), replicas, tokenizer, chunkSize, temperature, recomputeLayers);
     }
 
     private GradCache(
@@ -64,7 +90,8 @@ public final class GradCache {
             Replicas replicas,
             NvEmbedTokenizer tokenizer,
             int chunkSize,
-            double temperature) {
+            double temperature,
+            boolean recomputeLayers) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunkSize=" + chunkSize + " must be >= 1");
         }
@@ -73,6 +100,7 @@ public final class GradCache {
         this.tokenizer = tokenizer;
         this.chunkSize = chunkSize;
         this.temperature = temperature;
+        this.recomputeLayers = recomputeLayers;
     }
 
     /** Result of one step: the loss and how many non-padding tokens were embedded. */
@@ -151,11 +179,12 @@ public final class GradCache {
      */
     public StepResult plainStep(NDManager manager, ContrastiveBatch batch, long seed) {
         TokenBatch t = tokenizer.encode(batch.sequences());
-        seedChunk(seed, 0);
         double loss;
         try (NDManager sub = manager.newSubManager();
                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray l = InfoNce.loss(embed(sub, t), batch, temperature);
+            NDArray l =
+                    InfoNce.loss(
+                            embed(model, sub, t, DropoutSeeds.mix(seed, 0)), batch, temperature);
             loss = l.getFloat();
             gc.backward(l);
         }
@@ -190,8 +219,9 @@ public final class GradCache {
             int r = c % devices;
             try (NoGrad noGrad = NoGrad.enter();
                     NDManager sub = owner(manager, r).newSubManager()) {
-                seedChunk(seed, c);
-                NDArray e = embed(modelOf(r), sub, chunks.get(c)).stopGradient();
+                NDArray e =
+                        embed(modelOf(r), sub, chunks.get(c), DropoutSeeds.mix(seed, c))
+                                .stopGradient();
                 NDArray here = e.toDevice(manager.getDevice(), false);
                 here.attach(manager);
                 cached.add(here);
@@ -214,14 +244,10 @@ public final class GradCache {
                 TokenBatch t = chunks.get(c);
                 int r = c - wave;
                 try (NDManager sub = owner(manager, r).newSubManager()) {
-                    seedChunk(seed, c);
                     NDArray g =
                             grad.get(offset + ":" + (offset + t.batch()))
                                     .toDevice(sub.getDevice(), false);
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray e = embed(modelOf(r), sub, t);
-                        gc.backward(e.mul(g).sum());
-                    }
+                    rerun(modelOf(r), sub, t, g, DropoutSeeds.mix(seed, c));
                 }
                 offset += t.batch();
             }
@@ -241,18 +267,28 @@ public final class GradCache {
         return r == 0 ? step : replicas.manager(r);
     }
 
-    private NDArray embed(NDManager m, TokenBatch t) {
-        return embed(model, m, t);
+    /**
+     * One chunk's re-run with a graph and its backward of {@code sum(embeddings * g)}: through the
+     * whole chunk's graph, or one layer at a time ({@link LayerRecompute}).
+     */
+    private void rerun(NvEmbedModel on, NDManager sub, TokenBatch t, NDArray g, int chunkSeed) {
+        if (recomputeLayers) {
+            LayerRecompute.backward(
+                    on, new ParameterStore(sub, false), t.toNDList(sub), g, chunkSeed);
+            return;
+        }
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            gc.backward(embed(on, sub, t, chunkSeed).mul(g).sum());
+        }
     }
 
-    private static NDArray embed(NvEmbedModel on, NDManager m, TokenBatch t) {
-        return on.forward(new ParameterStore(m, false), t.toNDList(m), true).singletonOrThrow();
-    }
-
-    private static void seedChunk(long seed, int chunk) {
-        long z = seed * 0x9E3779B97F4A7C15L + chunk + 1;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        Engine.getInstance().setRandomSeed((int) ((z ^ (z >>> 31)) & 0x7fffffff));
+    /** The embeddings of a chunk in training mode, its layers' dropout seeded from chunkSeed. */
+    private static NDArray embed(NvEmbedModel on, NDManager m, TokenBatch t, int chunkSeed) {
+        return on.forward(
+                        new ParameterStore(m, false),
+                        t.toNDList(m),
+                        true,
+                        DropoutSeeds.params(chunkSeed))
+                .singletonOrThrow();
     }
 }

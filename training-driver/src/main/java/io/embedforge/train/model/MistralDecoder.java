@@ -75,12 +75,36 @@ public final class MistralDecoder extends FixedShapeBlock {
         return maskMode;
     }
 
+    /**
+     * The arrays every layer reads besides its input (mask bias, rotary tables) and the first
+     * layer's input (the token embeddings).
+     */
+    record LayerInputs(NDArray embedded, NDArray bias, NDArray cos, NDArray sin) {
+        /** A layer's inputs with hidden state {@code x}. */
+        NDList with(NDArray x) {
+            return new NDList(x, bias, cos, sin);
+        }
+    }
+
+    /** How many layers. */
+    int numLayers() {
+        return layers.size();
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray ids = inputs.get(0);
-        NDArray mask = inputs.get(1);
-        long b = ids.getShape().get(0);
+        Integer seed = DropoutSeeds.of(params);
+        LayerInputs in = embed(ps, inputs.get(0), inputs.get(1), training);
+        NDArray x = in.embedded();
+        for (int i = 0; i < layers.size(); i++) {
+            x = layer(i, ps, x, in, training, seed);
+        }
+        return new NDList(norm(ps, x, training));
+    }
+
+    /** The token embeddings and the shared layer inputs of {@code ids} under {@code mask}. */
+    LayerInputs embed(ParameterStore ps, NDArray ids, NDArray mask, boolean training) {
         int len = (int) ids.getShape().get(1);
         NDArray w = value(ps, embed, ids, training);
         NDArray x =
@@ -92,12 +116,25 @@ public final class MistralDecoder extends FixedShapeBlock {
         NDList rope = RotaryEmbedding.tables(m, len, config.headDim(), config.ropeTheta());
         NDArray cos = rope.get(0).toDevice(x.getDevice(), false);
         NDArray sin = rope.get(1).toDevice(x.getDevice(), false);
-        for (MistralDecoderLayer layer : layers) {
-            x =
-                    forwardScoped(layer, ps, new NDList(x, bias, cos, sin), training)
-                            .singletonOrThrow();
+        return new LayerInputs(x, bias, cos, sin);
+    }
+
+    /**
+     * Layer {@code i} on hidden state {@code x}, in its own sub-manager ({@link #forwardScoped});
+     * when training with a chunk seed, libtorch's generator is seeded from {@code (seed, i)} first
+     * ({@link DropoutSeeds}), so the layer draws the same dropout masks whenever it is re-run.
+     */
+    NDArray layer(
+            int i, ParameterStore ps, NDArray x, LayerInputs in, boolean training, Integer seed) {
+        if (training && seed != null) {
+            DropoutSeeds.seedLayer(seed, i);
         }
-        return norm.forward(ps, new NDList(x), training);
+        return forwardScoped(layers.get(i), ps, in.with(x), training).singletonOrThrow();
+    }
+
+    /** The final RMSNorm. */
+    NDArray norm(ParameterStore ps, NDArray x, boolean training) {
+        return norm.forward(ps, new NDList(x), training).singletonOrThrow();
     }
 
     /**

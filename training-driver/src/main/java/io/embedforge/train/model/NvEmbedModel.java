@@ -79,12 +79,23 @@ public final class NvEmbedModel extends FixedShapeBlock {
         return pooling;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code params} may carry a chunk's dropout seed ({@link DropoutSeeds#params}), which the
+     * decoder uses to seed each layer's LoRA dropout.
+     */
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray hidden =
-                decoder.forward(ps, new NDList(inputs.get(0), inputs.get(1)), training)
+                decoder.forward(ps, new NDList(inputs.get(0), inputs.get(1)), training, params)
                         .singletonOrThrow();
+        return head(ps, hidden, inputs, training);
+    }
+
+    /** The pooling head on the decoder's last hidden state; {@code inputs} as for the model. */
+    NDList head(ParameterStore ps, NDArray hidden, NDList inputs, boolean training) {
         NDArray poolMask = inputs.get(2);
         return switch (pooling) {
             case LATENT_ATTENTION -> latent.forward(ps, new NDList(hidden, poolMask), training);

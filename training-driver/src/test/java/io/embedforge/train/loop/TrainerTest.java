@@ -29,6 +29,11 @@ class TrainerTest {
     @TempDir Path dir;
 
     static TrainConfig tinyConfig() throws IOException {
+        return tinyConfig("none");
+    }
+
+    /** The tiny test config with {@code activation_checkpointing} set to {@code checkpointing}. */
+    static TrainConfig tinyConfig(String checkpointing) throws IOException {
         Path conf = Path.of("..", "conf", "train-tiny.yaml");
         TrainConfig c = TrainConfig.read(conf);
         return new TrainConfig(
@@ -38,6 +43,7 @@ class TrainerTest {
                 c.loraDropout(),
                 c.temperature(),
                 8,
+                checkpointing,
                 c.optimizer(),
                 0.01,
                 c.beta1(),
@@ -193,6 +199,43 @@ class TrainerTest {
                 seqs.values().stream().anyMatch(v -> Integer.parseInt(v) > 2 * 8), seqs.toString());
     }
 
+    /**
+     * {@code activation_checkpointing: layer} trains exactly like {@code none}: the same loss and
+     * gradient norm at every step (LoRA dropout on), on one device and on two model copies with
+     * dynamic loss scaling (a power-of-two scale is exact in float32 without overflow).
+     */
+    @Test
+    void layerRecomputationTrainsLikeTheFullGraph() throws IOException {
+        Path blend = blend();
+        assertTrue(tinyConfig().loraDropout() > 0);
+        PrecisionConfig dynamic = new PrecisionConfig("float32", "dynamic", 65536, 2000);
+        Map<String, TrainConfig> runs =
+                Map.of(
+                        "none", tinyConfig("none"),
+                        "layer", tinyConfig("layer"),
+                        "layer-2-scaled", tinyConfig("layer").withPrecision(dynamic));
+        for (Map.Entry<String, TrainConfig> run : runs.entrySet()) {
+            int devices = run.getKey().contains("-2-") ? 2 : 1;
+            List<NDManager> managers = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < devices; i++) {
+                    managers.add(NDManager.newBaseManager());
+                }
+                new Trainer(run.getValue(), blend, dir.resolve(run.getKey()), System.out)
+                        .run(managers, false, 4);
+            } finally {
+                managers.forEach(NDManager::close);
+            }
+        }
+        Map<Long, String> none = metrics(dir.resolve("none"), "loss", "grad_norm");
+        assertEquals(4, none.size());
+        assertEquals(none, metrics(dir.resolve("layer"), "loss", "grad_norm"));
+        assertEquals(none, metrics(dir.resolve("layer-2-scaled"), "loss", "grad_norm"));
+        assertEquals(
+                "65536.0 65536.0 65536.0 65536.0",
+                String.join(" ", metrics(dir.resolve("layer-2-scaled"), "loss_scale").values()));
+    }
+
     /** Per global step, the named metrics' values as written. */
     private static Map<Long, String> metrics(Path run, String... keys) throws IOException {
         ObjectMapper json = new ObjectMapper();
@@ -265,6 +308,7 @@ class TrainerTest {
                         c.loraDropout(),
                         Double.MIN_VALUE,
                         c.chunkSize(),
+                        c.activationCheckpointing(),
                         c.optimizer(),
                         c.weightDecay(),
                         c.beta1(),
@@ -327,7 +371,21 @@ class TrainerTest {
                         .replace("batch_size: 16", "batch_size: 16.5"));
         IOException fraction = assertThrows(IOException.class, () -> TrainConfig.read(f));
         assertTrue(fraction.getMessage().contains("batch_size"), fraction.getMessage());
+        String tiny = Files.readString(Path.of("..", "conf", "train-tiny.yaml"));
+        Files.writeString(
+                f,
+                tiny.replace("activation_checkpointing: none", "activation_checkpointing: full"));
+        e = assertThrows(IOException.class, () -> TrainConfig.read(f));
+        assertTrue(
+                e.getMessage()
+                        .contains("activation_checkpointing=full must be one of [none, layer]"),
+                e.getMessage());
+        Files.writeString(f, tiny.replaceAll("(?m)^activation_checkpointing: .*\n", ""));
+        e = assertThrows(IOException.class, () -> TrainConfig.read(f));
+        assertTrue(e.getMessage().contains("activation_checkpointing"), e.getMessage());
+        assertFalse(TrainConfig.read(Path.of("..", "conf", "train-tiny.yaml")).recomputesLayers());
         TrainConfig paper = TrainConfig.read(Path.of("..", "conf", "train-7b.yaml"));
+        assertTrue(paper.recomputesLayers());
         assertEquals(2e-5, paper.stage1Lr());
         assertEquals(1.5e-5, paper.stage2Lr());
         assertEquals(500, paper.warmupSteps());
