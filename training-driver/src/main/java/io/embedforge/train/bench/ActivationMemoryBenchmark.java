@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import io.embedforge.train.TorchArrays;
 import io.embedforge.train.model.AttentionMaskMode;
 import io.embedforge.train.model.DecoderFamily;
+import io.embedforge.train.model.LayerRecompute;
 import io.embedforge.train.model.LoraConfig;
 import io.embedforge.train.model.MistralConfig;
 import io.embedforge.train.model.NvEmbedModel;
@@ -31,7 +32,14 @@ import java.util.Locale;
  * Each decoder layer runs in its own sub-manager, so what one more layer adds is what autograd
  * saves for the backward (and what the allocator keeps of freed memory); a GPU would hold the same
  * (docs/gpu.md, "Activation memory"). Usage: {@code ActivationMemoryBenchmark tiny|mistral7b
- * float16|float32 layers length}.
+ * float16|float32 layers length [none|layer]}.
+ *
+ * <p>With a fifth argument it measures instead the peak of a whole re-run, forward and backward, as
+ * GradCache runs it with {@code activation_checkpointing} {@code none} (one graph for the chunk) or
+ * {@code layer} ({@link LayerRecompute}: stored layer inputs plus one layer's graph at a time): the
+ * process's peak resident memory ({@code VmHWM}, reset first through {@code /proc/self/clear_refs})
+ * minus the resident memory before. With {@code layer} the peak should grow with the layer count
+ * only by a stored input per layer, with {@code none} by a layer's graph.
  */
 public final class ActivationMemoryBenchmark {
 
@@ -49,15 +57,17 @@ public final class ActivationMemoryBenchmark {
         DataType base = args[1].equals("float32") ? DataType.FLOAT32 : DataType.FLOAT16;
         int layers = Integer.parseInt(args[2]);
         int len = Integer.parseInt(args[3]);
-        double held = measure(shape(mistral, layers), base, len);
+        String mode = args.length > 4 ? args[4] : null;
+        double held = measure(shape(mistral, layers), base, len, mode);
         System.out.printf(
                 Locale.ROOT,
-                "%s %s layers %d length %d: %.0f bytes held after forward%n",
+                "%s %s layers %d length %d: %.0f bytes %s%n",
                 args[0],
                 args[1],
                 layers,
                 len,
-                held);
+                held,
+                mode == null ? "held after forward" : "peak of a re-run with " + mode);
     }
 
     private static MistralConfig shape(boolean mistral, int layers) {
@@ -95,8 +105,12 @@ public final class ActivationMemoryBenchmark {
                 false);
     }
 
-    /** Resident bytes held after one forward with a graph (batch 1, all tokens real). */
-    private static double measure(MistralConfig c, DataType base, int len) throws IOException {
+    /**
+     * Resident bytes held after one forward with a graph, or ({@code mode} not null) the peak of a
+     * forward and backward with that checkpointing (batch 1, all tokens real).
+     */
+    private static double measure(MistralConfig c, DataType base, int len, String mode)
+            throws IOException {
         LoraConfig nv = LoraConfig.nvEmbed();
         NvEmbedModel model =
                 new NvEmbedModel(c, nv, AttentionMaskMode.BIDIRECTIONAL, PoolingMode.MEAN, null);
@@ -112,7 +126,9 @@ public final class ActivationMemoryBenchmark {
             }
             long[] mask = new long[len];
             Arrays.fill(mask, 1);
-            return forward(m, model, ids, mask, len);
+            return mode == null
+                    ? forward(m, model, ids, mask, len)
+                    : peak(m, model, ids, mask, len, mode.equals("layer"));
         }
     }
 
@@ -120,12 +136,7 @@ public final class ActivationMemoryBenchmark {
             throws IOException {
         try (NDManager sub = m.newSubManager();
                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            Shape s = new Shape(1, len);
-            NDList in =
-                    new NDList(
-                            TorchArrays.of(sub, ids, s),
-                            TorchArrays.of(sub, mask, s),
-                            TorchArrays.of(sub, mask, s));
+            NDList in = inputs(sub, ids, mask, len);
             long before = rss();
             NDArray e = model.forward(new ParameterStore(sub, false), in, true).singletonOrThrow();
             long after = rss();
@@ -134,12 +145,49 @@ public final class ActivationMemoryBenchmark {
         }
     }
 
+    /**
+     * The peak resident bytes above the start of one chunk re-run (forward and backward of {@code
+     * sum(embedding * 1)}), whole graph or per layer.
+     */
+    private static double peak(
+            NDManager m, NvEmbedModel model, long[] ids, long[] mask, int len, boolean perLayer)
+            throws IOException {
+        try (NDManager sub = m.newSubManager()) {
+            NDList in = inputs(sub, ids, mask, len);
+            NDArray ones = sub.ones(new Shape(1, model.decoder().config().hiddenSize()));
+            ParameterStore ps = new ParameterStore(sub, false);
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            long before = status("VmRSS:");
+            if (perLayer) {
+                LayerRecompute.backward(model, ps, in, ones, 7);
+            } else {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(model.forward(ps, in, true).singletonOrThrow().mul(ones).sum());
+                }
+            }
+            return status("VmHWM:") - before;
+        }
+    }
+
+    /** The model's inputs: ids, attention mask, pooling mask (batch 1). */
+    private static NDList inputs(NDManager sub, long[] ids, long[] mask, int len) {
+        Shape s = new Shape(1, len);
+        return new NDList(
+                TorchArrays.of(sub, ids, s),
+                TorchArrays.of(sub, mask, s),
+                TorchArrays.of(sub, mask, s));
+    }
+
     private static long rss() throws IOException {
+        return status("VmRSS:");
+    }
+
+    private static long status(String key) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
+            if (line.startsWith(key)) {
                 return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
             }
         }
-        throw new IOException("no VmRSS in /proc/self/status");
+        throw new IOException("no " + key + " in /proc/self/status");
     }
 }
