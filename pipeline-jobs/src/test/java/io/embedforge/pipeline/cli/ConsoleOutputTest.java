@@ -50,8 +50,14 @@ class ConsoleOutputTest extends SparkTestBase {
                     "AutoNonVariableTypeMode",
                     "RoleCounts[");
 
-    /** A stage running at least this long must have printed progress lines with an ETA. */
-    private static final double LONG_STAGE_SECONDS = 5;
+    /**
+     * A stage running at least this long must have printed progress lines with an ETA. An ETA needs
+     * one phase (one Spark job's label) seen on two ticks with a rate; a stage of several
+     * one-second jobs has none, e.g. decontaminate on an idle machine: 5.0 s, five phases, every
+     * line "ETA unknown". 10 s leaves room for that and still covers ingest and the miners on a
+     * loaded machine.
+     */
+    private static final double LONG_STAGE_SECONDS = 10;
 
     /** The bound: a running stage is never this long without a line. */
     private static final Duration MAX_SILENCE = Duration.ofSeconds(30);
